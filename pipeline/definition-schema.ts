@@ -1,0 +1,226 @@
+/**
+ * The zod schema of a pipeline definition: streams, consumers (functions fed by an event source
+ * mapping), plain functions they invoke, and alarm thresholds. Mapping settings use AWS's own
+ * names, defaults and limits (see ./limits.ts), so the local runner and the cdktf stack read the
+ * same values AWS would apply.
+ */
+import { z } from 'zod';
+import { FUNCTION_LIMITS, MAPPING_LIMITS, STREAM_LIMITS } from './limits';
+
+const intBetween = (min: number, max: number) =>
+  z.int({ error: 'must be an integer' }).min(min, { error: `must be between ${min} and ${max}` }).max(max, {
+    error: `must be between ${min} and ${max}`,
+  });
+
+/** Lambda function names are 1-64 chars; stage prefixes are added by infra, so names stay short. */
+const resourceName = z
+  .string({ error: 'must be a string' })
+  .regex(/^[a-z][a-z0-9-]{0,39}$/, { error: 'must be 1-40 characters of lower-case letters, digits or "-", starting with a letter' });
+
+export const startingPositions = ['TRIM_HORIZON', 'LATEST', 'AT_TIMESTAMP'] as const;
+export type StartingPosition = (typeof startingPositions)[number];
+
+/** Lambda event filtering: a pattern is a JSON object (serialised to at most 4096 characters). */
+const filterPattern = z
+  .record(z.string(), z.unknown(), { error: 'must be an event-filtering pattern object, e.g. {"data":{"type":["order.placed"]}}' })
+  .refine((p) => JSON.stringify(p).length <= MAPPING_LIMITS.maxFilterPatternLength, {
+    error: `must serialise to at most ${MAPPING_LIMITS.maxFilterPatternLength} characters (Lambda Filter.Pattern limit)`,
+  });
+
+const R = MAPPING_LIMITS;
+
+export const mappingSchema = z
+  .strictObject({
+    batchSize: intBetween(R.batchSize.min, R.batchSize.max).default(R.batchSize.default),
+    maximumBatchingWindowInSeconds: intBetween(
+      R.maximumBatchingWindowInSeconds.min,
+      R.maximumBatchingWindowInSeconds.max,
+    ).default(R.maximumBatchingWindowInSeconds.default),
+    startingPosition: z.enum(startingPositions, { error: `must be one of ${startingPositions.join(', ')}` }),
+    /** Required with AT_TIMESTAMP (ISO-8601); AWS takes it as Unix seconds. */
+    startingPositionTimestamp: z.iso.datetime({ offset: true, error: 'must be an ISO-8601 date-time' }).optional(),
+    parallelizationFactor: intBetween(R.parallelizationFactor.min, R.parallelizationFactor.max).default(
+      R.parallelizationFactor.default,
+    ),
+    bisectBatchOnFunctionError: z.boolean({ error: 'must be true or false' }).default(false),
+    maximumRetryAttempts: intBetween(R.maximumRetryAttempts.min, R.maximumRetryAttempts.max).default(
+      R.maximumRetryAttempts.default,
+    ),
+    maximumRecordAgeInSeconds: z
+      .int({ error: 'must be an integer' })
+      .refine(
+        (v) => v === R.maximumRecordAgeInSeconds.infinite || (v >= R.maximumRecordAgeInSeconds.min && v <= R.maximumRecordAgeInSeconds.max),
+        { error: `must be -1 or between ${R.maximumRecordAgeInSeconds.min} and ${R.maximumRecordAgeInSeconds.max}` },
+      )
+      .default(R.maximumRecordAgeInSeconds.default),
+    /** Absent (or 0) = no tumbling window. */
+    tumblingWindowInSeconds: intBetween(R.tumblingWindowInSeconds.min, R.tumblingWindowInSeconds.max).optional(),
+    filterPatterns: z
+      .array(filterPattern)
+      .max(R.maxFilters, { error: `must have at most ${R.maxFilters} filter patterns (Lambda quota per mapping)` })
+      .default([]),
+    reportBatchItemFailures: z.boolean({ error: 'must be true or false' }).default(false),
+    /** On-failure destination: an SQS queue per consumer (deployed by infra, a file locally), or none (AWS default). */
+    onFailureDestination: z.enum(['queue', 'none'], { error: 'must be "queue" or "none"' }).default('none'),
+  })
+  .superRefine((m, ctx) => {
+    if (m.startingPosition === 'AT_TIMESTAMP' && m.startingPositionTimestamp === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['startingPositionTimestamp'], message: 'is required when startingPosition is AT_TIMESTAMP' });
+    }
+    if (m.startingPosition !== 'AT_TIMESTAMP' && m.startingPositionTimestamp !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['startingPositionTimestamp'], message: 'is only allowed when startingPosition is AT_TIMESTAMP' });
+    }
+  });
+
+/** Thresholds for a consumer's alarms; absent values are derived by infra (see infra/ alarms). */
+export const consumerAlarmsSchema = z
+  .strictObject({
+    /** IteratorAge (Maximum) in seconds; default derived from the stream's retention (a fraction of it). */
+    iteratorAgeSeconds: z.int().positive({ error: 'must be a positive integer' }).optional(),
+    /** Fraction of the stream retention the iterator may fall behind before alarming. */
+    iteratorAgeFractionOfRetention: z.number().gt(0, { error: 'must be > 0' }).lt(1, { error: 'must be < 1' }).default(0.1),
+    errorsPerPeriod: z.int().min(0, { error: 'must not be negative' }).default(0),
+    throttlesPerPeriod: z.int().min(0, { error: 'must not be negative' }).default(0),
+    /** Duration p99 alarm at this fraction of the function timeout. */
+    durationFractionOfTimeout: z.number().gt(0, { error: 'must be > 0' }).max(1, { error: 'must be at most 1' }).default(0.8),
+    periodSeconds: z.union([z.literal(60), z.literal(300), z.literal(900), z.literal(3600)], { error: 'must be 60, 300, 900 or 3600' }).default(300),
+    evaluationPeriods: intBetween(1, 100).default(1),
+  })
+  .default({
+    iteratorAgeFractionOfRetention: 0.1,
+    errorsPerPeriod: 0,
+    throttlesPerPeriod: 0,
+    durationFractionOfTimeout: 0.8,
+    periodSeconds: 300,
+    evaluationPeriods: 1,
+  });
+
+export const streamAlarmsSchema = z
+  .strictObject({
+    writeThrottledRecordsPerPeriod: z.int().min(0).default(0),
+    readThrottledPerPeriod: z.int().min(0).default(0),
+    iteratorAgeFractionOfRetention: z.number().gt(0).lt(1).default(0.1),
+    periodSeconds: z.union([z.literal(60), z.literal(300), z.literal(900), z.literal(3600)]).default(300),
+  })
+  .default({ writeThrottledRecordsPerPeriod: 0, readThrottledPerPeriod: 0, iteratorAgeFractionOfRetention: 0.1, periodSeconds: 300 });
+
+export const capacitySchema = z.discriminatedUnion(
+  'mode',
+  [
+    z.strictObject({ mode: z.literal('ON_DEMAND') }),
+    z.strictObject({ mode: z.literal('PROVISIONED'), shardCount: intBetween(1, 10_000) }),
+  ],
+  { error: 'must be {"mode":"ON_DEMAND"} or {"mode":"PROVISIONED","shardCount":N}' },
+);
+
+export const streamSchema = z.strictObject({
+  capacity: capacitySchema,
+  retentionHours: intBetween(STREAM_LIMITS.retentionHours.min, STREAM_LIMITS.retentionHours.max).default(
+    STREAM_LIMITS.retentionHours.default,
+  ),
+  /**
+   * KMS key for server-side encryption: "customer-managed" (infra creates a key per stage with
+   * rotation), "alias/aws/kinesis" (the AWS-managed key), or any key alias / ARN.
+   */
+  kmsKey: z
+    .string()
+    .regex(/^(customer-managed|alias\/[a-zA-Z0-9/_-]{1,250}|arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/.+)$/, {
+      error: 'must be "customer-managed", a KMS alias ("alias/...") or a KMS key/alias ARN',
+    })
+    .default('customer-managed'),
+  shardLevelMetrics: z
+    .array(
+      z.enum([
+        'IncomingBytes',
+        'IncomingRecords',
+        'OutgoingBytes',
+        'OutgoingRecords',
+        'WriteProvisionedThroughputExceeded',
+        'ReadProvisionedThroughputExceeded',
+        'IteratorAgeMilliseconds',
+        'ALL',
+      ]),
+    )
+    .default([]),
+  alarms: streamAlarmsSchema,
+});
+
+const functionFields = {
+  /** Handler entry file, relative to the project root, exporting `handler`. */
+  entry: z.string().regex(/^[\w./-]+\.ts$/, { error: 'must be a project-relative .ts file path' }),
+  description: z.string().max(256).optional(),
+  memoryMb: intBetween(FUNCTION_LIMITS.memoryMb.min, FUNCTION_LIMITS.memoryMb.max).default(FUNCTION_LIMITS.memoryMb.default),
+  timeoutSeconds: intBetween(FUNCTION_LIMITS.timeoutSeconds.min, FUNCTION_LIMITS.timeoutSeconds.max).default(
+    FUNCTION_LIMITS.timeoutSeconds.default,
+  ),
+  /** Reserved concurrency; absent = unreserved. */
+  reservedConcurrency: z.int().min(0, { error: 'must not be negative' }).optional(),
+  /** Plain configuration for the function (never secrets: use Secrets Manager for those). */
+  environment: z
+    .record(z.string().regex(/^[a-zA-Z]\w*$/, { error: 'must be a valid environment variable name' }), z.string())
+    .default({}),
+  /** CloudWatch namespace the function may publish to (IAM condition cloudwatch:namespace). */
+  metricsNamespace: z.string().min(1).max(255).optional(),
+  /** Plain functions (keys of `functions`) this one invokes asynchronously. */
+  invokes: z.array(resourceName).default([]),
+  logRetentionDays: z
+    .union(
+      [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653].map((d) => z.literal(d)),
+      { error: 'must be a CloudWatch Logs retention value (1, 3, 5, 7, 14, 30, 60, 90, ... days)' },
+    )
+    .default(30),
+};
+
+export const consumerSchema = z.strictObject({
+  ...functionFields,
+  /** Key of `streams` this consumer reads. */
+  stream: resourceName,
+  /** Read through an enhanced fan-out consumer (dedicated 2 MiB/s per shard) instead of shared polling. */
+  enhancedFanOut: z.boolean().default(false),
+  mapping: mappingSchema,
+  alarms: consumerAlarmsSchema,
+});
+
+export const plainFunctionSchema = z.strictObject(functionFields);
+
+export const pipelineSchema = z
+  .strictObject({
+    /** Project name; prefixes every deployed resource (with the stage). */
+    name: resourceName,
+    streams: z.record(resourceName, streamSchema),
+    consumers: z.record(resourceName, consumerSchema),
+    functions: z.record(resourceName, plainFunctionSchema).default({}),
+  })
+  .superRefine((p, ctx) => {
+    const streamNames = Object.keys(p.streams);
+    if (streamNames.length === 0) ctx.addIssue({ code: 'custom', path: ['streams'], message: 'must declare at least one stream' });
+    for (const [name, consumer] of Object.entries(p.consumers)) {
+      if (!(consumer.stream in p.streams)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['consumers', name, 'stream'],
+          message: `must name a declared stream (${streamNames.join(', ') || 'none declared'})`,
+        });
+      }
+      if (name in p.functions) {
+        ctx.addIssue({ code: 'custom', path: ['consumers', name], message: 'must not share its name with a function (Lambda names are unique)' });
+      }
+    }
+    for (const [name, fn] of [...Object.entries(p.consumers), ...Object.entries(p.functions)]) {
+      const section = name in p.consumers ? 'consumers' : 'functions';
+      fn.invokes.forEach((target, index) => {
+        if (!(target in p.functions)) {
+          ctx.addIssue({ code: 'custom', path: [section, name, 'invokes', index], message: `must name a declared function, got "${target}"` });
+        }
+      });
+    }
+  });
+
+export type PipelineDefinition = z.output<typeof pipelineSchema>;
+export type PipelineDefinitionInput = z.input<typeof pipelineSchema>;
+export type StreamDefinition = z.output<typeof streamSchema>;
+export type ConsumerDefinition = z.output<typeof consumerSchema>;
+export type FunctionDefinition = z.output<typeof plainFunctionSchema>;
+export type MappingSettings = z.output<typeof mappingSchema>;
+export type ConsumerAlarms = z.output<typeof consumerAlarmsSchema>;
+export type StreamAlarms = z.output<typeof streamAlarmsSchema>;

@@ -1,0 +1,4 @@
+export { pipeline } from './pipeline';
+export { definePipeline, PipelineDefinitionError } from './define-pipeline';
+export * from './definition-schema';
+export { MAPPING_LIMITS, STREAM_LIMITS, FUNCTION_LIMITS } from './limits';
