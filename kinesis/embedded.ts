@@ -29,6 +29,8 @@ export interface KinesaliteOptions {
   deleteStreamMs?: number;
   updateStreamMs?: number;
   shardLimit?: number;
+  /** Folder for kinesalite's leveldb storage, so streams and records survive a restart (default: in memory). */
+  path?: string;
 }
 
 export async function startKinesalite(options: KinesaliteOptions = {}): Promise<EmbeddedKinesis> {
@@ -37,6 +39,7 @@ export async function startKinesalite(options: KinesaliteOptions = {}): Promise<
     deleteStreamMs: options.deleteStreamMs ?? 10,
     updateStreamMs: options.updateStreamMs ?? 10,
     shardLimit: options.shardLimit ?? 100,
+    ...(options.path !== undefined ? { path: options.path } : {}),
   });
   server.listen(options.port ?? 0, '127.0.0.1');
   await once(server, 'listening');

@@ -2,3 +2,4 @@ export { pipeline } from './pipeline';
 export { definePipeline, PipelineDefinitionError } from './define-pipeline';
 export * from './definition-schema';
 export { MAPPING_LIMITS, STREAM_LIMITS, FUNCTION_LIMITS } from './limits';
+export { functionEnvironment, functionNameVariable, deployedName, RUNTIME_METRICS_NAMESPACE } from './function-environment';

@@ -13,13 +13,20 @@ export function need(message: string): (issue: { input?: unknown }) => string {
   return (issue) => (issue.input === undefined ? 'is required' : message);
 }
 
+/**
+ * No leading or trailing whitespace (what `String.prototype.trim` removes). A pattern rather than a
+ * refinement, so the exported JSON Schema carries the rule too; it accepts "" so that an empty
+ * string reports only "must not be empty".
+ */
+const TRIMMED = /^(?:\S(?:[\s\S]*\S)?)?$/;
+
 /** A trimmed, non-empty string with an upper bound (bounded so one event cannot exhaust memory). */
 export const text = (max: number) =>
   z
     .string({ error: need('must be a string') })
     .min(1, { error: 'must not be empty' })
     .max(max, { error: `must be at most ${max} characters` })
-    .refine((s) => s.trim() === s, { error: 'must not start or end with whitespace' });
+    .regex(TRIMMED, { error: 'must not start or end with whitespace' });
 
 /** Order identifier: also the Kinesis partition key (<= 256 chars by AWS rule, we stay far below). */
 export const orderId = z
@@ -48,3 +55,11 @@ export const sku = z
   .regex(/^[A-Z0-9][A-Z0-9-]{2,31}$/, {
     error: 'must be 3-32 upper-case letters, digits or "-", starting with a letter or digit',
   });
+
+/** A closed object (unknown fields rejected) whose "missing" / "not an object" errors read like the others. */
+export function closedObject<T extends z.core.$ZodLooseShape>(shape: T) {
+  return z.strictObject(shape, {
+    error: (issue) =>
+      issue.code === 'invalid_type' ? (issue.input === undefined ? 'is required' : 'must be an object') : undefined,
+  });
+}

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { currency, minorUnits, need, orderId, text } from '../primitives';
+import { closedObject, currency, minorUnits, need, orderId, text } from '../primitives';
 import { defineEvent } from '../define-event';
 
 export const PAYMENT_METHODS = ['card', 'paypal', 'bank_transfer', 'gift_card'] as const;
@@ -8,7 +8,7 @@ export const orderPaidV1 = defineEvent({
   type: 'order.paid',
   version: 1,
   description: 'Payment for an order was captured. Partition key: data.orderId.',
-  data: z.strictObject({
+  data: closedObject({
     orderId,
     paymentId: text(64),
     amountMinor: minorUnits,

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { country, currency, minorUnits, need, orderId, sku, text } from '../primitives';
+import { closedObject, country, currency, minorUnits, need, orderId, sku, text } from '../primitives';
 import { defineEvent } from '../define-event';
 
 export const MAX_LINE_ITEMS = 100;
 
-const lineItem = z.strictObject({
+const lineItem = closedObject({
   sku,
   quantity: z
     .int({ error: need('must be an integer') })
@@ -13,7 +13,7 @@ const lineItem = z.strictObject({
   unitPriceMinor: minorUnits,
 });
 
-const address = z.strictObject({
+const address = closedObject({
   name: text(200),
   line1: text(200),
   line2: text(200).optional(),
@@ -27,29 +27,38 @@ export const orderPlacedV1 = defineEvent({
   type: 'order.placed',
   version: 1,
   description: 'A customer placed an order. Partition key: data.orderId.',
-  data: z
-    .strictObject({
-      orderId,
-      customer: z.strictObject({
-        customerId: text(64),
-        email: z.email({ error: need('must be an e-mail address') }).max(254, { error: 'must be at most 254 characters' }),
-      }),
-      currency,
-      lines: z
-        .array(lineItem, { error: 'must be an array of line items' })
-        .min(1, { error: 'must contain at least one line item' })
-        .max(MAX_LINE_ITEMS, { error: `must contain at most ${MAX_LINE_ITEMS} line items` }),
-      totalMinor: minorUnits,
-      shippingAddress: address,
-    })
-    .superRefine((order, ctx) => {
-      const sum = order.lines.reduce((acc, line) => acc + line.quantity * line.unitPriceMinor, 0);
-      if (sum !== order.totalMinor) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['totalMinor'],
-          message: `must equal the sum of quantity x unitPriceMinor over the lines (${sum}), got ${order.totalMinor}`,
-        });
-      }
+  data: closedObject({
+    orderId,
+    customer: closedObject({
+      customerId: text(64),
+      email: z.email({ error: need('must be an e-mail address') }).max(254, { error: 'must be at most 254 characters' }),
+    }),
+    currency,
+    lines: z
+      .array(lineItem, { error: need('must be an array of line items') })
+      .min(1, { error: 'must contain at least one line item' })
+      .max(MAX_LINE_ITEMS, { error: `must contain at most ${MAX_LINE_ITEMS} line items` }),
+    totalMinor: minorUnits,
+    shippingAddress: address,
+  })
+    .superRefine(
+      (order, ctx) => {
+        const sum = order.lines.reduce((acc, line) => acc + line.quantity * line.unitPriceMinor, 0);
+        if (sum !== order.totalMinor) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['totalMinor'],
+            message: `must equal the sum of quantity x unitPriceMinor over the lines (${sum}), got ${order.totalMinor}`,
+          });
+        }
+      },
+      // Only once every field is valid: a bad line (e.g. a negative price) must not also report a bogus total.
+      { when: (payload) => payload.issues.length === 0 },
+    )
+    .meta({
+      // JSON Schema cannot compare fields arithmetically: say so in the exported schema.
+      description:
+        'totalMinor must equal the sum of quantity x unitPriceMinor over the lines. JSON Schema cannot express ' +
+        'this cross-field rule; the TypeScript contract (schemas/) enforces it, so producers in other languages must check it themselves.',
     }),
 });

@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { need, orderId, text } from '../primitives';
+import { closedObject, need, orderId, text } from '../primitives';
 import { defineEvent } from '../define-event';
 
 export const orderShippedV1 = defineEvent({
   type: 'order.shipped',
   version: 1,
   description: 'An order left the warehouse. Partition key: data.orderId.',
-  data: z.strictObject({
+  data: closedObject({
     orderId,
     carrier: text(64),
     trackingNumber: z

@@ -1,0 +1,12 @@
+import { LocalFunction } from '/work/main/local/lambda/local-function';
+const fn = new LocalFunction({ spec: { name: 't', entry: '/work/main/test/local-runner/fixtures/scripted-handler.ts', memoryMb: 128, timeoutSeconds: 2 }, functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:t', env: { PATH: process.env.PATH! } });
+let t = Date.now();
+console.log(await fn.invoke({ payload: JSON.stringify({ action: 'echo' }) }), Date.now() - t); t = Date.now();
+console.log(await fn.invoke({ payload: JSON.stringify({ action: 'log' }) }), Date.now() - t); t = Date.now();
+console.log(await fn.invoke({ payload: JSON.stringify({ action: 'throw' }) }), Date.now() - t); t = Date.now();
+console.log(await fn.invoke({ payload: JSON.stringify({ action: 'busy' }) }), Date.now() - t); t = Date.now();
+console.log(await fn.invoke({ payload: JSON.stringify({ action: 'crash' }) }), Date.now() - t); t = Date.now();
+console.log(await fn.invoke({ payload: JSON.stringify({ action: 'exit' }) }), Date.now() - t); t = Date.now();
+console.log(await fn.invoke({ payload: JSON.stringify({ action: 'echo' }) }), Date.now() - t); t = Date.now();
+console.log(fn.stats());
+await fn.close();

@@ -1,0 +1,68 @@
+/**
+ * Local stand-in for CloudWatch (team contract): `<LOCAL_DATA_DIR>/metrics/<namespace>.ndjson`, one
+ * PutMetricData-shaped datum per line: {Namespace, MetricName, Dimensions, Timestamp, Value, Unit}.
+ * A namespace with "/" (e.g. "Orders/Business") is a sub-folder, exactly as path.join makes it.
+ * Windows are de-duplicated by marker files under `<LOCAL_DATA_DIR>/metrics/.published/`.
+ */
+import { appendFile, mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { BusinessMetricDatum, MetricDimension, WindowPublication } from './business-metrics';
+import type { BusinessMetricsPublisher, PublishOutcome } from './business-metrics-publisher';
+import { FilePublishLedger, type PublishLedger } from './publish-ledger';
+
+/** One line of the local metrics file. */
+export interface BusinessMetricLine {
+  Namespace: string;
+  MetricName: string;
+  Dimensions: MetricDimension[];
+  /** ISO-8601 (the window start). */
+  Timestamp: string;
+  Value: number;
+  Unit: string;
+}
+
+export function businessMetricsFilePath(dataDir: string, namespace: string): string {
+  return join(dataDir, 'metrics', `${namespace}.ndjson`);
+}
+
+export function publishedMarkersDir(dataDir: string): string {
+  return join(dataDir, 'metrics', '.published');
+}
+
+export class FileBusinessMetricsPublisher implements BusinessMetricsPublisher {
+  readonly path: string;
+  private readonly namespace: string;
+  private readonly ledger: PublishLedger;
+  private ready: Promise<unknown> | undefined;
+
+  constructor(options: { dataDir: string; namespace: string; ledger?: PublishLedger }) {
+    this.namespace = options.namespace;
+    this.path = businessMetricsFilePath(options.dataDir, options.namespace);
+    this.ledger = options.ledger ?? new FilePublishLedger(publishedMarkersDir(options.dataDir));
+  }
+
+  async publish(publication: WindowPublication): Promise<PublishOutcome> {
+    if (!(await this.ledger.claim(publication.windowKey))) return 'already-published';
+    try {
+      this.ready ??= mkdir(dirname(this.path), { recursive: true });
+      await this.ready;
+      // One append per window: readers never see half a window from a healthy writer.
+      await appendFile(this.path, publication.data.map((d) => JSON.stringify(this.toLine(d))).join('\n') + '\n');
+      return 'published';
+    } catch (error) {
+      await this.ledger.release(publication.windowKey);
+      throw error;
+    }
+  }
+
+  private toLine(datum: BusinessMetricDatum): BusinessMetricLine {
+    return {
+      Namespace: this.namespace,
+      MetricName: datum.MetricName,
+      Dimensions: datum.Dimensions.map((d) => ({ Name: d.Name, Value: d.Value })),
+      Timestamp: datum.Timestamp.toISOString(),
+      Value: datum.Value,
+      Unit: datum.Unit,
+    };
+  }
+}

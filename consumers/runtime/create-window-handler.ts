@@ -1,0 +1,115 @@
+/**
+ * Rule 9, tumbling windows ("Lambda with Kinesis": Implementing stateful processing / tumbling windows):
+ * Lambda passes the window's state into every invocation of the window and requires `state` in the
+ * response (without it the invocation counts as failed); the last invocation of a window has
+ * isFinalInvokeForWindow=true and carries the final state. State is limited to 1 MB per shard
+ * (beyond that Lambda ends the window early: isWindowTerminatedEarly=true).
+ *
+ * Records are reduced strictly in batch order, one at a time. On a transient failure nothing after
+ * it is reduced: the response carries the state up to the failed record and its sequence number, so
+ * the retry continues the fold exactly where it stopped.
+ */
+import type { Context, KinesisStreamStateResponse, KinesisStreamTumblingWindowEvent } from 'aws-lambda';
+import type { Logger } from '../../telemetry/logger';
+import { RuntimeInvariantError } from './errors';
+import { HandlerRunner, type EventStep } from './handler-runner';
+import type { ConsumerRuntimeOptions } from './options';
+import { ConsumerRuntime } from './runtime';
+import type { AnyEvent, RecordMeta } from './types';
+
+/** Window state: a JSON object (Lambda stores it between invocations of a window). */
+export type WindowState = Record<string, unknown>;
+
+/** The window an invocation belongs to. */
+export interface WindowInfo {
+  /** ISO-8601 window start and end (from the event's `window`). */
+  readonly start: string;
+  readonly end: string;
+  readonly shardId: string;
+  readonly streamArn: string | undefined;
+  /** The window ended early because the state exceeded 1 MB. */
+  readonly terminatedEarly: boolean;
+}
+
+/** Options of `createKinesisWindowHandler`. */
+export interface KinesisWindowHandlerOptions<E extends AnyEvent, S extends WindowState> extends ConsumerRuntimeOptions<E> {
+  /** State at the start of a window (Lambda sends an empty or no state then). */
+  initialState: () => S;
+  /**
+   * Fold one event into the state; return the new state (sync or async). Throw PermanentError to
+   * quarantine the event. Do not mutate `state` before throwing (return a new object, or mutate last).
+   */
+  reduce: (state: S, event: E, meta: RecordMeta) => S | Promise<S>;
+  /** Called on the window's final invocation with the final state (e.g. publish it). A throw fails the invocation, and Lambda retries it. */
+  onWindowEnd?: (state: S, window: WindowInfo, log: Logger) => void | Promise<void>;
+}
+
+/** The Lambda handler returned by `createKinesisWindowHandler`. */
+export type KinesisWindowBatchHandler = (event: KinesisStreamTumblingWindowEvent, context: Context) => Promise<KinesisStreamStateResponse>;
+
+/** 1 MB per shard: Lambda's tumbling-window state limit. */
+export const WINDOW_STATE_LIMIT_BYTES = 1_000_000;
+
+function isEmptyState(state: unknown): boolean {
+  if (state === undefined || state === null) return true;
+  if (typeof state !== 'object') return false;
+  for (const key in state) if (Object.prototype.hasOwnProperty.call(state, key)) return false;
+  return true;
+}
+
+function isPlainObject(value: unknown): value is WindowState {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Build a Lambda handler for a Kinesis mapping with TumblingWindowInSeconds (and
+ * ReportBatchItemFailures). Returns `{ state, batchItemFailures }` on every invocation.
+ */
+export function createKinesisWindowHandler<E extends AnyEvent, S extends WindowState>(
+  options: KinesisWindowHandlerOptions<E, S>,
+): KinesisWindowBatchHandler {
+  const runtime = new ConsumerRuntime(options as unknown as ConsumerRuntimeOptions<AnyEvent>);
+  const { reduce, initialState, onWindowEnd } = options;
+  const mode = { concurrency: 1, stopAllOnFailure: true };
+
+  return async (event, context) => {
+    try {
+      if (event === null || typeof event !== 'object' || !isPlainObject(event.window)) {
+        throw new RuntimeInvariantError('event has no tumbling window: set TumblingWindowInSeconds on the event source mapping, or use createKinesisHandler');
+      }
+      const incoming = event.state;
+      if (!isEmptyState(incoming) && !isPlainObject(incoming)) throw new RuntimeInvariantError('window state from Lambda is not an object');
+      let state: S = isEmptyState(incoming) ? initialState() : (incoming as S);
+      const step: EventStep = (ev, item) => {
+        const next = reduce(state, ev as E, item);
+        if (typeof (next as PromiseLike<S>)?.then === 'function') {
+          return Promise.resolve(next).then((value) => {
+            state = value;
+          });
+        }
+        state = next as S;
+        return undefined;
+      };
+      const runner = new HandlerRunner(() => step, runtime.settings.idempotency, runtime.log);
+      const result = await runtime.invoke(event, context, runner, mode);
+      if (!isPlainObject(state)) throw new TypeError('the window reducer must return an object (the window state)');
+      const bytes = Buffer.byteLength(JSON.stringify(state), 'utf8');
+      if (bytes > WINDOW_STATE_LIMIT_BYTES) {
+        result.log.warn({ stateBytes: bytes }, 'window state exceeds 1 MB: Lambda will terminate the window early');
+      }
+      if (event.isFinalInvokeForWindow && result.batchItemFailures.length === 0 && onWindowEnd !== undefined) {
+        const shardId = (event as { shardId?: string }).shardId ?? result.items[0]?.shardId ?? 'unknown';
+        const streamArn = (event as { eventSourceARN?: string }).eventSourceARN ?? result.items[0]?.streamArn;
+        await onWindowEnd(
+          state,
+          { start: event.window.start, end: event.window.end, shardId, streamArn, terminatedEarly: event.isWindowTerminatedEarly === true },
+          result.log,
+        );
+      }
+      return { state, batchItemFailures: result.batchItemFailures };
+    } catch (error) {
+      runtime.log.error({ err: error, requestId: context?.awsRequestId }, 'window invocation failed');
+      throw error;
+    }
+  };
+}

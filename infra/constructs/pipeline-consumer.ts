@@ -1,0 +1,224 @@
+/**
+ * A consumer of the pipeline: its function (see PipelineFunction), the event source mapping with
+ * every setting of the definition, an enhanced fan-out consumer when asked, its on-failure and
+ * quarantine queues, and its alarms.
+ */
+import { Construct } from 'constructs';
+import { KinesisStreamConsumer } from '@cdktf/provider-aws/lib/kinesis-stream-consumer';
+import { LambdaEventSourceMapping } from '@cdktf/provider-aws/lib/lambda-event-source-mapping';
+import type { ConsumerDefinition, StreamDefinition } from '../../pipeline';
+import { eventSourceMappingSettings } from '../mapping-settings';
+import type { PolicyStatement } from '../policy-document';
+import { runtimeMetricDimensions, RUNTIME_METRICS_NAMESPACE } from '../runtime-metrics';
+import { consumerIteratorAgeThresholdMs, durationThresholdMs } from '../thresholds';
+import { notifyingAlarm } from './alarm';
+import { PipelineFunction, type AwsLocation } from './pipeline-function';
+import type { PipelineStream } from './pipeline-stream';
+import { SecureQueue } from './secure-queue';
+
+export interface PipelineConsumerProps {
+  /** Definition key, e.g. `order-metrics` (the CONSUMER_NAME the runtime sees). */
+  name: string;
+  /** Deployed function name, e.g. `orders-prod-order-metrics`; also prefixes queues and alarms. */
+  functionName: string;
+  definition: ConsumerDefinition;
+  streamDefinition: StreamDefinition;
+  stream: PipelineStream;
+  stageKeyArn: string;
+  alarmTopicArn: string;
+  location: AwsLocation;
+  bundlePath: string;
+  invokeTargets: string[];
+  /** Environment of the function given its quarantine queue URL (resolved by the stack). */
+  environment: (quarantineQueueUrl: string) => Record<string, string>;
+}
+
+export class PipelineConsumer extends Construct {
+  readonly fn: PipelineFunction;
+  readonly mapping: LambdaEventSourceMapping;
+  readonly quarantineQueue: SecureQueue;
+  readonly onFailureQueue: SecureQueue | undefined;
+  readonly fanOut: KinesisStreamConsumer | undefined;
+
+  constructor(scope: Construct, id: string, props: PipelineConsumerProps) {
+    super(scope, id);
+    const { definition, location, stream } = props;
+    const streamArn = stream.stream.arn;
+
+    this.fanOut = definition.enhancedFanOut
+      ? new KinesisStreamConsumer(this, 'fan-out', { name: props.functionName, streamArn })
+      : undefined;
+    this.quarantineQueue = new SecureQueue(this, 'quarantine', {
+      name: `${props.functionName}-quarantine`,
+      kmsKeyArn: props.stageKeyArn,
+      account: location.account,
+    });
+    this.onFailureQueue =
+      definition.mapping.onFailureDestination === 'queue'
+        ? new SecureQueue(this, 'on-failure', { name: `${props.functionName}-on-failure`, kmsKeyArn: props.stageKeyArn, account: location.account })
+        : undefined;
+    const queueArns = [this.quarantineQueue.queue.arn, ...(this.onFailureQueue ? [this.onFailureQueue.queue.arn] : [])];
+
+    const statements: PolicyStatement[] = [
+      {
+        // Lambda developer guide, "Using Lambda with Kinesis": execution role permissions for a Kinesis mapping.
+        Sid: 'ReadOwnStream',
+        Effect: 'Allow',
+        Action: ['kinesis:DescribeStream', 'kinesis:DescribeStreamSummary', 'kinesis:GetRecords', 'kinesis:GetShardIterator', 'kinesis:ListShards'],
+        Resource: streamArn,
+      },
+      {
+        // kinesis:ListStreams supports no resource-level permissions (Service Authorization Reference,
+        // "Amazon Kinesis Data Streams": no resource type), so Resource must be "*".
+        Sid: 'ListStreamsForMapping',
+        Effect: 'Allow',
+        Action: ['kinesis:ListStreams'],
+        Resource: '*',
+      },
+    ];
+    if (this.fanOut) {
+      statements.push({
+        Sid: 'ReadThroughOwnFanOutConsumer',
+        Effect: 'Allow',
+        Action: ['kinesis:SubscribeToShard', 'kinesis:DescribeStreamConsumer'],
+        Resource: this.fanOut.arn,
+      });
+    }
+    if (stream.decryptKeyArn !== undefined) {
+      statements.push({
+        Sid: 'DecryptOwnStream',
+        Effect: 'Allow',
+        Action: ['kms:Decrypt'],
+        Resource: stream.decryptKeyArn,
+        Condition: { StringEquals: { 'kms:ViaService': `kinesis.${location.region}.amazonaws.com` } },
+      });
+    }
+    statements.push(
+      {
+        // The runtime sends quarantined records; the mapping sends on-failure records with this role.
+        Sid: 'SendToOwnQueues',
+        Effect: 'Allow',
+        Action: ['sqs:SendMessage'],
+        Resource: queueArns,
+      },
+      {
+        // Sending to a KMS-encrypted queue needs kms:GenerateDataKey and kms:Decrypt on its key
+        // (SQS developer guide, "Key management": permissions for producers).
+        Sid: 'EncryptMessagesForOwnQueues',
+        Effect: 'Allow',
+        Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+        Resource: props.stageKeyArn,
+        Condition: { StringEquals: { 'kms:ViaService': `sqs.${location.region}.amazonaws.com` } },
+      },
+    );
+
+    this.fn = new PipelineFunction(this, 'function', {
+      functionName: props.functionName,
+      definition,
+      bundlePath: props.bundlePath,
+      environment: props.environment(this.quarantineQueue.queue.url),
+      location,
+      invokeTargets: props.invokeTargets,
+      statements,
+    });
+    const roleArn = this.fn.role.arn;
+    const queuePolicies = [this.quarantineQueue.grantSend([roleArn]), ...(this.onFailureQueue ? [this.onFailureQueue.grantSend([roleArn])] : [])];
+
+    this.mapping = new LambdaEventSourceMapping(this, 'mapping', {
+      // With enhanced fan-out the mapping reads through the consumer ARN ("Using Lambda with Kinesis": stream consumers).
+      eventSourceArn: this.fanOut ? this.fanOut.arn : streamArn,
+      functionName: this.fn.function.arn,
+      enabled: true,
+      ...eventSourceMappingSettings(definition.mapping),
+      ...(this.onFailureQueue ? { destinationConfig: { onFailure: { destinationArn: this.onFailureQueue.queue.arn } } } : {}),
+      // CreateEventSourceMapping checks the role can read the stream: the policy must exist first.
+      dependsOn: [this.fn.rolePolicy, ...queuePolicies],
+    });
+
+    this.addAlarms(props);
+  }
+
+  private addAlarms(props: PipelineConsumerProps): void {
+    const { definition, functionName, alarmTopicArn } = props;
+    const { periodSeconds: period, evaluationPeriods } = definition.alarms;
+    const lambda = { namespace: 'AWS/Lambda', dimensions: { FunctionName: functionName }, period, evaluationPeriods };
+    // Lambda publishes these only when it invokes: no data means nothing ran, which other alarms cover
+    // (stream iterator age, throttles), so missing data is not breaching.
+    notifyingAlarm(this, 'iterator-age', alarmTopicArn, {
+      ...lambda,
+      alarmName: `${functionName}-iterator-age`,
+      alarmDescription: `${functionName} is falling behind its stream: IteratorAge over ${consumerIteratorAgeThresholdMs(definition, props.streamDefinition)} ms, a fraction of how long records live (retention / MaximumRecordAgeInSeconds).`,
+      metricName: 'IteratorAge',
+      statistic: 'Maximum',
+      comparisonOperator: 'GreaterThanThreshold',
+      threshold: consumerIteratorAgeThresholdMs(definition, props.streamDefinition),
+      treatMissingData: 'notBreaching',
+    });
+    notifyingAlarm(this, 'errors', alarmTopicArn, {
+      ...lambda,
+      alarmName: `${functionName}-errors`,
+      alarmDescription: `${functionName} invocations failed (batches are retried, then bisected, then sent to on-failure).`,
+      metricName: 'Errors',
+      statistic: 'Sum',
+      comparisonOperator: 'GreaterThanThreshold',
+      threshold: definition.alarms.errorsPerPeriod,
+      treatMissingData: 'notBreaching',
+    });
+    notifyingAlarm(this, 'throttles', alarmTopicArn, {
+      ...lambda,
+      alarmName: `${functionName}-throttles`,
+      alarmDescription: `${functionName} was throttled: its shards stall while throttled.`,
+      metricName: 'Throttles',
+      statistic: 'Sum',
+      comparisonOperator: 'GreaterThanThreshold',
+      threshold: definition.alarms.throttlesPerPeriod,
+      treatMissingData: 'notBreaching',
+    });
+    notifyingAlarm(this, 'duration', alarmTopicArn, {
+      ...lambda,
+      alarmName: `${functionName}-duration-p99`,
+      alarmDescription: `${functionName} p99 duration is near its ${definition.timeoutSeconds} s timeout (a timeout fails the whole batch).`,
+      metricName: 'Duration',
+      extendedStatistic: 'p99',
+      comparisonOperator: 'GreaterThanThreshold',
+      threshold: durationThresholdMs(definition),
+      treatMissingData: 'notBreaching',
+    });
+    notifyingAlarm(this, 'records-quarantined', alarmTopicArn, {
+      namespace: RUNTIME_METRICS_NAMESPACE,
+      dimensions: runtimeMetricDimensions(props.name),
+      period,
+      evaluationPeriods: 1,
+      alarmName: `${functionName}-records-quarantined`,
+      alarmDescription: `${functionName} quarantined records (permanently invalid); they wait in ${functionName}-quarantine.`,
+      metricName: 'RecordsQuarantined',
+      statistic: 'Sum',
+      comparisonOperator: 'GreaterThanThreshold',
+      threshold: 0,
+      treatMissingData: 'notBreaching',
+    });
+    const queues: [string, SecureQueue | undefined, string][] = [
+      ['quarantine-depth', this.quarantineQueue, 'quarantined records wait for a fix and a redrive'],
+      ['on-failure-depth', this.onFailureQueue, 'batches were discarded after retries / record age; redrive them before the stream retention expires'],
+    ];
+    for (const [id, queue, why] of queues) {
+      if (!queue) continue;
+      notifyingAlarm(this, id, alarmTopicArn, {
+        namespace: 'AWS/SQS',
+        dimensions: { QueueName: queue.queueName },
+        period,
+        evaluationPeriods: 1,
+        alarmName: `${functionName}-${id}`,
+        alarmDescription: `${queue.queueName} is not empty: ${why}.`,
+        metricName: 'ApproximateNumberOfMessagesVisible',
+        statistic: 'Maximum',
+        comparisonOperator: 'GreaterThanThreshold',
+        threshold: 0,
+        // SQS stops publishing for a queue inactive for six hours even when messages remain
+        // (SQS developer guide, "Available CloudWatch metrics for Amazon SQS"): "ignore" keeps
+        // the alarm in ALARM until a datapoint shows the queue empty.
+        treatMissingData: 'ignore',
+      });
+    }
+  }
+}

@@ -1,0 +1,180 @@
+/**
+ * One Terraform stack per stage: the pipeline definition with the stage's overrides applied, in the
+ * stage's account and region, every resource tagged through the provider's default tags.
+ */
+import { join } from 'node:path';
+import { Annotations, LocalBackend, S3Backend, TerraformOutput, TerraformStack } from 'cdktf';
+import type { Construct } from 'constructs';
+import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
+import { deployedName, functionEnvironment, type PipelineDefinition } from '../pipeline';
+import { applyStage } from './apply-stage';
+import { AlarmTopic } from './constructs/alarm-topic';
+import { BusinessAlarm } from './constructs/business-alarm';
+import { PipelineConsumer } from './constructs/pipeline-consumer';
+import { PipelineDashboard } from './constructs/pipeline-dashboard';
+import { PipelineFunction, type AwsLocation } from './constructs/pipeline-function';
+import { PipelineStream } from './constructs/pipeline-stream';
+import { StageKey } from './constructs/stage-key';
+import { StreamAlarms } from './constructs/stream-alarms';
+import { partitionOf } from './policy-document';
+import type { StageConfig } from './stage-config';
+
+export interface PipelineStackProps {
+  /** The pipeline definition (as in pipeline/pipeline.ts); the stage's overrides are applied here. */
+  definition: PipelineDefinition;
+  stage: StageConfig;
+  /** Folder with one bundle folder per function (`<bundleDir>/<name>/index.mjs`), see infra/bundle.ts. */
+  bundleDir: string;
+}
+
+/** `orders-dev`: the name `cdktf deploy` takes. */
+export function stackName(definition: PipelineDefinition, stage: string): string {
+  return `${definition.name}-${stage}`;
+}
+
+export class PipelineStack extends TerraformStack {
+  /** The definition as deployed to this stage (overrides applied). */
+  readonly definition: PipelineDefinition;
+  readonly streams: Record<string, PipelineStream> = {};
+  readonly consumers: Record<string, PipelineConsumer> = {};
+  readonly functions: Record<string, PipelineFunction> = {};
+
+  constructor(scope: Construct, id: string, props: PipelineStackProps) {
+    super(scope, id);
+    const { stage } = props;
+    const definition = applyStage(props.definition, stage);
+    this.definition = definition;
+    const prefix = stackName(definition, stage.stage);
+    const location: AwsLocation = { account: stage.account, region: stage.region, partition: partitionOf(stage.region) };
+    const name = (key: string): string => deployedName(definition, stage.stage, key);
+
+    new AwsProvider(this, 'aws', {
+      region: stage.region,
+      // Credentials for another account fail the plan instead of deploying a stage into the wrong account.
+      allowedAccountIds: [stage.account],
+      defaultTags: [{ tags: { ...stage.tags, Project: definition.name, Stage: stage.stage, ManagedBy: 'cdktf', Stack: prefix } }],
+    });
+    this.configureBackend(stage, prefix);
+
+    const key = new StageKey(this, 'stage-key', { prefix, account: stage.account, partition: location.partition, deletionWindowDays: stage.kmsDeletionWindowDays });
+    const stageKeyArn = key.key.arn;
+    const topic = new AlarmTopic(this, 'alarm-topic', { name: `${prefix}-alarms`, kmsKeyArn: stageKeyArn, ...location, email: stage.alarmEmail });
+    const topicArn = topic.topic.arn;
+
+    for (const [streamKey, streamDefinition] of Object.entries(definition.streams)) {
+      const streamName = name(streamKey);
+      this.streams[streamKey] = new PipelineStream(this, `stream-${streamKey}`, { name: streamName, definition: streamDefinition, stageKeyArn });
+      new StreamAlarms(this, `stream-${streamKey}-alarms`, { streamName, definition: streamDefinition, alarmTopicArn: topicArn });
+    }
+
+    const environment = (fnKey: string, quarantineQueueUrl?: string): Record<string, string> =>
+      functionEnvironment(definition, fnKey, {
+        functionName: name,
+        quarantineQueueUrl: () => quarantineQueueUrl,
+        logLevel: stage.logLevel,
+        // Stack traces through the bundles' source maps (see infra/bundle.ts).
+        extra: { NODE_OPTIONS: '--enable-source-maps' },
+      });
+
+    for (const [fnKey, fn] of Object.entries(definition.functions)) {
+      this.functions[fnKey] = new PipelineFunction(this, `function-${fnKey}`, {
+        functionName: name(fnKey),
+        definition: fn,
+        bundlePath: join(props.bundleDir, fnKey),
+        environment: environment(fnKey),
+        location,
+        invokeTargets: fn.invokes.map(name),
+      });
+    }
+
+    for (const [consumerKey, consumer] of Object.entries(definition.consumers)) {
+      this.warnAboutUnsafeMapping(consumerKey, consumer.mapping);
+      const stream = this.streams[consumer.stream];
+      const streamDefinition = definition.streams[consumer.stream];
+      if (!stream || !streamDefinition) throw new Error(`consumer ${consumerKey}: stream ${consumer.stream} not declared`);
+      this.consumers[consumerKey] = new PipelineConsumer(this, `consumer-${consumerKey}`, {
+        name: consumerKey,
+        functionName: name(consumerKey),
+        definition: consumer,
+        streamDefinition,
+        stream,
+        stageKeyArn,
+        alarmTopicArn: topicArn,
+        location,
+        bundlePath: join(props.bundleDir, consumerKey),
+        invokeTargets: consumer.invokes.map(name),
+        environment: (queueUrl) => environment(consumerKey, queueUrl),
+      });
+    }
+
+    if (stage.businessAlarm) {
+      const consumer = definition.consumers[stage.businessAlarm.consumer]!;
+      new BusinessAlarm(this, 'business-alarm', {
+        functionName: name(stage.businessAlarm.consumer),
+        consumer,
+        config: stage.businessAlarm,
+        streamName: name(consumer.stream),
+        alarmTopicArn: topicArn,
+      });
+    }
+
+    const dashboard = new PipelineDashboard(this, 'dashboard', {
+      name: prefix,
+      region: stage.region,
+      streamNames: Object.keys(definition.streams).map(name),
+      consumers: Object.entries(this.consumers).map(([consumerKey, c]) => ({
+        name: consumerKey,
+        functionName: name(consumerKey),
+        queueNames: [c.quarantineQueue.queueName, ...(c.onFailureQueue ? [c.onFailureQueue.queueName] : [])],
+        businessNamespace: definition.consumers[consumerKey]?.metricsNamespace,
+      })),
+      plainFunctionNames: Object.keys(definition.functions).map(name),
+    });
+
+    this.addOutputs(topicArn, dashboard.url);
+  }
+
+  private configureBackend(stage: StageConfig, prefix: string): void {
+    if (stage.backend.type === 's3') {
+      new S3Backend(this, {
+        bucket: stage.backend.bucket,
+        key: `${stage.backend.keyPrefix}/${prefix}.tfstate`,
+        region: stage.backend.region ?? stage.region,
+        dynamodbTable: stage.backend.dynamodbTable,
+        encrypt: true,
+        ...(stage.backend.kmsKeyId !== undefined ? { kmsKeyId: stage.backend.kmsKeyId } : {}),
+      });
+      return;
+    }
+    // Relative to the stack's working directory (cdktf.out/stacks/<stack>): the project root, as
+    // cdktf's own default, without writing this machine's absolute path into the synthesized JSON.
+    new LocalBackend(this, { path: `../../../terraform.${prefix}.tfstate` });
+  }
+
+  /** Settings AWS allows but that can block a shard or lose records silently: deploy, but say so. */
+  private warnAboutUnsafeMapping(consumerKey: string, mapping: PipelineDefinition['consumers'][string]['mapping']): void {
+    const warn = (message: string): void => Annotations.of(this).addWarning(`consumer ${consumerKey}: ${message}`);
+    if (mapping.maximumRetryAttempts === -1) warn('maximumRetryAttempts is -1: a failing batch is retried until its records expire, blocking the shard');
+    if (mapping.maximumRecordAgeInSeconds === -1) warn('maximumRecordAgeInSeconds is -1: records are retried until the stream retention expires');
+    if (mapping.onFailureDestination === 'none') warn('no on-failure destination: discarded batches leave no trace to redrive');
+    if (!mapping.reportBatchItemFailures) warn('reportBatchItemFailures is off: one bad record retries the whole batch');
+  }
+
+  private addOutputs(topicArn: string, dashboardUrl: string): void {
+    for (const [key, s] of Object.entries(this.streams)) {
+      new TerraformOutput(this, `stream-${key}-name`, { value: s.stream.name, description: `Kinesis stream ${key}` });
+      new TerraformOutput(this, `stream-${key}-arn`, { value: s.stream.arn });
+    }
+    for (const [key, c] of Object.entries(this.consumers)) {
+      new TerraformOutput(this, `consumer-${key}-function-name`, { value: c.fn.function.functionName });
+      new TerraformOutput(this, `consumer-${key}-quarantine-queue-url`, { value: c.quarantineQueue.queue.url });
+      if (c.onFailureQueue) new TerraformOutput(this, `consumer-${key}-on-failure-queue-url`, { value: c.onFailureQueue.queue.url });
+      new TerraformOutput(this, `consumer-${key}-mapping-uuid`, { value: c.mapping.uuid });
+    }
+    for (const [key, f] of Object.entries(this.functions)) {
+      new TerraformOutput(this, `function-${key}-name`, { value: f.function.functionName });
+    }
+    new TerraformOutput(this, 'alarm-topic-arn', { value: topicArn });
+    new TerraformOutput(this, 'dashboard-url', { value: dashboardUrl });
+  }
+}

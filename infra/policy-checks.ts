@@ -1,0 +1,185 @@
+/**
+ * Guard rails over a synthesized stack (the Terraform JSON): least privilege, encryption, safe
+ * mappings, alarms that notify, logs that expire. Each check returns readable violations, empty
+ * when the stack complies. The infra tests run them on every stage.
+ */
+
+type Block = Record<string, unknown>;
+export interface SynthesizedStack {
+  resource?: Record<string, Record<string, Block>>;
+}
+
+interface Statement {
+  Sid?: string;
+  Effect: 'Allow' | 'Deny';
+  Principal?: unknown;
+  Action?: string | string[];
+  Resource?: string | string[];
+  Condition?: Record<string, Record<string, unknown>>;
+}
+
+const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+/** Where policy documents live in the synthesized JSON. */
+const POLICY_ATTRIBUTES: Record<string, string> = {
+  aws_iam_role_policy: 'policy',
+  aws_sqs_queue_policy: 'policy',
+  aws_sns_topic_policy: 'policy',
+  aws_kms_key: 'policy',
+};
+
+export interface LocatedStatement {
+  where: string;
+  resourceType: string;
+  statement: Statement;
+}
+
+export function policyStatements(stack: SynthesizedStack): LocatedStatement[] {
+  const out: LocatedStatement[] = [];
+  for (const [type, attribute] of Object.entries(POLICY_ATTRIBUTES)) {
+    for (const [id, block] of Object.entries(stack.resource?.[type] ?? {})) {
+      const raw = block[attribute];
+      if (typeof raw !== 'string') continue;
+      const doc = JSON.parse(raw) as { Statement: Statement[] };
+      doc.Statement.forEach((statement, i) => out.push({ where: `${type}.${id} statement ${statement.Sid ?? i}`, resourceType: type, statement }));
+    }
+  }
+  return out;
+}
+
+/**
+ * Deny statements may name a whole service (`sqs:*`): a deny must cover every present and future
+ * action of the service (e.g. "deny non-TLS access"). Only these deny statements are allowed to.
+ */
+export const SERVICE_WIDE_DENIES = new Set(['DenyInsecureTransport', 'DenyOtherAccounts']);
+
+/** No Allow grants a wildcard action; a Deny uses at most a whole-service wildcard, only in the listed statements. */
+export function wildcardActionViolations(stack: SynthesizedStack): string[] {
+  const violations: string[] = [];
+  for (const { where, statement } of policyStatements(stack)) {
+    for (const action of asArray(statement.Action)) {
+      if (!action.includes('*')) continue;
+      const serviceWideDeny = statement.Effect === 'Deny' && /^[a-z0-9-]+:\*$/.test(action) && SERVICE_WIDE_DENIES.has(statement.Sid ?? '');
+      if (!serviceWideDeny) violations.push(`${where}: wildcard action "${action}"`);
+    }
+  }
+  return violations;
+}
+
+/**
+ * Every `Resource: "*"` and every wildcard inside a resource ARN, with the reason AWS requires it.
+ * A statement matches an entry when its resource type and actions are exactly listed.
+ */
+export const WILDCARD_RESOURCE_ALLOW_LIST: readonly { resourceType: string; actions: readonly string[] | 'any'; condition?: string; why: string }[] = [
+  {
+    resourceType: 'aws_iam_role_policy',
+    actions: ['cloudwatch:PutMetricData'],
+    condition: 'cloudwatch:namespace',
+    why: 'PutMetricData has no resource-level permissions; confined by the cloudwatch:namespace condition',
+  },
+  { resourceType: 'aws_iam_role_policy', actions: ['kinesis:ListStreams'], why: 'ListStreams has no resource type in the Service Authorization Reference' },
+  { resourceType: 'aws_kms_key', actions: 'any', why: 'in a key policy, Resource "*" means the key itself' },
+];
+
+export function wildcardResourceViolations(stack: SynthesizedStack): string[] {
+  const violations: string[] = [];
+  for (const { where, resourceType, statement } of policyStatements(stack)) {
+    if (statement.Effect !== 'Allow') continue;
+    for (const resource of asArray(statement.Resource)) {
+      if (resource === '*') {
+        const actions = asArray(statement.Action).slice().sort();
+        const justified = WILDCARD_RESOURCE_ALLOW_LIST.some(
+          (entry) =>
+            entry.resourceType === resourceType &&
+            (entry.actions === 'any' || JSON.stringify([...entry.actions].sort()) === JSON.stringify(actions)) &&
+            (entry.condition === undefined || Object.values(statement.Condition ?? {}).some((c) => entry.condition! in c)),
+        );
+        if (!justified) violations.push(`${where}: Resource "*" for ${actions.join(', ')} is not on the allow-list`);
+      } else if (resource.includes('*')) {
+        // The only scoped wildcard: log streams inside the function's own log group.
+        const logStreams = /^\$\{aws_cloudwatch_log_group\.[^}]+\.arn\}:\*$/.test(resource);
+        if (!logStreams) violations.push(`${where}: wildcard in resource "${resource}"`);
+      }
+    }
+  }
+  return violations;
+}
+
+export function encryptionViolations(stack: SynthesizedStack): string[] {
+  const violations: string[] = [];
+  for (const [id, s] of Object.entries(stack.resource?.['aws_kinesis_stream'] ?? {})) {
+    if (s['encryption_type'] !== 'KMS' || !s['kms_key_id']) violations.push(`aws_kinesis_stream.${id}: not KMS-encrypted`);
+  }
+  for (const [id, q] of Object.entries(stack.resource?.['aws_sqs_queue'] ?? {})) {
+    if (!q['kms_master_key_id']) violations.push(`aws_sqs_queue.${id}: not KMS-encrypted`);
+  }
+  for (const [id, t] of Object.entries(stack.resource?.['aws_sns_topic'] ?? {})) {
+    if (!t['kms_master_key_id']) violations.push(`aws_sns_topic.${id}: not KMS-encrypted`);
+  }
+  for (const [id, k] of Object.entries(stack.resource?.['aws_kms_key'] ?? {})) {
+    if (k['enable_key_rotation'] !== true) violations.push(`aws_kms_key.${id}: rotation off`);
+  }
+  return violations;
+}
+
+/** On-failure destination, bounded retries, bounded record age, ReportBatchItemFailures. */
+export function mappingViolations(stack: SynthesizedStack): string[] {
+  const violations: string[] = [];
+  for (const [id, m] of Object.entries(stack.resource?.['aws_lambda_event_source_mapping'] ?? {})) {
+    const where = `aws_lambda_event_source_mapping.${id}`;
+    const onFailure = ((m['destination_config'] as Block | undefined)?.['on_failure'] as Block | undefined)?.['destination_arn'];
+    if (typeof onFailure !== 'string' || onFailure === '') violations.push(`${where}: no on-failure destination`);
+    const retries = m['maximum_retry_attempts'];
+    if (typeof retries !== 'number' || retries < 0) violations.push(`${where}: unbounded retries (${String(retries)})`);
+    const age = m['maximum_record_age_in_seconds'];
+    if (typeof age !== 'number' || age < 0) violations.push(`${where}: unbounded record age (${String(age)})`);
+    if (!asArray(m['function_response_types'] as string[] | undefined).includes('ReportBatchItemFailures')) {
+      violations.push(`${where}: ReportBatchItemFailures not enabled`);
+    }
+  }
+  return violations;
+}
+
+export function alarmActionViolations(stack: SynthesizedStack): string[] {
+  const violations: string[] = [];
+  for (const [id, a] of Object.entries(stack.resource?.['aws_cloudwatch_metric_alarm'] ?? {})) {
+    if (asArray(a['alarm_actions'] as string[] | undefined).length === 0) violations.push(`aws_cloudwatch_metric_alarm.${id}: no alarm action`);
+    if (asArray(a['ok_actions'] as string[] | undefined).length === 0) violations.push(`aws_cloudwatch_metric_alarm.${id}: no OK action`);
+    if (a['actions_enabled'] === false) violations.push(`aws_cloudwatch_metric_alarm.${id}: actions disabled`);
+  }
+  return violations;
+}
+
+/** Every function logs to its own log group, which has a retention; one role per function. */
+export function functionViolations(stack: SynthesizedStack): string[] {
+  const violations: string[] = [];
+  const groups = Object.entries(stack.resource?.['aws_cloudwatch_log_group'] ?? {});
+  const roleUse = new Map<string, string[]>();
+  for (const [id, f] of Object.entries(stack.resource?.['aws_lambda_function'] ?? {})) {
+    const where = `aws_lambda_function.${id}`;
+    const group = groups.find(([, g]) => g['name'] === `/aws/lambda/${String(f['function_name'])}`);
+    if (!group) {
+      violations.push(`${where}: no log group /aws/lambda/${String(f['function_name'])}`);
+    } else {
+      const [groupId, g] = group;
+      if (typeof g['retention_in_days'] !== 'number' || g['retention_in_days'] <= 0) violations.push(`aws_cloudwatch_log_group.${groupId}: no retention`);
+      const logGroup = (f['logging_config'] as Block | undefined)?.['log_group'];
+      if (logGroup !== `\${aws_cloudwatch_log_group.${groupId}.name}`) violations.push(`${where}: does not log to its log group`);
+    }
+    const role = String(f['role']);
+    roleUse.set(role, [...(roleUse.get(role) ?? []), id]);
+  }
+  for (const [role, users] of roleUse) if (users.length > 1) violations.push(`${role}: shared by ${users.join(', ')}`);
+  return violations;
+}
+
+export function allViolations(stack: SynthesizedStack): string[] {
+  return [
+    ...wildcardActionViolations(stack),
+    ...wildcardResourceViolations(stack),
+    ...encryptionViolations(stack),
+    ...mappingViolations(stack),
+    ...alarmActionViolations(stack),
+    ...functionViolations(stack),
+  ];
+}

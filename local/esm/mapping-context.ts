@@ -1,0 +1,61 @@
+/** What every part of one mapping shares: options, resolved timing, counters, the activity feed. */
+import type { MappingSettings } from '../../pipeline/definition-schema';
+import type { Logger } from '../../telemetry/logger';
+import type { RecordFilter } from './filter-pattern';
+import type { EsmActivity, EsmClock, EsmTiming, LocalEventSourceMappingOptions } from './types';
+
+export const DEFAULT_TIMING: EsmTiming = {
+  pollIntervalMs: 1000,
+  busyPollIntervalMs: 200,
+  shardDiscoveryIntervalMs: 5000,
+  retryBaseDelayMs: 1000,
+  retryMaxDelayMs: 30_000,
+  readErrorBackoffMs: 1000,
+  maxBufferedRecordsPerShard: 20_000,
+};
+
+export interface Counters {
+  recordsRead: number;
+  recordsProcessed: number;
+  recordsFiltered: number;
+  recordsDiscarded: number;
+  invocations: number;
+  invocationErrors: number;
+  retries: number;
+  bisects: number;
+  onFailureRecords: number;
+  inFlightBatches: number;
+  iteratorAgeMs: number;
+  maxIteratorAgeMs: number;
+}
+
+export function emptyCounters(): Counters {
+  return {
+    recordsRead: 0,
+    recordsProcessed: 0,
+    recordsFiltered: 0,
+    recordsDiscarded: 0,
+    invocations: 0,
+    invocationErrors: 0,
+    retries: 0,
+    bisects: 0,
+    onFailureRecords: 0,
+    inFlightBatches: 0,
+    iteratorAgeMs: 0,
+    maxIteratorAgeMs: 0,
+  };
+}
+
+export interface MappingContext {
+  readonly options: LocalEventSourceMappingOptions;
+  readonly settings: MappingSettings;
+  readonly clock: EsmClock;
+  readonly timing: EsmTiming;
+  readonly logger: Logger;
+  readonly filter: RecordFilter | undefined;
+  readonly invokeIdentityArn: string;
+  readonly counters: Counters;
+  /** Tumbling window length in seconds, or 0 (none). */
+  readonly tumblingWindowInSeconds: number;
+  emit(activity: EsmActivity): void;
+}

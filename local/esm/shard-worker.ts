@@ -1,0 +1,327 @@
+/**
+ * One shard: a reader (GetShardIterator, then GetRecords about once per second when caught up,
+ * faster while behind: page "Using AWS Lambda with Amazon Kinesis", "Lambda polls each shard [...]
+ * at a base rate of once per second. When more records are available, Lambda keeps processing
+ * batches until the function catches up") feeding ParallelizationFactor lanes, each running one
+ * batch at a time (./lanes.ts). With a tumbling window the shard runs one lane: window state is
+ * per shard (page "Time windows").
+ */
+import {
+  ExpiredIteratorException,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  type GetShardIteratorCommandInput,
+  type ShardIteratorType,
+} from '@aws-sdk/client-kinesis';
+import type { Logger } from '../../telemetry/logger';
+import { assembleBatch, type BufferedRecord } from './batch-assembly';
+import { runBatch, runFinalInvoke, type BatchHost } from './batch-runner';
+import { CheckpointTracker } from './checkpoint-tracker';
+import { laneOf } from './lanes';
+import type { MappingContext } from './mapping-context';
+import { nextPollDelayMs } from './poll-cadence';
+import { Signal } from './signal';
+import { toStreamRecord, type StreamRecord } from './stream-record';
+import {
+  buildWindowEvent,
+  stateSizeBytes,
+  WINDOW_STATE_LIMIT_BYTES,
+  windowClosable,
+  windowEventOverheadBytes,
+  windowOf,
+  type TimeWindow,
+} from './tumbling-window';
+import type { KinesisEvent, ShardStats } from './types';
+
+/** Kinesis API reference, GetRecords: up to 10,000 records per call. */
+const GET_RECORDS_LIMIT = 10_000;
+
+export interface IteratorStart {
+  type: ShardIteratorType;
+  timestamp?: Date;
+  /** An iterator acquired in advance (LATEST at start, so records put right after start() are seen). */
+  iterator?: string;
+}
+
+interface Lane {
+  readonly index: number;
+  readonly buffer: BufferedRecord[];
+}
+
+interface WindowState {
+  window: TimeWindow;
+  state: unknown;
+}
+
+export class ShardWorker {
+  readonly shardId: string;
+  status: ShardStats['status'] = 'reading';
+  millisBehindLatest = 0;
+  /** Resolves when the shard is fully processed (true) or the worker stopped (false). */
+  readonly done: Promise<boolean>;
+
+  private readonly ctx: MappingContext;
+  private readonly log: Logger;
+  private readonly tracker = new CheckpointTracker();
+  private readonly lanes: Lane[];
+  private readonly laneSignal = new Signal();
+  private readonly readerSignal = new Signal();
+  private readonly stopSignal = new Signal();
+  private stopRequested = false;
+  private shardEnded = false;
+  private lastReadSequence: string | undefined;
+  private latestArrivalMs = 0;
+  private lastPollStartedAt = 0;
+  private windowState: WindowState | undefined;
+
+  constructor(ctx: MappingContext, shardId: string, start: IteratorStart) {
+    this.ctx = ctx;
+    this.shardId = shardId;
+    this.log = ctx.logger.child({ shardId });
+    const laneCount = ctx.tumblingWindowInSeconds > 0 ? 1 : ctx.settings.parallelizationFactor;
+    this.lanes = Array.from({ length: laneCount }, (_, index) => ({ index, buffer: [] }));
+    this.done = this.run(start);
+  }
+
+  get checkpoint(): string | undefined {
+    return this.tracker.checkpoint;
+  }
+
+  get pendingRecords(): number {
+    return this.tracker.pending;
+  }
+
+  requestStop(): void {
+    this.stopRequested = true;
+    this.stopSignal.notify();
+    this.laneSignal.notify();
+    this.readerSignal.notify();
+  }
+
+  private async run(start: IteratorStart): Promise<boolean> {
+    const reader = this.readLoop(start).catch((error: unknown) => {
+      this.log.error({ err: error }, 'shard reader failed');
+      this.requestStop();
+    });
+    await Promise.all([reader, ...this.lanes.map((lane) => this.laneLoop(lane))]);
+    const finished = this.shardEnded && this.tracker.pending === 0 && !this.stopRequested;
+    this.status = finished ? 'finished' : this.status;
+    if (finished) this.ctx.emit({ type: 'shard-finished', shardId: this.shardId });
+    return finished;
+  }
+
+  private pause(ms: number): Promise<void> {
+    return this.stopRequested ? Promise.resolve() : this.stopSignal.wait(ms);
+  }
+
+  // ---- reading ---------------------------------------------------------------------------------
+
+  private async iteratorFor(start: IteratorStart): Promise<string | undefined> {
+    const input: GetShardIteratorCommandInput = {
+      StreamName: this.ctx.options.streamName,
+      ShardId: this.shardId,
+      ShardIteratorType: start.type,
+    };
+    if (start.type === 'AT_TIMESTAMP') input.Timestamp = start.timestamp;
+    if (start.type === 'AFTER_SEQUENCE_NUMBER') input.StartingSequenceNumber = this.lastReadSequence;
+    for (;;) {
+      try {
+        return (await this.ctx.options.kinesis.send(new GetShardIteratorCommand(input))).ShardIterator;
+      } catch (error) {
+        if (this.stopRequested) return undefined;
+        this.log.warn({ err: error }, 'GetShardIterator failed; retrying');
+        await this.pause(this.ctx.timing.readErrorBackoffMs);
+      }
+    }
+  }
+
+  private bufferedCount(): number {
+    return this.lanes.reduce((sum, lane) => sum + lane.buffer.length, 0);
+  }
+
+  private async readLoop(start: IteratorStart): Promise<void> {
+    const { timing } = this.ctx;
+    let iterator = start.iterator ?? (await this.iteratorFor(start));
+    this.ctx.emit({ type: 'shard-started', shardId: this.shardId, iteratorType: start.type });
+    while (!this.stopRequested && iterator !== undefined) {
+      if (this.bufferedCount() >= timing.maxBufferedRecordsPerShard) {
+        await this.readerSignal.wait(timing.pollIntervalMs);
+        continue;
+      }
+      const pollStartedAt = this.ctx.clock.now();
+      let out;
+      try {
+        out = await this.ctx.options.kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: GET_RECORDS_LIMIT }));
+      } catch (error) {
+        if (this.stopRequested) break;
+        if (error instanceof ExpiredIteratorException) {
+          // Iterators expire after 5 minutes (Kinesis API reference, GetShardIterator): resume after the last record read.
+          iterator = await this.iteratorFor(this.lastReadSequence !== undefined ? { type: 'AFTER_SEQUENCE_NUMBER' } : start);
+          continue;
+        }
+        this.log.warn({ err: error }, 'GetRecords failed; backing off');
+        await this.pause(timing.readErrorBackoffMs);
+        continue;
+      }
+      this.lastPollStartedAt = pollStartedAt;
+      this.millisBehindLatest = out.MillisBehindLatest ?? 0;
+      const records = out.Records ?? [];
+      if (records.length > 0) this.dispatch(records.map((record) => toStreamRecord(record, this.recordContext())));
+      iterator = out.NextShardIterator;
+      if (iterator === undefined) {
+        // A closed shard read to its end (no NextShardIterator): children may start once it is processed.
+        this.shardEnded = true;
+        this.millisBehindLatest = 0;
+      }
+      this.laneSignal.notify();
+      if (iterator === undefined) break;
+      await this.pause(nextPollDelayMs(records.length, out.MillisBehindLatest, timing));
+    }
+    this.laneSignal.notify();
+  }
+
+  private recordContext() {
+    return {
+      shardId: this.shardId,
+      invokeIdentityArn: this.ctx.invokeIdentityArn,
+      awsRegion: this.ctx.options.region,
+      eventSourceARN: this.ctx.options.streamArn,
+    };
+  }
+
+  private dispatch(records: StreamRecord[]): void {
+    const { ctx } = this;
+    const now = ctx.clock.now();
+    this.tracker.track(records.map((r) => r.sequenceNumber));
+    ctx.counters.recordsRead += records.length;
+    const filtered: string[] = [];
+    for (const record of records) {
+      this.lastReadSequence = record.sequenceNumber;
+      this.latestArrivalMs = Math.max(this.latestArrivalMs, record.arrivalMs);
+      // invocation-eventfiltering: records that match no filter are not sent; the iterator moves past them.
+      if (ctx.filter !== undefined && !ctx.filter.matches(record.data)) {
+        filtered.push(record.sequenceNumber);
+        ctx.emit({ type: 'filtered', shardId: this.shardId, sequenceNumber: record.sequenceNumber });
+        continue;
+      }
+      const lane = this.lanes[this.lanes.length === 1 ? 0 : laneOf(record.partitionKey, this.lanes.length)] as Lane;
+      lane.buffer.push({ record, bufferedAt: now });
+    }
+    if (filtered.length > 0) {
+      ctx.counters.recordsFiltered += filtered.length;
+      this.complete(filtered);
+    }
+  }
+
+  // ---- processing ------------------------------------------------------------------------------
+
+  private complete(sequenceNumbers: readonly string[]): void {
+    const moved = this.tracker.complete(sequenceNumbers);
+    if (moved !== undefined) this.ctx.emit({ type: 'checkpoint', shardId: this.shardId, sequenceNumber: moved });
+    this.readerSignal.notify();
+  }
+
+  private host(lane: Lane): BatchHost {
+    const tumbling = this.ctx.tumblingWindowInSeconds > 0;
+    return {
+      shardId: this.shardId,
+      lane: lane.index,
+      stopping: () => this.stopRequested,
+      pause: (ms) => this.pause(ms),
+      buildEvent: (records, final) => {
+        const plain: KinesisEvent = { Records: records.map((r) => r.event) };
+        if (!tumbling || this.windowState === undefined) return plain;
+        return buildWindowEvent({
+          records: plain.Records,
+          window: this.windowState.window,
+          state: this.windowState.state,
+          shardId: this.shardId,
+          eventSourceARN: this.ctx.options.streamArn,
+          isFinalInvokeForWindow: final !== undefined,
+          isWindowTerminatedEarly: final?.terminatedEarly ?? false,
+        });
+      },
+      succeeded: async (records, state) => {
+        const last = records[records.length - 1];
+        if (last !== undefined) {
+          const age = Math.max(0, this.ctx.clock.now() - last.arrivalMs);
+          this.ctx.counters.iteratorAgeMs = age;
+          this.ctx.counters.maxIteratorAgeMs = Math.max(this.ctx.counters.maxIteratorAgeMs, age);
+        }
+        this.ctx.counters.recordsProcessed += records.length;
+        if (tumbling && this.windowState !== undefined) {
+          this.windowState.state = state;
+          if (stateSizeBytes(state) > WINDOW_STATE_LIMIT_BYTES) {
+            // "Your state can be a maximum of 1 MB per shard. If it exceeds that size, Lambda terminates the window early."
+            this.log.warn({ bytes: stateSizeBytes(state) }, 'window state above 1 MB: terminating the window early');
+            await runFinalInvoke(this.ctx, this.host(lane), true);
+            this.windowState.state = {};
+          }
+        }
+        this.complete(records.map((r) => r.sequenceNumber));
+      },
+      discarded: (records) => this.complete(records.map((r) => r.sequenceNumber)),
+    };
+  }
+
+  private readerView() {
+    return { latestArrivalMs: this.latestArrivalMs, lastPollStartedAt: this.lastPollStartedAt, shardEnded: this.shardEnded };
+  }
+
+  private async laneLoop(lane: Lane): Promise<void> {
+    const { ctx } = this;
+    const tumbling = ctx.tumblingWindowInSeconds > 0;
+    const host = this.host(lane);
+    for (;;) {
+      const now = ctx.clock.now();
+      const head = lane.buffer[0];
+      if (tumbling && this.windowState !== undefined) {
+        const current = this.windowState.window;
+        const headInWindow = head !== undefined && windowOf(head.record.arrivalMs, ctx.tumblingWindowInSeconds).startMs === current.startMs;
+        if (!headInWindow) {
+          if (this.stopRequested) {
+            this.windowState = undefined;
+          } else if (windowClosable(current, this.readerView())) {
+            // End of the window: the final invoke with isFinalInvokeForWindow, then the state is dropped.
+            await runFinalInvoke(ctx, host, false);
+            this.windowState = undefined;
+            continue;
+          } else {
+            await this.laneSignal.wait(Math.max(1, current.endMs - now));
+            continue;
+          }
+        }
+      }
+      if (head === undefined) {
+        if (this.stopRequested || this.shardEnded) return;
+        await this.laneSignal.wait();
+        continue;
+      }
+      let flush = this.stopRequested || this.shardEnded;
+      let extraEventBytes = 0;
+      let sameGroup: ((a: StreamRecord, b: StreamRecord) => boolean) | undefined;
+      if (tumbling) {
+        const window = windowOf(head.record.arrivalMs, ctx.tumblingWindowInSeconds);
+        // A new window starts with a fresh state.
+        this.windowState ??= { window, state: {} };
+        flush ||= windowClosable(window, this.readerView());
+        extraEventBytes = windowEventOverheadBytes(this.windowState.state, this.shardId, ctx.options.streamArn);
+        const length = ctx.tumblingWindowInSeconds;
+        sameGroup = (a, b) => windowOf(a.arrivalMs, length).startMs === windowOf(b.arrivalMs, length).startMs;
+      }
+      const assembled = assembleBatch(
+        lane.buffer,
+        now,
+        { batchSize: ctx.settings.batchSize, maximumBatchingWindowInSeconds: ctx.settings.maximumBatchingWindowInSeconds, extraEventBytes },
+        { flush, ...(sameGroup ? { sameGroup } : {}) },
+      );
+      if (assembled.trigger === undefined) {
+        await this.laneSignal.wait(assembled.readyAt !== undefined ? Math.max(1, assembled.readyAt - now) : undefined);
+        continue;
+      }
+      lane.buffer.splice(0, assembled.records.length);
+      await runBatch(ctx, host, assembled.records);
+      if (this.stopRequested && lane.buffer.length === 0) return;
+    }
+  }
+}

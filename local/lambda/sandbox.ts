@@ -1,0 +1,179 @@
+/**
+ * One execution environment of a local function: a child process running sandbox-child.ts under
+ * the tsx loader, with the function's environment and memory size. It runs one invocation at a
+ * time, enforces the function timeout, and is discarded after a timeout or crash (Lambda developer
+ * guide, "Lambda execution environment lifecycle": after a timeout or runtime crash the execution
+ * environment is reset).
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { dirname, join } from 'node:path';
+import { onLines } from './output-lines';
+import type { ErrorPayload, InvokeMessage, SandboxConfig, SandboxMessage } from './sandbox-protocol';
+
+/** Lambda's Init phase limit (execution environment lifecycle: "The Init phase is limited to 10 seconds"). */
+export const INIT_TIMEOUT_MS = 10_000;
+
+export type SandboxResult =
+  | { ok: true; payload: string; durationMs: number }
+  | { ok: false; errorType: 'Unhandled' | 'TimedOut' | 'Crashed'; error: ErrorPayload; durationMs: number };
+
+export interface SandboxOptions {
+  config: SandboxConfig;
+  /** Complete environment of the process (nothing is inherited). */
+  env: Record<string, string>;
+  timeoutMs: number;
+  /** Every line the function writes to stdout or stderr. */
+  onLine(line: string, stream: 'stdout' | 'stderr'): void;
+  initTimeoutMs?: number;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+const childEntry = join(here, 'sandbox-child.ts');
+const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+
+let sandboxCounter = 0;
+
+export class Sandbox {
+  readonly id = ++sandboxCounter;
+  private readonly child: ChildProcess;
+  private readonly ready: Promise<ErrorPayload | undefined>;
+  private exited = false;
+  private exitDescription = '';
+  private readonly exitListeners = new Set<() => void>();
+  private messageListener: ((message: SandboxMessage) => void) | undefined;
+  private busy = false;
+
+  constructor(private readonly options: SandboxOptions) {
+    this.child = fork(childEntry, [JSON.stringify(options.config)], {
+      env: options.env,
+      // The function's memory size bounds the V8 heap, so a runaway function dies like an OOM in Lambda.
+      execArgv: ['--import', tsxLoader, `--max-old-space-size=${options.config.memoryLimitInMB}`],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      serialization: 'json',
+    });
+    if (this.child.stdout) onLines(this.child.stdout, (line) => options.onLine(line, 'stdout'));
+    if (this.child.stderr) onLines(this.child.stderr, (line) => options.onLine(line, 'stderr'));
+    this.child.on('message', (message: SandboxMessage) => this.messageListener?.(message));
+    this.child.on('error', () => undefined);
+    this.child.once('exit', (code, signal) => {
+      this.exited = true;
+      this.exitDescription = signal !== null ? `signal: ${signal.toLowerCase().replace(/^sig/, '')}` : `exit status ${code ?? 0}`;
+      for (const listener of this.exitListeners) listener();
+    });
+    this.ready = this.awaitReady(options.initTimeoutMs ?? INIT_TIMEOUT_MS);
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get alive(): boolean {
+    return !this.exited;
+  }
+
+  get isBusy(): boolean {
+    return this.busy;
+  }
+
+  /** Resolves undefined when the handler module loaded, else the init error (the sandbox is then dead). */
+  init(): Promise<ErrorPayload | undefined> {
+    return this.ready;
+  }
+
+  private awaitReady(timeoutMs: number): Promise<ErrorPayload | undefined> {
+    return new Promise((resolve) => {
+      const finish = (error: ErrorPayload | undefined) => {
+        clearTimeout(timer);
+        this.exitListeners.delete(onExit);
+        this.messageListener = undefined;
+        if (error) this.kill();
+        resolve(error);
+      };
+      const timer = setTimeout(
+        () => finish({ errorType: 'Runtime.InitTimeout', errorMessage: `INIT_REPORT Init Duration: ${timeoutMs} ms Phase: init Status: timeout` }),
+        timeoutMs,
+      );
+      const onExit = () => finish({ errorType: 'Runtime.ExitError', errorMessage: `Runtime exited during init with error: ${this.exitDescription}` });
+      this.exitListeners.add(onExit);
+      this.messageListener = (message) => {
+        if (message.t === 'ready') finish(undefined);
+        else if (message.t === 'init-error') finish(message.error);
+      };
+    });
+  }
+
+  /** Run one invocation. Never rejects: every failure is a SandboxResult. */
+  async invoke(message: Omit<InvokeMessage, 't' | 'deadline'>): Promise<SandboxResult> {
+    if (this.busy) throw new Error('sandbox is busy: one invocation at a time');
+    this.busy = true;
+    try {
+      return await this.run(message);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private run(message: Omit<InvokeMessage, 't' | 'deadline'>): Promise<SandboxResult> {
+    const started = performance.now();
+    const duration = () => Math.round((performance.now() - started) * 1000) / 1000;
+    const timeoutMs = this.options.timeoutMs;
+    return new Promise<SandboxResult>((resolve) => {
+      const finish = (result: SandboxResult) => {
+        clearTimeout(timer);
+        this.exitListeners.delete(onExit);
+        this.messageListener = undefined;
+        resolve(result);
+      };
+      const onExit = () =>
+        finish({
+          ok: false,
+          errorType: 'Crashed',
+          error: { errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${message.requestId} Error: Runtime exited with error: ${this.exitDescription}` },
+          durationMs: duration(),
+        });
+      const timer = setTimeout(() => {
+        // The timed-out environment is destroyed, whatever the handler is doing (even a busy loop).
+        this.kill();
+        finish({
+          ok: false,
+          errorType: 'TimedOut',
+          error: {
+            errorType: 'Sandbox.Timedout',
+            errorMessage: `${new Date().toISOString()} ${message.requestId} Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`,
+          },
+          durationMs: duration(),
+        });
+      }, timeoutMs);
+      if (this.exited) {
+        onExit();
+        return;
+      }
+      this.exitListeners.add(onExit);
+      this.messageListener = (reply) => {
+        if (reply.t !== 'result' || reply.requestId !== message.requestId) return;
+        if (reply.ok) finish({ ok: true, payload: reply.payload, durationMs: duration() });
+        else finish({ ok: false, errorType: 'Unhandled', error: reply.error, durationMs: duration() });
+      };
+      const invoke: InvokeMessage = { t: 'invoke', ...message, deadline: Date.now() + timeoutMs };
+      this.child.send(invoke, (error) => {
+        if (error) this.kill();
+      });
+    });
+  }
+
+  kill(): void {
+    if (!this.exited) this.child.kill('SIGKILL');
+  }
+
+  /** Ends the process and waits for it to be gone. */
+  async stop(): Promise<void> {
+    if (this.exited) return;
+    const gone = new Promise<void>((resolve) => this.exitListeners.add(resolve));
+    this.child.kill('SIGTERM');
+    const force = setTimeout(() => this.kill(), 2000);
+    await gone;
+    clearTimeout(force);
+  }
+}

@@ -1,0 +1,529 @@
+/**
+ * `startLocalPipeline`: the whole pipeline of the definition on this machine. Starts Kinesis
+ * (embedded or an endpoint), creates the streams, serves every function as a local Lambda, runs
+ * each consumer under a local event source mapping, feeds the stream from a synthetic upstream,
+ * and accounts for every record. Used by `npm start` (local/main.ts) and by the tests.
+ */
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import { pino } from 'pino';
+import { pipeline as defaultPipeline } from '../pipeline/pipeline';
+import type { PipelineDefinition } from '../pipeline/definition-schema';
+import { createKinesisClient, defaultRegion } from '../kinesis/client';
+import { KinesisProducer } from '../producers/index';
+import { createLogger, type Logger } from '../telemetry/logger';
+import { DeliveryLedger, type ConsumerAccount } from './accounting';
+import { addDatum, emptyFigures, type BusinessFigures } from './business-figures';
+import { DataDir } from './data-dir';
+import { LocalEventSourceMapping, type EsmStats, type EsmTiming, type FunctionInvoker } from './esm/index';
+import { startKinesisEngine, type KinesisEngine, type KinesisEngineName } from './kinesis-engine';
+import { LocalLambdaService } from './lambda/local-lambda-service';
+import type { LocalFunction } from './lambda/local-function';
+import { NdjsonTail } from './ndjson-tail';
+import { OnFailureFileSink } from './on-failure-file-sink';
+import { RateMeter } from './rate-meter';
+import { writeRunnerState, type RunnerStateFile } from './runner-state-file';
+import { createPipelineStreams, type LocalStream } from './streams';
+import { SyntheticUpstream } from './synthetic-upstream';
+
+export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface LocalPipelineOptions {
+  /** Default: the project's pipeline definition (pipeline/pipeline.ts). */
+  definition?: PipelineDefinition;
+  /** Folder the definition's `entry` paths are relative to (default: the project root). */
+  projectRoot?: string;
+  /** Default `<projectRoot>/.data`. */
+  dataDir?: string;
+  /** Embedded engine (default kinesalite); ignored when `endpoint` is set. */
+  kinesis?: KinesisEngineName;
+  /** An existing Kinesis endpoint (LocalStack, AWS) instead of an embedded engine. */
+  endpoint?: string;
+  /** kinesalite only: keep streams and records under `<dataDir>/kinesalite` across restarts. */
+  persistStream?: boolean;
+  region?: string;
+  /** Synthetic events per second and stream (default 50; 0 = no upstream). */
+  rate?: number;
+  /** Fraction of synthetic events that are invalid (default 0.02). */
+  invalidFraction?: number;
+  /** Stop producing after this many events per stream (default: unlimited). */
+  events?: number;
+  seed?: number;
+  /** LOG_LEVEL of the functions (default: the definition's, else warn). */
+  functionLogLevel?: string;
+  /** Asynchronous invocation retry delays (default Lambda's 60 s and 120 s). */
+  asyncRetryDelaysMs?: readonly number[];
+  /** Timing knobs of the event source mappings (default: AWS-like). */
+  esmTiming?: Partial<EsmTiming>;
+  /** How often runner.json and the counters from files are refreshed (default 1000 ms). */
+  refreshIntervalMs?: number;
+  /** The runner's own log (default: `<dataDir>/logs/runner.log`). */
+  logger?: Logger;
+}
+
+export interface StreamView {
+  name: string;
+  arn: string;
+  shards: number;
+  putRate: number;
+  records: number;
+  invalid: number;
+  failedPuts: number;
+}
+
+export interface ConsumerView {
+  name: string;
+  stream: string;
+  state: EsmStats['state'];
+  batchesPerSecond: number;
+  recordsPerSecond: number;
+  iteratorAgeMs: number;
+  millisBehindLatest: number;
+  maxIteratorAgeMs: number;
+  inFlight: number;
+  retries: number;
+  invocationErrors: number;
+  processed: number;
+  filtered: number;
+  quarantined: number;
+  onFailure: number;
+  duplicatesSkipped: number;
+  missing: number;
+}
+
+export interface FunctionView {
+  name: string;
+  invocations: number;
+  errors: number;
+  timeouts: number;
+  crashes: number;
+  inFlight: number;
+  sandboxes: number;
+  asyncAccepted: number;
+  asyncPending: number;
+  asyncFailed: number;
+}
+
+export interface RunnerSnapshot {
+  at: string;
+  uptimeMs: number;
+  state: RunnerStateFile['state'];
+  pipeline: string;
+  kinesisEngine: string;
+  kinesisEndpoint: string;
+  lambdaEndpoint: string;
+  dataDir: string;
+  streams: StreamView[];
+  consumers: ConsumerView[];
+  functions: FunctionView[];
+  business: BusinessFigures[];
+}
+
+export interface ConsumerSummary extends ConsumerAccount {
+  duplicatesSkipped: number;
+  maxIteratorAgeMs: number;
+  /** RecordsProcessed summed from the consumer's EMF documents (its own count of handled records). */
+  reportedProcessed: number;
+}
+
+export interface RunSummary {
+  durationMs: number;
+  produced: number;
+  producedValid: number;
+  producedInvalid: number;
+  /** Puts the producer gave up on (never written, so not expected downstream). */
+  failedPuts: number;
+  processed: number;
+  quarantined: number;
+  filtered: number;
+  onFailure: number;
+  duplicatesSkipped: number;
+  missing: number;
+  maxIteratorAgeMs: number;
+  consumers: ConsumerSummary[];
+  /** Every produced record is processed, filtered, quarantined or reported on-failure by every consumer of its stream. */
+  accounted: boolean;
+}
+
+export interface LocalPipeline {
+  readonly kinesisEndpoint: string;
+  readonly lambdaEndpoint: string;
+  readonly region: string;
+  readonly dataDir: DataDir;
+  readonly streams: ReadonlyMap<string, LocalStream>;
+  readonly lambda: LocalLambdaService;
+  readonly kinesis: KinesisClient;
+  snapshot(): RunnerSnapshot;
+  /** Resolves true once the upstream is done (`events` reached or stopped) and every record is accounted for. */
+  waitUntilAccounted(timeoutMs: number): Promise<boolean>;
+  /** Stop producing, drain the consumers (up to `drainTimeoutMs`, default 60 s), stop everything, summarise. */
+  stop(options?: { drainTimeoutMs?: number }): Promise<RunSummary>;
+}
+
+interface ConsumerRuntime {
+  name: string;
+  stream: LocalStream;
+  esm: LocalEventSourceMapping;
+  fn: LocalFunction;
+  onFailure: OnFailureFileSink;
+  quarantineTail: NdjsonTail;
+}
+
+export async function startLocalPipeline(options: LocalPipelineOptions = {}): Promise<LocalPipeline> {
+  const definition = options.definition ?? defaultPipeline;
+  const projectRoot = options.projectRoot ?? PROJECT_ROOT;
+  const dataDir = new DataDir(options.dataDir ?? join(projectRoot, '.data'));
+  await dataDir.ensure();
+  const region = options.region ?? defaultRegion();
+  const logger =
+    options.logger ?? createLogger({ name: 'local-runner', level: 'info', destination: pino.destination({ dest: dataDir.logFile('runner'), mkdir: true, sync: false }) });
+  const startedAt = new Date();
+  const started = performance.now();
+  let state: RunnerStateFile['state'] = 'starting';
+
+  const cleanups: (() => Promise<void>)[] = [];
+  const cleanup = async () => {
+    for (const fn of cleanups.reverse()) await fn().catch(() => undefined);
+  };
+  try {
+    const engine: KinesisEngine = await startKinesisEngine({
+      region,
+      ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
+      ...(options.kinesis !== undefined ? { engine: options.kinesis } : {}),
+      ...(options.persistStream ? { persistDir: dataDir.kinesaliteDir } : {}),
+    });
+    cleanups.push(() => engine.stop());
+    const kinesis = createKinesisClient({ endpoint: engine.endpoint, region });
+    cleanups.push(async () => kinesis.destroy());
+    const streams = await createPipelineStreams(kinesis, definition);
+
+    const lambda = await LocalLambdaService.start({
+      definition,
+      projectRoot,
+      dataDir,
+      region,
+      ...(options.functionLogLevel !== undefined ? { functionLogLevel: options.functionLogLevel } : {}),
+      ...(options.asyncRetryDelaysMs !== undefined ? { asyncRetryDelaysMs: options.asyncRetryDelaysMs } : {}),
+    });
+    cleanups.push(() => lambda.close());
+
+    const ledger = new DeliveryLedger();
+    const consumers: ConsumerRuntime[] = [];
+    for (const [name, consumer] of Object.entries(definition.consumers)) {
+      const stream = streams.get(consumer.stream)!;
+      const fn = lambda.get(name);
+      ledger.addConsumer(name, stream.name);
+      const onFailure = new OnFailureFileSink(dataDir.onFailureFile(name));
+      const quarantineTail = new NdjsonTail(dataDir.quarantineFile(name));
+      await quarantineTail.skipExisting();
+      const esm = new LocalEventSourceMapping({
+        kinesis,
+        consumerName: name,
+        functionArn: fn.arn,
+        streamName: stream.name,
+        streamArn: stream.arn,
+        region,
+        settings: consumer.mapping,
+        invoke: invokerFor(fn),
+        onFailure,
+        logger: logger.child({ consumer: name }),
+        ...(options.esmTiming !== undefined ? { timing: options.esmTiming } : {}),
+        onActivity: (activity) => ledger.onActivity(name, activity),
+      });
+      consumers.push({ name, stream, esm, fn, onFailure, quarantineTail });
+    }
+
+    const business = new Map<string, { figures: BusinessFigures; tail: NdjsonTail }>();
+    for (const consumer of Object.values(definition.consumers)) {
+      const namespace = consumer.metricsNamespace ?? consumer.environment['BUSINESS_METRICS_NAMESPACE'];
+      if (namespace === undefined || business.has(namespace)) continue;
+      const tail = new NdjsonTail(dataDir.metricsFile(namespace));
+      await tail.skipExisting();
+      business.set(namespace, { figures: emptyFigures(namespace), tail });
+    }
+
+    const rate = options.rate ?? 50;
+    const upstreams = new Map<string, SyntheticUpstream>();
+    const producedPerStream = new Map<string, { records: number; invalid: number; failed: number }>();
+    for (const stream of streams.values()) {
+      producedPerStream.set(stream.name, { records: 0, invalid: 0, failed: 0 });
+      if (rate <= 0) continue;
+      const producer = new KinesisProducer({ streamName: stream.name, endpoint: engine.endpoint, region, logger: logger.child({ component: 'producer' }) });
+      upstreams.set(
+        stream.name,
+        new SyntheticUpstream({
+          stream: stream.name,
+          producer,
+          rate,
+          invalidFraction: options.invalidFraction ?? 0.02,
+          ...(options.events !== undefined ? { maxEvents: options.events } : {}),
+          ...(options.seed !== undefined ? { seed: options.seed } : {}),
+          onProduced: (event) => {
+            ledger.recordProduced(event.stream, event.shardId, event.sequenceNumber, {
+              eventId: event.eventId,
+              valid: event.valid,
+              ...(event.invalidKind !== undefined ? { invalidKind: event.invalidKind } : {}),
+            });
+            const counts = producedPerStream.get(event.stream)!;
+            counts.records += 1;
+            if (!event.valid) counts.invalid += 1;
+          },
+          onFailed: (error) => {
+            producedPerStream.get(stream.name)!.failed += 1;
+            logger.error({ err: error, stream: stream.name }, 'the producer gave up on a synthetic event');
+          },
+        }),
+      );
+    }
+
+    // Consumers start before the upstream so that LATEST mappings see every synthetic record.
+    for (const consumer of consumers) await consumer.esm.start();
+    cleanups.push(async () => {
+      await Promise.all(consumers.map((c) => c.esm.stop()));
+    });
+    for (const upstream of upstreams.values()) upstream.start();
+    state = 'running';
+    logger.info({ kinesis: engine.endpoint, lambda: lambda.endpoint.url, dataDir: dataDir.root }, 'local pipeline started');
+
+    const meter = new RateMeter();
+    const accounts = () => new Map(ledger.accounts().map((a) => [a.consumer, a]));
+
+    const snapshot = (): RunnerSnapshot => {
+      const accountOf = accounts();
+      return {
+        at: new Date().toISOString(),
+        uptimeMs: Math.round(performance.now() - started),
+        state,
+        pipeline: definition.name,
+        kinesisEngine: engine.kind,
+        kinesisEndpoint: engine.endpoint,
+        lambdaEndpoint: lambda.endpoint.url,
+        dataDir: dataDir.root,
+        streams: [...streams.values()].map((stream) => {
+          const counts = producedPerStream.get(stream.name)!;
+          return {
+            name: stream.name,
+            arn: stream.arn,
+            shards: stream.shardIds.length,
+            putRate: meter.rate(`put:${stream.name}`),
+            records: counts.records,
+            invalid: counts.invalid,
+            failedPuts: counts.failed,
+          };
+        }),
+        consumers: consumers.map((c) => {
+          const esm = c.esm.stats();
+          const account = accountOf.get(c.name)!;
+          return {
+            name: c.name,
+            stream: c.stream.name,
+            state: esm.state,
+            batchesPerSecond: meter.rate(`batches:${c.name}`),
+            recordsPerSecond: meter.rate(`records:${c.name}`),
+            iteratorAgeMs: esm.iteratorAgeMs,
+            millisBehindLatest: esm.millisBehindLatest,
+            maxIteratorAgeMs: esm.maxIteratorAgeMs,
+            inFlight: esm.inFlightBatches,
+            retries: esm.retries,
+            invocationErrors: esm.invocationErrors,
+            processed: account.processed,
+            filtered: account.filtered,
+            quarantined: account.quarantined,
+            onFailure: esm.recordsDiscarded,
+            duplicatesSkipped: c.fn.emf.get('DuplicatesSkipped'),
+            missing: account.missing,
+          };
+        }),
+        functions: Object.entries(lambda.stats()).map(([name, s]) => ({
+          name,
+          invocations: s.invocations,
+          errors: s.errors,
+          timeouts: s.timeouts,
+          crashes: s.crashes,
+          inFlight: s.inFlight,
+          sandboxes: s.sandboxes,
+          asyncAccepted: s.asyncAccepted,
+          asyncPending: s.asyncPending,
+          asyncFailed: s.asyncFailed,
+        })),
+        business: [...business.values()].map((b) => b.figures),
+      };
+    };
+
+    const stateFile = (): RunnerStateFile => {
+      const view = snapshot();
+      const lambdaStats = lambda.stats();
+      return {
+        pid: process.pid,
+        state,
+        startedAt: startedAt.toISOString(),
+        updatedAt: view.at,
+        dataDir: dataDir.root,
+        kinesisEngine: engine.kind,
+        kinesisEndpoint: engine.endpoint,
+        lambdaEndpoint: lambda.endpoint.url,
+        region,
+        streams: Object.fromEntries([...streams.values()].map((s) => [s.name, { arn: s.arn, shards: s.shardIds }])),
+        consumers: Object.fromEntries(
+          consumers.map((c) => {
+            const { shards: _shards, ...esm } = c.esm.stats();
+            return [
+              c.name,
+              {
+                functionArn: c.fn.arn,
+                functionName: c.fn.name,
+                stream: c.stream.name,
+                streamArn: c.stream.arn,
+                stats: { ...view.consumers.find((v) => v.name === c.name), mapping: esm, shards: _shards },
+              },
+            ];
+          }),
+        ),
+        functions: Object.fromEntries(Object.entries(lambdaStats).map(([name, s]) => [name, { functionArn: s.functionArn, functionName: name, stats: s }])),
+        upstream: Object.fromEntries([...upstreams].map(([name, u]) => [name, u.counters])),
+      };
+    };
+
+    let refreshing: Promise<void> = Promise.resolve();
+    const refresh = async () => {
+      for (const c of consumers) for (const line of await c.quarantineTail.read()) ledger.onQuarantined(c.name, line);
+      for (const b of business.values()) for (const line of await b.tail.read()) addDatum(b.figures, line);
+      const values = new Map<string, number>();
+      for (const [name, counts] of producedPerStream) values.set(`put:${name}`, counts.records);
+      for (const c of consumers) {
+        const esm = c.esm.stats();
+        values.set(`batches:${c.name}`, esm.invocations);
+        values.set(`records:${c.name}`, esm.recordsProcessed + esm.recordsFiltered);
+      }
+      meter.sample(values);
+      await writeRunnerState(dataDir.runnerFile, stateFile());
+    };
+    const runRefresh = () => (refreshing = refreshing.then(refresh).catch((error: unknown) => logger.warn({ err: error }, 'refresh failed')));
+    await runRefresh();
+    const timer = setInterval(runRefresh, options.refreshIntervalMs ?? 1000);
+
+    const allAccounted = () =>
+      [...upstreams.values()].every((u) => u.finished) && ledger.accounts().every((a) => a.missing === 0);
+
+    const waitUntilAccounted = async (timeoutMs: number): Promise<boolean> => {
+      const deadline = performance.now() + timeoutMs;
+      for (;;) {
+        await runRefresh();
+        if (allAccounted()) return true;
+        if (performance.now() > deadline) return false;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+
+    let stopping: Promise<RunSummary> | undefined;
+    const stop = (stopOptions: { drainTimeoutMs?: number } = {}): Promise<RunSummary> => {
+      stopping ??= (async () => {
+        state = 'draining';
+        logger.info('draining: upstream stops, consumers finish what was produced');
+        await Promise.all([...upstreams.values()].map((u) => u.stop()));
+        // Every upstream is finished now: wait until the consumers have checkpointed everything.
+        const drained = await waitUntilAccountedAfterStop(stopOptions.drainTimeoutMs ?? 60_000);
+        if (!drained) logger.warn('drain timeout: some records were not processed in time');
+        await Promise.all(consumers.map((c) => c.esm.stop()));
+        await lambda.drainAsync();
+        await runRefresh();
+        clearInterval(timer);
+        const summary = summarise();
+        state = 'stopped';
+        await writeRunnerState(dataDir.runnerFile, { ...stateFile(), summary });
+        await Promise.all(consumers.map((c) => c.onFailure.flush()));
+        await cleanup();
+        logger.info({ summary }, 'local pipeline stopped');
+        logger.flush?.();
+        return summary;
+      })();
+      return stopping;
+    };
+
+    const waitUntilAccountedAfterStop = async (timeoutMs: number): Promise<boolean> => {
+      const deadline = performance.now() + timeoutMs;
+      for (;;) {
+        await runRefresh();
+        if (ledger.accounts().every((a) => a.missing === 0)) return true;
+        if (performance.now() > deadline) return false;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+
+    const summarise = (): RunSummary => {
+      const perConsumer: ConsumerSummary[] = consumers.map((c) => {
+        const esm = c.esm.stats();
+        return {
+          ...ledger.account(c.name),
+          duplicatesSkipped: c.fn.emf.get('DuplicatesSkipped'),
+          maxIteratorAgeMs: esm.maxIteratorAgeMs,
+          reportedProcessed: c.fn.emf.get('RecordsProcessed'),
+        };
+      });
+      let produced = 0;
+      let invalid = 0;
+      let failed = 0;
+      for (const counts of producedPerStream.values()) {
+        produced += counts.records;
+        invalid += counts.invalid;
+        failed += counts.failed;
+      }
+      const sum = (pick: (c: ConsumerSummary) => number) => perConsumer.reduce((total, c) => total + pick(c), 0);
+      return {
+        durationMs: Math.round(performance.now() - started),
+        produced,
+        producedValid: produced - invalid,
+        producedInvalid: invalid,
+        failedPuts: failed,
+        processed: sum((c) => c.processed),
+        quarantined: sum((c) => c.quarantined),
+        filtered: sum((c) => c.filtered),
+        onFailure: sum((c) => c.onFailure),
+        duplicatesSkipped: sum((c) => c.duplicatesSkipped),
+        missing: sum((c) => c.missing),
+        maxIteratorAgeMs: perConsumer.reduce((max, c) => Math.max(max, c.maxIteratorAgeMs), 0),
+        consumers: perConsumer,
+        accounted: perConsumer.every((c) => c.accounted),
+      };
+    };
+
+    return {
+      kinesisEndpoint: engine.endpoint,
+      lambdaEndpoint: lambda.endpoint.url,
+      region,
+      dataDir,
+      streams,
+      lambda,
+      kinesis,
+      snapshot,
+      waitUntilAccounted,
+      stop,
+    };
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+}
+
+/** The event source mapping's FunctionInvoker: one synchronous invocation in the function's sandbox pool. */
+export function invokerFor(fn: LocalFunction): FunctionInvoker {
+  return async (event: object) => {
+    let result;
+    try {
+      result = await fn.invoke({ payload: JSON.stringify(event) });
+    } catch (error) {
+      return { ok: false, errorType: 'Crashed', errorMessage: (error as Error).message, durationMs: 0 };
+    }
+    if (result.ok) {
+      let response: unknown;
+      try {
+        response = JSON.parse(result.payload);
+      } catch {
+        response = result.payload;
+      }
+      return { ok: true, response, durationMs: result.durationMs };
+    }
+    return { ok: false, errorType: result.errorType, errorMessage: `${result.error.errorType}: ${result.error.errorMessage}`, durationMs: result.durationMs };
+  };
+}

@@ -1,0 +1,50 @@
+/**
+ * The AWS clients the ops CLI uses, built lazily (a command builds only what it calls) and
+ * injectable: tests pass mocked or emulator-backed clients.
+ */
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { createKinesisClient, LOCAL_CREDENTIALS } from '../../kinesis/client';
+
+export interface OpsClients {
+  readonly kinesis: KinesisClient;
+  readonly lambda: LambdaClient;
+  readonly sqs: SQSClient;
+  readonly cloudwatch: CloudWatchClient;
+}
+
+export interface ClientEndpoints {
+  readonly region: string;
+  /** One endpoint for every service (e.g. LocalStack), unless a per-service one is set. */
+  readonly endpoint?: string | undefined;
+  readonly kinesisEndpoint?: string | undefined;
+  readonly lambdaEndpoint?: string | undefined;
+}
+
+/** Clients for `endpoints`; any given in `overrides` are used as they are. */
+export function createOpsClients(endpoints: ClientEndpoints, overrides: Partial<OpsClients> = {}): OpsClients {
+  const cache: { -readonly [K in keyof OpsClients]?: OpsClients[K] } = { ...overrides };
+  const common = (endpoint: string | undefined) => ({
+    region: endpoints.region,
+    ...(endpoint !== undefined ? { endpoint } : {}),
+    // Emulators accept any credentials; AWS gets the default provider chain.
+    ...(endpoint !== undefined && !process.env['AWS_ACCESS_KEY_ID'] ? { credentials: LOCAL_CREDENTIALS } : {}),
+  });
+  return {
+    get kinesis() {
+      const endpoint = endpoints.kinesisEndpoint ?? endpoints.endpoint;
+      return (cache.kinesis ??= createKinesisClient({ region: endpoints.region, ...(endpoint !== undefined ? { endpoint } : {}) }));
+    },
+    get lambda() {
+      return (cache.lambda ??= new LambdaClient(common(endpoints.lambdaEndpoint ?? endpoints.endpoint)));
+    },
+    get sqs() {
+      return (cache.sqs ??= new SQSClient(common(endpoints.endpoint)));
+    },
+    get cloudwatch() {
+      return (cache.cloudwatch ??= new CloudWatchClient(common(endpoints.endpoint)));
+    },
+  };
+}

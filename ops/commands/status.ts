@@ -1,0 +1,2 @@
+import type { Command } from './command';
+export const statusCommand: Command = { name: 'status', summary: 'todo', help: '', async run() { return 2; } };

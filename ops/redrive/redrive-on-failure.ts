@@ -1,0 +1,190 @@
+/**
+ * Redrive of on-failure records: for each record of the source (queue or file), read the failed
+ * batch back from Kinesis, then re-invoke the consumer or re-put the records, and remove the
+ * on-failure record only when that succeeded. What can no longer be read (past retention) is reported
+ * precisely; such a record is kept unless the operator says `discardUnrecoverable`.
+ */
+import type { _Record } from '@aws-sdk/client-kinesis';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+import type { ShardRangeReader, UnrecoverablePart } from '../aws/shard-range-reader';
+import { streamNameFromArn } from '../naming';
+import { redriveByInvoke, type InvokeAttempt } from './invoke-redriver';
+import type { MessageSource, SourceItem } from './message-source';
+import { parseOnFailureRecord, type KinesisBatchInfo } from './on-failure-record';
+import { reputRecords, type RecordPutter } from './reput';
+
+export type RedriveMode = 'invoke' | 'reput';
+
+export interface InvokeTarget {
+  readonly lambda: LambdaClient;
+  readonly functionName: string;
+  readonly region: string;
+  /** The execution role ARN put in `invokeIdentityArn` (resolved once, lazily). */
+  readonly invokeIdentityArn: () => Promise<string>;
+  readonly reportBatchItemFailures: boolean;
+  readonly maxAttempts: number;
+  readonly batchSize: number;
+}
+
+export interface OnFailureRedriveOptions {
+  readonly source: MessageSource;
+  readonly reader: ShardRangeReader;
+  readonly mode: RedriveMode;
+  readonly dryRun: boolean;
+  /** Remove records with an unrecoverable part once the rest is redriven (default: keep them). */
+  readonly discardUnrecoverable: boolean;
+  /** The stream the consumer reads: records of another stream are skipped, not redriven. */
+  readonly expectedStreamName?: string;
+  readonly invoke?: InvokeTarget;
+  readonly putter?: RecordPutter;
+  /** Called once per source item, as soon as it is done. */
+  readonly onItem?: (report: RedriveItemReport) => void;
+}
+
+export type RedriveItemStatus = 'redriven' | 'partly-unrecoverable' | 'unrecoverable' | 'failed' | 'invalid' | 'skipped' | 'dry-run';
+
+export interface RedriveItemReport {
+  readonly id: string;
+  readonly status: RedriveItemStatus;
+  readonly batch?: KinesisBatchInfo;
+  /** Records read back from the stream. */
+  readonly recordsRead: number;
+  /** Records the consumer acknowledged / the producer wrote. */
+  readonly recordsRedriven: number;
+  readonly getRecordsCalls: number;
+  readonly unrecoverable: readonly UnrecoverablePart[];
+  readonly attempts?: readonly InvokeAttempt[];
+  /** Removed from the queue / file. */
+  readonly removed: boolean;
+  readonly detail: string;
+}
+
+export interface RedriveSummary {
+  readonly items: readonly RedriveItemReport[];
+  readonly removed: number;
+  readonly kept: number;
+  readonly recordsRedriven: number;
+  /** Records known lost past retention (sum of the known counts). */
+  readonly recordsUnrecoverable: number;
+  /** True when every item was redriven and removed (or, in a dry run, could be). */
+  readonly ok: boolean;
+}
+
+export async function redriveOnFailure(options: OnFailureRedriveOptions): Promise<RedriveSummary> {
+  const items: RedriveItemReport[] = [];
+  try {
+    for (;;) {
+      const batch = await options.source.next();
+      if (batch.length === 0) break;
+      for (const item of batch) {
+        const report = await redriveItem(item, options);
+        items.push(report);
+        options.onItem?.(report);
+      }
+    }
+  } finally {
+    await options.source.close();
+  }
+  const removed = items.filter((i) => i.removed).length;
+  return {
+    items,
+    removed,
+    kept: items.length - removed,
+    recordsRedriven: items.reduce((n, i) => n + i.recordsRedriven, 0),
+    recordsUnrecoverable: items.reduce((n, i) => n + i.unrecoverable.reduce((m, u) => m + (u.count ?? 0), 0), 0),
+    ok: items.every((i) => i.removed || (i.status === 'dry-run' && i.unrecoverable.length === 0)),
+  };
+}
+
+async function redriveItem(item: SourceItem, options: OnFailureRedriveOptions): Promise<RedriveItemReport> {
+  const empty = { recordsRead: 0, recordsRedriven: 0, getRecordsCalls: 0, unrecoverable: [], removed: false };
+  const parsed = parseOnFailureRecord(item.body);
+  if (!parsed.ok) return { id: item.id, status: 'invalid', ...empty, detail: `kept: ${parsed.reason}` };
+  const info = parsed.record.KinesisBatchInfo;
+  const streamName = streamNameFromArn(info.streamArn);
+  if (options.expectedStreamName !== undefined && streamName !== options.expectedStreamName) {
+    return { id: item.id, status: 'skipped', batch: info, ...empty, detail: `kept: the batch is from stream ${streamName}, the consumer reads ${options.expectedStreamName}` };
+  }
+
+  const read = await options.reader.read({
+    streamName,
+    shardId: info.shardId,
+    startSequenceNumber: info.startSequenceNumber,
+    endSequenceNumber: info.endSequenceNumber,
+    expectedCount: info.batchSize,
+  });
+  const base = { id: item.id, batch: info, recordsRead: read.records.length, getRecordsCalls: read.getRecordsCalls, unrecoverable: read.unrecoverable };
+  const lost = read.unrecoverable.length > 0;
+
+  if (options.dryRun) {
+    const action = options.mode === 'invoke' ? `invoke ${options.invoke?.functionName ?? 'the consumer'} with` : 're-put';
+    return {
+      ...base,
+      status: 'dry-run',
+      recordsRedriven: 0,
+      removed: false,
+      detail: `would ${action} ${read.records.length} record(s)${lost ? '; part of the batch is unrecoverable' : ''}`,
+    };
+  }
+
+  let redriven = 0;
+  let failure: string | undefined;
+  let attempts: readonly InvokeAttempt[] | undefined;
+  if (read.records.length > 0) {
+    const outcome = await redriveRecords(read.records, info, options);
+    redriven = outcome.redriven;
+    failure = outcome.failure;
+    attempts = outcome.attempts;
+  }
+  const succeeded = failure === undefined;
+  const remove = succeeded && (!lost || options.discardUnrecoverable);
+  if (remove) await options.source.ack(item);
+  const status: RedriveItemStatus = !succeeded
+    ? 'failed'
+    : lost
+      ? read.records.length === 0
+        ? 'unrecoverable'
+        : 'partly-unrecoverable'
+      : 'redriven';
+  const detail = !succeeded
+    ? `kept: ${failure}`
+    : lost && !remove
+      ? 'kept: part of the batch is past retention (rerun with --discard-unrecoverable to remove it once noted)'
+      : remove
+        ? 'removed'
+        : 'kept';
+  return { ...base, status, recordsRedriven: redriven, ...(attempts ? { attempts } : {}), removed: remove, detail };
+}
+
+async function redriveRecords(
+  records: readonly _Record[],
+  info: KinesisBatchInfo,
+  options: OnFailureRedriveOptions,
+): Promise<{ redriven: number; failure?: string; attempts?: readonly InvokeAttempt[] }> {
+  if (options.mode === 'invoke') {
+    const target = options.invoke;
+    if (!target) throw new Error('invoke mode needs an invoke target');
+    const result = await redriveByInvoke(records, {
+      lambda: target.lambda,
+      functionName: target.functionName,
+      eventContext: {
+        shardId: info.shardId,
+        invokeIdentityArn: await target.invokeIdentityArn(),
+        awsRegion: target.region,
+        eventSourceARN: info.streamArn,
+      },
+      reportBatchItemFailures: target.reportBatchItemFailures,
+      maxAttempts: target.maxAttempts,
+      batchSize: target.batchSize,
+    });
+    return result.ok
+      ? { redriven: result.succeeded, attempts: result.attempts }
+      : { redriven: result.succeeded, failure: `from ${result.failedFrom}: ${result.reason}`, attempts: result.attempts };
+  }
+  const putter = options.putter;
+  if (!putter) throw new Error('reput mode needs a producer');
+  const result = await reputRecords(records, putter);
+  if (result.ok) return { redriven: result.written };
+  const first = result.failures[0]!;
+  return { redriven: result.written, failure: `${result.failures.length} record(s) not written, first ${first.sequenceNumber}: ${first.error}` };
+}

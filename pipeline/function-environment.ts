@@ -1,0 +1,49 @@
+/**
+ * The environment every deployed function gets, computed in one place so the cdktf stack, the
+ * LocalStack deployer and the local runner hand a function the same configuration (only the
+ * resolved names and URLs differ). Configuration lives here and in the definition, never in handler code.
+ */
+import type { PipelineDefinition } from './definition-schema';
+
+/** Namespace of the consumer runtime's own metrics (Embedded Metric Format). */
+export const RUNTIME_METRICS_NAMESPACE = 'KinesisPipeline/Consumers';
+
+/** `review-intake` -> `REVIEW_INTAKE_FUNCTION_NAME`: where a function finds the name of one it invokes. */
+export function functionNameVariable(target: string): string {
+  return `${target.replace(/-/g, '_').toUpperCase()}_FUNCTION_NAME`;
+}
+
+export interface ResolvedFunctionNames {
+  /** Deployed function name of every function and consumer of the definition, by definition key. */
+  functionName(name: string): string;
+  /** Quarantine queue URL of a consumer (absent locally, where the runtime writes to LOCAL_DATA_DIR). */
+  quarantineQueueUrl?(consumer: string): string | undefined;
+  logLevel?: string;
+  /** Extra variables (e.g. LOCAL_DATA_DIR, AWS_ENDPOINT_URL_LAMBDA locally). */
+  extra?: Record<string, string>;
+}
+
+/** Environment variables of function or consumer `name` of the definition. */
+export function functionEnvironment(
+  definition: PipelineDefinition,
+  name: string,
+  resolved: ResolvedFunctionNames,
+): Record<string, string> {
+  const fn = definition.consumers[name] ?? definition.functions[name];
+  if (!fn) throw new Error(`"${name}" is neither a consumer nor a function of pipeline "${definition.name}"`);
+  const env: Record<string, string> = {
+    CONSUMER_NAME: name,
+    METRICS_NAMESPACE: RUNTIME_METRICS_NAMESPACE,
+    LOG_LEVEL: resolved.logLevel ?? 'info',
+    ...fn.environment,
+  };
+  for (const target of fn.invokes) env[functionNameVariable(target)] = resolved.functionName(target);
+  const queueUrl = name in definition.consumers ? resolved.quarantineQueueUrl?.(name) : undefined;
+  if (queueUrl !== undefined) env['QUARANTINE_QUEUE_URL'] = queueUrl;
+  return { ...env, ...resolved.extra };
+}
+
+/** Deployed resource name: `<pipeline>-<stage>-<name>`, e.g. `orders-prod-order-metrics`. */
+export function deployedName(definition: PipelineDefinition, stage: string, name: string): string {
+  return `${definition.name}-${stage}-${name}`;
+}

@@ -1,0 +1,236 @@
+/**
+ * CloudWatch metrics from long-running processes (outside Lambda, where EMF is the tool):
+ * values are aggregated client-side into StatisticValues (SampleCount, Sum, Minimum, Maximum) per
+ * metric, then published once per interval with as few PutMetricData calls as the API allows.
+ *
+ * PutMetricData limits (CloudWatch API reference, PutMetricData): at most 1000 different metrics
+ * per request, 1 MB per HTTP POST request, at most 30 dimensions per metric; values must lie in
+ * -2^360..2^360 and NaN/Infinity are rejected.
+ */
+import {
+  CloudWatchClient,
+  PutMetricDataCommand,
+  type CloudWatchClientConfig,
+  type MetricDatum,
+  type StandardUnit,
+} from '@aws-sdk/client-cloudwatch';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { createLogger, type Logger } from './logger';
+
+/** PutMetricData: "Each request is also limited to no more than 1000 different metrics." */
+export const MAX_METRICS_PER_REQUEST = 1000;
+/** PutMetricData: "Each PutMetricData request is limited to 1 MB in size for HTTP POST requests." */
+export const MAX_REQUEST_BYTES = 1_000_000;
+/** PutMetricData: "You can use up to 30 dimensions per metric." */
+export const MAX_DIMENSIONS = 30;
+/** Room left in each request for the envelope (namespace, JSON framing) and signing headers. */
+const REQUEST_BYTES_HEADROOM = 16_384;
+
+export type Dimensions = Readonly<Record<string, string>>;
+
+/** Pre-aggregated samples: `count` values summing to `sum`, between `min` and `max`. */
+export interface StatisticSet {
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
+}
+
+export interface MetricPublisherOptions {
+  /** CloudWatch namespace, e.g. `KinesisPipeline/Producer`. */
+  namespace: string;
+  /** A ready client; otherwise one is built from endpoint/region/credentials. */
+  client?: CloudWatchClient;
+  /** Endpoint override (e.g. a local CloudWatch emulator); `http://` uses an HTTP/1.1 handler. */
+  endpoint?: string;
+  region?: string;
+  credentials?: CloudWatchClientConfig['credentials'];
+  /** Publish interval in ms (default 60 000); 0 disables the timer (call `flush()` yourself). */
+  intervalMs?: number;
+  /** Dimensions added to every metric (e.g. `{ StreamName: 'orders' }`). */
+  dimensions?: Dimensions;
+  /** 1 = high resolution, 60 = standard (default). */
+  storageResolution?: 1 | 60;
+  logger?: Logger;
+}
+
+interface Series {
+  name: string;
+  unit: StandardUnit;
+  dimensions: { Name: string; Value: string }[];
+  stats: StatisticSet;
+}
+
+export class MetricPublisher {
+  readonly namespace: string;
+  private readonly client: CloudWatchClient;
+  private readonly ownsClient: boolean;
+  private readonly baseDimensions: Dimensions;
+  private readonly baseKey: string;
+  private readonly storageResolution: 1 | 60;
+  private readonly log: Logger;
+  private series = new Map<string, Series>();
+  private timer: NodeJS.Timeout | undefined;
+  private publishing: Promise<number> = Promise.resolve(0);
+  private closed = false;
+
+  constructor(options: MetricPublisherOptions) {
+    this.namespace = options.namespace;
+    this.baseDimensions = options.dimensions ?? {};
+    if (Object.keys(this.baseDimensions).length > MAX_DIMENSIONS) {
+      throw new Error(`at most ${MAX_DIMENSIONS} dimensions per metric (PutMetricData limit)`);
+    }
+    this.baseKey = dimensionKey(this.baseDimensions);
+    this.storageResolution = options.storageResolution ?? 60;
+    this.log = options.logger ?? createLogger({ name: 'metric-publisher' });
+    this.ownsClient = options.client === undefined;
+    this.client =
+      options.client ??
+      new CloudWatchClient({
+        region: options.region ?? process.env['AWS_REGION'] ?? 'us-east-1',
+        ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
+        ...(options.credentials !== undefined
+          ? { credentials: options.credentials }
+          : options.endpoint !== undefined && !process.env['AWS_ACCESS_KEY_ID']
+            ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
+            : {}),
+        ...(options.endpoint?.startsWith('http://') ? { requestHandler: new NodeHttpHandler() } : {}),
+      });
+    const intervalMs = options.intervalMs ?? 60_000;
+    if (intervalMs > 0) {
+      this.timer = setInterval(() => void this.flush(), intervalMs);
+      this.timer.unref();
+    }
+  }
+
+  /** Add one sample. */
+  record(name: string, value: number, unit: StandardUnit = 'Count', dimensions?: Dimensions): void {
+    this.recordStats(name, { count: 1, sum: value, min: value, max: value }, unit, dimensions);
+  }
+
+  /** Add a pre-aggregated set of samples (cheap way to report per-batch figures). */
+  recordStats(name: string, stats: StatisticSet, unit: StandardUnit = 'Count', dimensions?: Dimensions): void {
+    if (this.closed || stats.count <= 0 || !Number.isFinite(stats.sum)) return;
+    const dims = dimensions === undefined ? this.baseDimensions : { ...this.baseDimensions, ...dimensions };
+    const key = `${name}|${unit}|${dimensions === undefined ? this.baseKey : dimensionKey(dims)}`;
+    const existing = this.series.get(key);
+    if (existing) {
+      const s = existing.stats;
+      s.count += stats.count;
+      s.sum += stats.sum;
+      if (stats.min < s.min) s.min = stats.min;
+      if (stats.max > s.max) s.max = stats.max;
+      return;
+    }
+    this.series.set(key, {
+      name,
+      unit,
+      dimensions: Object.entries(dims).map(([Name, Value]) => ({ Name, Value })),
+      stats: { ...stats },
+    });
+  }
+
+  /**
+   * Publish everything aggregated so far; resolves with the number of PutMetricData calls made.
+   * A failed call puts its data back so the next interval retries it (nothing is lost silently).
+   */
+  flush(): Promise<number> {
+    this.publishing = this.publishing.then(() => this.publishNow());
+    return this.publishing;
+  }
+
+  /** Stop the timer and publish what is left. */
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.flush();
+    this.closed = true;
+    if (this.ownsClient) this.client.destroy();
+  }
+
+  private async publishNow(): Promise<number> {
+    if (this.series.size === 0) return 0;
+    const batch = this.series;
+    this.series = new Map();
+    const timestamp = new Date();
+    const requests = chunkDatums(
+      [...batch.values()].map((s) => toDatum(s, timestamp, this.storageResolution)),
+      this.namespace,
+    );
+    let calls = 0;
+    for (const [index, data] of requests.entries()) {
+      try {
+        await this.client.send(new PutMetricDataCommand({ Namespace: this.namespace, MetricData: data }));
+        calls += 1;
+      } catch (error) {
+        this.log.warn(
+          { err: errorSummary(error), metrics: data.length, namespace: this.namespace },
+          'PutMetricData failed; metrics kept for the next interval',
+        );
+        for (const rest of requests.slice(index)) for (const datum of rest) this.restore(datum);
+        break;
+      }
+    }
+    return calls;
+  }
+
+  private restore(datum: MetricDatum): void {
+    const s = datum.StatisticValues;
+    if (!s || datum.MetricName === undefined) return;
+    const dimensions = Object.fromEntries((datum.Dimensions ?? []).map((d) => [d.Name ?? '', d.Value ?? '']));
+    this.recordStats(
+      datum.MetricName,
+      { count: s.SampleCount ?? 0, sum: s.Sum ?? 0, min: s.Minimum ?? 0, max: s.Maximum ?? 0 },
+      datum.Unit ?? 'None',
+      dimensions,
+    );
+  }
+}
+
+function toDatum(series: Series, timestamp: Date, storageResolution: 1 | 60): MetricDatum {
+  return {
+    MetricName: series.name,
+    Unit: series.unit,
+    Timestamp: timestamp,
+    StorageResolution: storageResolution,
+    ...(series.dimensions.length > 0 ? { Dimensions: series.dimensions } : {}),
+    StatisticValues: {
+      SampleCount: series.stats.count,
+      Sum: series.stats.sum,
+      Minimum: series.stats.min,
+      Maximum: series.stats.max,
+    },
+  };
+}
+
+/** Split datums into the fewest requests that respect 1000 metrics and 1 MB per request. */
+export function chunkDatums(datums: readonly MetricDatum[], namespace: string): MetricDatum[][] {
+  const budget = MAX_REQUEST_BYTES - REQUEST_BYTES_HEADROOM - Buffer.byteLength(namespace, 'utf8');
+  const out: MetricDatum[][] = [];
+  let current: MetricDatum[] = [];
+  let bytes = 0;
+  for (const datum of datums) {
+    // JSON size of the datum (the client speaks JSON 1.0) plus a comma.
+    const size = Buffer.byteLength(JSON.stringify(datum), 'utf8') + 1;
+    if (current.length > 0 && (current.length >= MAX_METRICS_PER_REQUEST || bytes + size > budget)) {
+      out.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(datum);
+    bytes += size;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}
+
+function dimensionKey(dimensions: Dimensions): string {
+  return Object.keys(dimensions)
+    .sort()
+    .map((k) => `${k}=${dimensions[k]}`)
+    .join(',');
+}
+
+function errorSummary(error: unknown): { name: string; message: string } {
+  return error instanceof Error ? { name: error.name, message: error.message } : { name: 'Error', message: String(error) };
+}

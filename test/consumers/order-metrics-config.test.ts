@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigurationError, readOrderMetricsConfig } from '../../consumers/order-metrics/config';
+
+describe('order-metrics configuration', () => {
+  it('reads namespace, dimensions in declaration order and the local data folder', () => {
+    expect(
+      readOrderMetricsConfig({
+        BUSINESS_METRICS_NAMESPACE: 'Orders/Business',
+        BUSINESS_METRICS_DIMENSIONS: '{"Pipeline":"orders","Stage":"dev"}',
+        LOCAL_DATA_DIR: '/tmp/data',
+      }),
+    ).toEqual({
+      namespace: 'Orders/Business',
+      dimensions: [
+        { Name: 'Pipeline', Value: 'orders' },
+        { Name: 'Stage', Value: 'dev' },
+      ],
+      localDataDir: '/tmp/data',
+    });
+  });
+
+  it('has no dimensions and publishes to CloudWatch when nothing else is set', () => {
+    expect(readOrderMetricsConfig({ BUSINESS_METRICS_NAMESPACE: 'Orders/Business' })).toEqual({
+      namespace: 'Orders/Business',
+      dimensions: [],
+      localDataDir: undefined,
+    });
+  });
+
+  it.each([
+    [{}, /BUSINESS_METRICS_NAMESPACE is required/],
+    [{ BUSINESS_METRICS_NAMESPACE: 'AWS/Lambda' }, /must not start with "AWS\/"/],
+    [{ BUSINESS_METRICS_NAMESPACE: ':x' }, /must not start with ":"/],
+    [{ BUSINESS_METRICS_NAMESPACE: 'n'.repeat(256) }, /at most 255/],
+    [{ BUSINESS_METRICS_NAMESPACE: 'a/../b' }, /".." segment/],
+    [{ BUSINESS_METRICS_NAMESPACE: 'Orders', BUSINESS_METRICS_DIMENSIONS: 'Stage=dev' }, /must be a JSON object/],
+    [{ BUSINESS_METRICS_NAMESPACE: 'Orders', BUSINESS_METRICS_DIMENSIONS: '{"Currency":"EUR"}' }, /"Currency" is reserved/],
+    [{ BUSINESS_METRICS_NAMESPACE: 'Orders', BUSINESS_METRICS_DIMENSIONS: '{"Stage":""}' }, /Stage: dimension values must not be empty/],
+    [{ BUSINESS_METRICS_NAMESPACE: 'Orders', BUSINESS_METRICS_DIMENSIONS: '{"Stage":"prød"}' }, /printable ASCII/],
+    [{ BUSINESS_METRICS_NAMESPACE: 'Orders', BUSINESS_METRICS_DIMENSIONS: '{"Stage":3}' }, /must be strings/],
+    [
+      { BUSINESS_METRICS_NAMESPACE: 'Orders', BUSINESS_METRICS_DIMENSIONS: JSON.stringify(Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`D${i}`, 'v']))) },
+      /at most 29 dimensions/,
+    ],
+  ])('refuses bad configuration naming the variable (%#)', (env, message) => {
+    expect(() => readOrderMetricsConfig(env)).toThrow(ConfigurationError);
+    expect(() => readOrderMetricsConfig(env)).toThrow(message);
+  });
+});

@@ -1,0 +1,103 @@
+/**
+ * Policy tests: walk the synthesized JSON of every stage and hold it to the rules (no wildcard
+ * actions, justified wildcard resources, encryption, safe mappings, alarms that notify, logs with
+ * retention). Each check is also shown to catch a violation, so a green run means something.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { pipeline } from '../../pipeline';
+import {
+  alarmActionViolations,
+  allViolations,
+  encryptionViolations,
+  functionViolations,
+  mappingViolations,
+  policyStatements,
+  wildcardActionViolations,
+  wildcardResourceViolations,
+} from '../../infra/policy-checks';
+import { fakeBundleDir, stageConfig, STAGE_NAMES, synthStage, type Synthesized } from './synth-helpers';
+
+const stages: Record<string, Synthesized> = {};
+
+beforeAll(() => {
+  const bundles = fakeBundleDir(pipeline);
+  for (const stage of STAGE_NAMES) stages[stage] = synthStage(pipeline, stageConfig(stage), bundles);
+});
+
+describe.each(STAGE_NAMES)('stage %s', (stage) => {
+  const tf = () => stages[stage]!.tf;
+
+  it('has policies to check (the walk finds role, queue, topic and key policies)', () => {
+    const types = new Set(policyStatements(tf()).map((s) => s.resourceType));
+    expect([...types].sort()).toEqual(['aws_iam_role_policy', 'aws_kms_key', 'aws_sns_topic_policy', 'aws_sqs_queue_policy']);
+  });
+  it('grants no wildcard IAM action', () => expect(wildcardActionViolations(tf())).toEqual([]));
+  it('uses Resource "*" only where the allow-list justifies it', () => expect(wildcardResourceViolations(tf())).toEqual([]));
+  it('encrypts every stream, queue and topic with KMS (rotated keys)', () => expect(encryptionViolations(tf())).toEqual([]));
+  it('gives every mapping an on-failure destination, bounded retries and record age, ReportBatchItemFailures', () => {
+    expect(Object.keys(tf().resource['aws_lambda_event_source_mapping'] ?? {})).toHaveLength(2);
+    expect(mappingViolations(tf())).toEqual([]);
+  });
+  it('gives every alarm alarm and OK actions', () => expect(alarmActionViolations(tf())).toEqual([]));
+  it('gives every function its own role and a log group with retention', () => expect(functionViolations(tf())).toEqual([]));
+});
+
+describe('the checks catch violations', () => {
+  it('an unbounded, destination-less mapping without partial batch responses', () => {
+    const definition = structuredClone(pipeline);
+    definition.consumers['order-review']!.mapping = {
+      ...definition.consumers['order-review']!.mapping,
+      maximumRetryAttempts: -1,
+      maximumRecordAgeInSeconds: -1,
+      onFailureDestination: 'none',
+      reportBatchItemFailures: false,
+    };
+    const s = synthStage(definition, stageConfig('dev'));
+    const violations = mappingViolations(s.tf);
+    expect(violations).toHaveLength(4);
+    expect(violations.join('\n')).toMatch(/no on-failure destination[\s\S]*unbounded retries \(-1\)[\s\S]*unbounded record age \(-1\)[\s\S]*ReportBatchItemFailures not enabled/);
+    // The stack deploys it (AWS allows it) but warns at synth.
+    const warnings = JSON.stringify(s.stack.node.metadata);
+    expect(warnings).toContain('maximumRetryAttempts is -1');
+  });
+
+  it('wildcard actions and unjustified wildcard resources in any policy', () => {
+    const tf = structuredClone(stages['dev']!.tf);
+    const [id, policy] = Object.entries(tf.resource['aws_iam_role_policy']!)[0]!;
+    const doc = JSON.parse(policy['policy'] as string) as { Statement: object[] };
+    doc.Statement.push({ Sid: 'Bad', Effect: 'Allow', Action: ['s3:*'], Resource: '*' });
+    doc.Statement.push({ Sid: 'AlsoBad', Effect: 'Deny', Principal: '*', Action: ['sqs:*'], Resource: 'arn:aws:sqs:eu-west-1:111111111111:x' });
+    tf.resource['aws_iam_role_policy']![id] = { ...policy, policy: JSON.stringify(doc) };
+    expect(wildcardActionViolations(tf)).toEqual([
+      `aws_iam_role_policy.${id} statement Bad: wildcard action "s3:*"`,
+      `aws_iam_role_policy.${id} statement AlsoBad: wildcard action "sqs:*"`,
+    ]);
+    expect(wildcardResourceViolations(tf)).toEqual([`aws_iam_role_policy.${id} statement Bad: Resource "*" for s3:* is not on the allow-list`]);
+  });
+
+  it('PutMetricData on "*" without the namespace condition is not justified', () => {
+    const tf = structuredClone(stages['dev']!.tf);
+    const [id, policy] = Object.entries(tf.resource['aws_iam_role_policy']!).find(([, p]) => String(p['policy']).includes('PutMetricData'))!;
+    const doc = JSON.parse(policy['policy'] as string) as { Statement: { Action: string[]; Condition?: object }[] };
+    for (const st of doc.Statement) if (st.Action.includes('cloudwatch:PutMetricData')) delete st.Condition;
+    tf.resource['aws_iam_role_policy']![id] = { ...policy, policy: JSON.stringify(doc) };
+    expect(wildcardResourceViolations(tf)).toHaveLength(1);
+  });
+
+  it('unencrypted resources, silent alarms, functions without log groups or sharing a role', () => {
+    const tf = structuredClone(stages['staging']!.tf);
+    const r = tf.resource;
+    for (const q of Object.values(r['aws_sqs_queue']!)) delete q['kms_master_key_id'];
+    for (const t of Object.values(r['aws_sns_topic']!)) delete t['kms_master_key_id'];
+    for (const s of Object.values(r['aws_kinesis_stream']!)) s['encryption_type'] = 'NONE';
+    expect(encryptionViolations(tf)).toHaveLength(4 + 1 + 1);
+    const [alarmId, alarm] = Object.entries(r['aws_cloudwatch_metric_alarm']!)[0]!;
+    alarm['ok_actions'] = [];
+    expect(alarmActionViolations(tf)).toEqual([`aws_cloudwatch_metric_alarm.${alarmId}: no OK action`]);
+    const functions = Object.values(r['aws_lambda_function']!);
+    functions[1]!['role'] = functions[0]!['role'];
+    delete r['aws_cloudwatch_log_group'];
+    expect(functionViolations(tf)).toHaveLength(functions.length + 1);
+    expect(allViolations(tf).length).toBeGreaterThan(10);
+  });
+});

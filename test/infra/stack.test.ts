@@ -1,0 +1,443 @@
+/**
+ * The stage stacks, resource by resource: every setting the issue lists, asserted on the
+ * synthesized Terraform JSON of the real stage files and the real pipeline definition.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Testing } from 'cdktf';
+import { pipeline } from '../../pipeline';
+import { applyStage } from '../../infra/apply-stage';
+import { consumerIteratorAgeThresholdMs, durationThresholdMs, streamIteratorAgeThresholdMs } from '../../infra/thresholds';
+import {
+  asArray,
+  expectResource,
+  fakeBundleDir,
+  findResource,
+  resources,
+  stageConfig,
+  statements,
+  synthStage,
+  type Block,
+  type Synthesized,
+} from './synth-helpers';
+
+let dev: Synthesized;
+let staging: Synthesized;
+let prod: Synthesized;
+
+beforeAll(() => {
+  const bundles = fakeBundleDir(pipeline);
+  dev = synthStage(pipeline, stageConfig('dev'), bundles);
+  staging = synthStage(pipeline, stageConfig('staging'), bundles);
+  prod = synthStage(pipeline, stageConfig('prod'), bundles);
+});
+
+const policyOf = (s: Synthesized, roleName: string): ReturnType<typeof statements> => {
+  const role = findResource(s, 'aws_iam_role', 'name', roleName);
+  const policies = resources(s, 'aws_iam_role_policy').filter((p) => String(p['role']).includes(String(roleRef(s, role))));
+  expect(policies).toHaveLength(1);
+  return statements(policies[0]!['policy']);
+};
+/** `${aws_iam_role.<id>.name}` of a role block. */
+const roleRef = (s: Synthesized, role: Block): string => {
+  const id = Object.entries(s.tf.resource['aws_iam_role']!).find(([, r]) => r === role)![0];
+  return `aws_iam_role.${id}.name`;
+};
+
+describe('provider, backend, tags', () => {
+  it('configures region, the only allowed account and default tags on every resource, per stage', () => {
+    for (const [s, stage] of [
+      [dev, 'dev'],
+      [staging, 'staging'],
+      [prod, 'prod'],
+    ] as const) {
+      const config = stageConfig(stage);
+      expect(
+        Testing.toHaveProviderWithProperties(s.json, 'aws', {
+          region: config.region,
+          allowed_account_ids: [config.account],
+        }),
+      ).toBe(true);
+      const tags = (s.tf.provider['aws']![0]!['default_tags'] as { tags: Record<string, string> }[])[0]!.tags;
+      expect(tags).toMatchObject({ Project: 'orders', Stage: stage, ManagedBy: 'cdktf', Stack: `orders-${stage}`, ...config.tags });
+    }
+  });
+
+  it('uses a local state file by default and S3 + DynamoDB locking when the stage configures it', () => {
+    expect(dev.tf.terraform['backend']).toEqual({ local: { path: '../../../terraform.orders-dev.tfstate' } });
+    expect(staging.tf.terraform['backend']).toEqual({ local: { path: '../../../terraform.orders-staging.tfstate' } });
+    expect(prod.tf.terraform['backend']).toEqual({
+      s3: {
+        bucket: 'orders-terraform-state-333333333333',
+        key: 'kinesis-pipeline/orders-prod.tfstate',
+        region: 'eu-west-1',
+        dynamodb_table: 'orders-terraform-locks',
+        encrypt: true,
+      },
+    });
+  });
+});
+
+describe('stream', () => {
+  it('applies per-stage capacity, retention, KMS key and shard-level metrics', () => {
+    expectResource(dev, 'aws_kinesis_stream', {
+      name: 'orders-dev-orders',
+      stream_mode_details: { stream_mode: 'PROVISIONED' },
+      shard_count: 1,
+      retention_period: 24,
+      encryption_type: 'KMS',
+      kms_key_id: 'alias/aws/kinesis',
+    });
+    expectResource(staging, 'aws_kinesis_stream', { name: 'orders-staging-orders', shard_count: 2, retention_period: 48, encryption_type: 'KMS' });
+    expectResource(prod, 'aws_kinesis_stream', {
+      name: 'orders-prod-orders',
+      shard_count: 4,
+      retention_period: 168,
+      encryption_type: 'KMS',
+      shard_level_metrics: ['IncomingRecords', 'IteratorAgeMilliseconds', 'WriteProvisionedThroughputExceeded', 'ReadProvisionedThroughputExceeded'],
+    });
+    const prodKeyId = Object.keys(prod.tf.resource['aws_kms_key']!)[0]!;
+    expect(resources(prod, 'aws_kinesis_stream')[0]!['kms_key_id']).toBe(`\${aws_kms_key.${prodKeyId}.arn}`);
+  });
+
+  it('creates a rotated customer-managed key per stage', () => {
+    for (const s of [dev, staging, prod]) {
+      expect(resources(s, 'aws_kms_key')).toHaveLength(1);
+      expectResource(s, 'aws_kms_key', { enable_key_rotation: true });
+    }
+    expectResource(prod, 'aws_kms_alias', { name: 'alias/orders-prod' });
+    expectResource(dev, 'aws_kms_key', { deletion_window_in_days: 7 });
+  });
+
+  it('on-demand capacity has no shard count', () => {
+    const onDemand = synthStage(pipeline, { ...stageConfig('dev'), streams: { orders: { capacity: { mode: 'ON_DEMAND' } } } });
+    const stream = resources(onDemand, 'aws_kinesis_stream')[0]!;
+    expect(stream['stream_mode_details']).toEqual({ stream_mode: 'ON_DEMAND' });
+    expect(stream).not.toHaveProperty('shard_count');
+  });
+});
+
+describe('functions', () => {
+  it('deploys every consumer and plain function on Node.js 22 arm64 with the definition\'s sizing and a zipped asset', () => {
+    for (const [name, memory, timeout] of [
+      ['orders-dev-order-metrics', 256, 60],
+      ['orders-dev-order-review', 256, 30],
+      ['orders-dev-review-intake', 128, 10],
+    ] as const) {
+      expectResource(dev, 'aws_lambda_function', {
+        function_name: name,
+        runtime: 'nodejs22.x',
+        architectures: ['arm64'],
+        handler: 'index.handler',
+        memory_size: memory,
+        timeout,
+      });
+      const fn = findResource(dev, 'aws_lambda_function', 'function_name', name);
+      expect(fn['filename']).toMatch(/^assets\/.+\/archive\.zip$/);
+      expect(fn['source_code_hash']).toEqual(expect.any(String));
+      expect(fn).not.toHaveProperty('reserved_concurrent_executions');
+    }
+  });
+
+  it('applies per-stage memory and reserved concurrency', () => {
+    expectResource(prod, 'aws_lambda_function', { function_name: 'orders-prod-order-metrics', memory_size: 512, reserved_concurrent_executions: 8 });
+    expectResource(prod, 'aws_lambda_function', { function_name: 'orders-prod-order-review', memory_size: 512, reserved_concurrent_executions: 16 });
+    expectResource(prod, 'aws_lambda_function', { function_name: 'orders-prod-review-intake', memory_size: 256, reserved_concurrent_executions: 20 });
+  });
+
+  it('passes configuration through the environment: names, namespaces, queue URLs, log level', () => {
+    const metrics = findResource(prod, 'aws_lambda_function', 'function_name', 'orders-prod-order-metrics');
+    const quarantineId = Object.entries(prod.tf.resource['aws_sqs_queue']!).find(([, q]) => q['name'] === 'orders-prod-order-metrics-quarantine')![0];
+    expect((metrics['environment'] as { variables: Record<string, string> }).variables).toEqual({
+      CONSUMER_NAME: 'order-metrics',
+      METRICS_NAMESPACE: 'KinesisPipeline/Consumers',
+      BUSINESS_METRICS_NAMESPACE: 'Orders/Business',
+      BUSINESS_METRICS_DIMENSIONS: '{"Stage":"prod"}',
+      LOG_LEVEL: 'info',
+      QUARANTINE_QUEUE_URL: `\${aws_sqs_queue.${quarantineId}.url}`,
+      NODE_OPTIONS: '--enable-source-maps',
+    });
+    const review = findResource(dev, 'aws_lambda_function', 'function_name', 'orders-dev-order-review');
+    expect((review['environment'] as { variables: Record<string, string> }).variables).toMatchObject({
+      CONSUMER_NAME: 'order-review',
+      REVIEW_INTAKE_FUNCTION_NAME: 'orders-dev-review-intake',
+      REVIEW_AMOUNT_THRESHOLD_MINOR: '50000',
+      LOG_LEVEL: 'debug',
+      QUARANTINE_QUEUE_URL: expect.stringMatching(/^\$\{aws_sqs_queue\..+\.url\}$/),
+    });
+    const intake = findResource(dev, 'aws_lambda_function', 'function_name', 'orders-dev-review-intake');
+    expect((intake['environment'] as { variables: Record<string, string> }).variables).not.toHaveProperty('QUARANTINE_QUEUE_URL');
+  });
+
+  it('gives every function its own log group with the (per-stage) retention, wired to the function', () => {
+    expectResource(dev, 'aws_cloudwatch_log_group', { name: '/aws/lambda/orders-dev-order-metrics', retention_in_days: 7 });
+    expectResource(staging, 'aws_cloudwatch_log_group', { name: '/aws/lambda/orders-staging-review-intake', retention_in_days: 14 });
+    expectResource(prod, 'aws_cloudwatch_log_group', { name: '/aws/lambda/orders-prod-order-review', retention_in_days: 90 });
+    const fn = findResource(prod, 'aws_lambda_function', 'function_name', 'orders-prod-order-review');
+    expect((fn['logging_config'] as Block)['log_group']).toMatch(/^\$\{aws_cloudwatch_log_group\..+\.name\}$/);
+    expect(asArray(fn['depends_on'] as string[]).some((d) => d.startsWith('aws_cloudwatch_log_group.'))).toBe(true);
+  });
+});
+
+describe('least-privilege roles', () => {
+  it('order-metrics: reads only its stream, sends only to its queues, publishes only to its namespace, writes only its logs', () => {
+    const sts = policyOf(prod, 'orders-prod-order-metrics');
+    const bySid = Object.fromEntries(sts.map((s) => [s.Sid, s]));
+    expect(Object.keys(bySid).sort()).toEqual(
+      ['DecryptOwnStream', 'EncryptMessagesForOwnQueues', 'ListStreamsForMapping', 'PublishOwnMetricsNamespace', 'ReadOwnStream', 'SendToOwnQueues', 'WriteOwnLogGroup'].sort(),
+    );
+    expect(bySid['ReadOwnStream']!.Action).toEqual(['kinesis:DescribeStream', 'kinesis:DescribeStreamSummary', 'kinesis:GetRecords', 'kinesis:GetShardIterator', 'kinesis:ListShards']);
+    expect(bySid['ReadOwnStream']!.Resource).toMatch(/^\$\{aws_kinesis_stream\..+\.arn\}$/);
+    expect(bySid['PublishOwnMetricsNamespace']).toMatchObject({
+      Action: ['cloudwatch:PutMetricData'],
+      Resource: '*',
+      Condition: { StringEquals: { 'cloudwatch:namespace': 'Orders/Business' } },
+    });
+    expect(bySid['DecryptOwnStream']).toMatchObject({ Action: ['kms:Decrypt'], Condition: { StringEquals: { 'kms:ViaService': 'kinesis.eu-west-1.amazonaws.com' } } });
+    expect(asArray(bySid['SendToOwnQueues']!.Resource)).toHaveLength(2);
+    expect(asArray(bySid['SendToOwnQueues']!.Resource).every((r) => /aws_sqs_queue\.consumer-order-metrics_/.test(r))).toBe(true);
+    expect(bySid['WriteOwnLogGroup']!.Resource).toMatch(/^\$\{aws_cloudwatch_log_group\.consumer-order-metrics_.+\.arn\}:\*$/);
+  });
+
+  it('order-review may invoke exactly review-intake and publishes no metrics', () => {
+    const sts = policyOf(dev, 'orders-dev-order-review');
+    const invoke = sts.find((s) => s.Sid === 'InvokeDownstreamFunctions')!;
+    expect(invoke).toMatchObject({ Action: ['lambda:InvokeFunction'], Resource: ['arn:aws:lambda:eu-west-1:111111111111:function:orders-dev-review-intake'] });
+    expect(sts.some((s) => asArray(s.Action).includes('cloudwatch:PutMetricData'))).toBe(false);
+    // dev reads with the AWS managed key: its key policy authorises account principals via Kinesis.
+    expect(sts.some((s) => s.Sid === 'DecryptOwnStream')).toBe(false);
+  });
+
+  it('review-intake (no stream, no queue, no downstream) only writes its logs', () => {
+    const sts = policyOf(dev, 'orders-dev-review-intake');
+    expect(sts.map((s) => s.Sid)).toEqual(['WriteOwnLogGroup']);
+  });
+
+  it('trust policies let only Lambda on behalf of the stage account assume a role', () => {
+    for (const role of resources(staging, 'aws_iam_role')) {
+      expect(JSON.parse(role['assume_role_policy'] as string)).toEqual({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Sid: 'LambdaAssumeRole',
+            Effect: 'Allow',
+            Principal: { Service: 'lambda.amazonaws.com' },
+            Action: 'sts:AssumeRole',
+            Condition: { StringEquals: { 'aws:SourceAccount': '222222222222' } },
+          },
+        ],
+      });
+    }
+  });
+});
+
+describe('event source mappings', () => {
+  it('carry every setting of the definition', () => {
+    expectResource(dev, 'aws_lambda_event_source_mapping', {
+      batch_size: 500,
+      maximum_batching_window_in_seconds: 1,
+      starting_position: 'TRIM_HORIZON',
+      parallelization_factor: 1,
+      bisect_batch_on_function_error: true,
+      maximum_retry_attempts: 5,
+      maximum_record_age_in_seconds: 3600,
+      tumbling_window_in_seconds: 60,
+      function_response_types: ['ReportBatchItemFailures'],
+      enabled: true,
+    });
+    expectResource(dev, 'aws_lambda_event_source_mapping', {
+      batch_size: 100,
+      maximum_batching_window_in_seconds: 0,
+      parallelization_factor: 2,
+      filter_criteria: { filter: [{ pattern: '{"data":{"type":["order.placed"]}}' }] },
+    });
+    for (const mapping of resources(dev, 'aws_lambda_event_source_mapping')) {
+      expect(mapping['event_source_arn']).toMatch(/^\$\{aws_kinesis_stream\..+\.arn\}$/);
+      expect(((mapping['destination_config'] as Block)['on_failure'] as Block)['destination_arn']).toMatch(/^\$\{aws_sqs_queue\..+on-failure.+\.arn\}$/);
+      expect(asArray(mapping['depends_on'] as string[]).some((d) => d.startsWith('aws_iam_role_policy.'))).toBe(true);
+    }
+  });
+
+  it('AT_TIMESTAMP passes the timestamp, enhanced fan-out reads through a registered consumer', () => {
+    const definition = structuredClone(pipeline);
+    const metrics = definition.consumers['order-metrics']!;
+    metrics.mapping = { ...metrics.mapping, startingPosition: 'AT_TIMESTAMP', startingPositionTimestamp: '2026-01-02T03:04:05+01:00' };
+    metrics.enhancedFanOut = true;
+    const s = synthStage(definition, stageConfig('staging'));
+    expectResource(s, 'aws_kinesis_stream_consumer', { name: 'orders-staging-order-metrics' });
+    expectResource(s, 'aws_lambda_event_source_mapping', { starting_position: 'AT_TIMESTAMP', starting_position_timestamp: '2026-01-02T02:04:05.000Z' });
+    const mapping = resources(s, 'aws_lambda_event_source_mapping').find((m) => m['starting_position'] === 'AT_TIMESTAMP')!;
+    expect(mapping['event_source_arn']).toMatch(/^\$\{aws_kinesis_stream_consumer\..+\.arn\}$/);
+    const sts = policyOf(s, 'orders-staging-order-metrics');
+    expect(sts.find((x) => x.Sid === 'ReadThroughOwnFanOutConsumer')).toMatchObject({
+      Action: ['kinesis:SubscribeToShard', 'kinesis:DescribeStreamConsumer'],
+      Resource: expect.stringMatching(/^\$\{aws_kinesis_stream_consumer\..+\.arn\}$/),
+    });
+  });
+});
+
+describe('queues and topic', () => {
+  it('per consumer an on-failure and a quarantine queue: stage key, 14 days, TLS only, owner account only, send by the function role', () => {
+    const keyId = Object.keys(staging.tf.resource['aws_kms_key']!)[0]!;
+    for (const name of ['order-metrics-quarantine', 'order-metrics-on-failure', 'order-review-quarantine', 'order-review-on-failure']) {
+      expectResource(staging, 'aws_sqs_queue', {
+        name: `orders-staging-${name}`,
+        kms_master_key_id: `\${aws_kms_key.${keyId}.arn}`,
+        message_retention_seconds: 1_209_600,
+      });
+    }
+    expect(resources(staging, 'aws_sqs_queue_policy')).toHaveLength(4);
+    for (const policy of resources(staging, 'aws_sqs_queue_policy')) {
+      const sts = statements(policy['policy']);
+      expect(sts.find((s) => s.Sid === 'DenyInsecureTransport')).toMatchObject({ Effect: 'Deny', Principal: '*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
+      expect(sts.find((s) => s.Sid === 'DenyOtherAccounts')).toMatchObject({ Effect: 'Deny', Condition: { StringNotEquals: { 'aws:PrincipalAccount': '222222222222' } } });
+      const allow = sts.filter((s) => s.Effect === 'Allow');
+      expect(allow).toHaveLength(1);
+      expect(allow[0]).toMatchObject({ Action: ['sqs:SendMessage'], Principal: { AWS: [expect.stringMatching(/^\$\{aws_iam_role\..+\.arn\}$/)] } });
+    }
+  });
+
+  it('an encrypted alarm topic, published to only by this account\'s alarms, with the stage e-mail', () => {
+    for (const s of [dev, staging, prod]) {
+      const keyId = Object.keys(s.tf.resource['aws_kms_key']!)[0]!;
+      expectResource(s, 'aws_sns_topic', { kms_master_key_id: `\${aws_kms_key.${keyId}.arn}` });
+    }
+    expectResource(prod, 'aws_sns_topic', { name: 'orders-prod-alarms' });
+    expectResource(prod, 'aws_sns_topic_subscription', { protocol: 'email', endpoint: 'orders-oncall@example.com' });
+    expect(resources(dev, 'aws_sns_topic_subscription')).toHaveLength(0);
+    const sts = statements(resources(prod, 'aws_sns_topic_policy')[0]!['policy']);
+    expect(sts.find((s) => s.Effect === 'Allow')).toMatchObject({
+      Principal: { Service: 'cloudwatch.amazonaws.com' },
+      Action: ['sns:Publish'],
+      Condition: { StringEquals: { 'aws:SourceAccount': '333333333333' }, ArnLike: { 'aws:SourceArn': 'arn:aws:cloudwatch:eu-west-1:333333333333:alarm:*' } },
+    });
+    const keyPolicy = statements(resources(prod, 'aws_kms_key')[0]!['policy']);
+    expect(keyPolicy.find((s) => s.Sid === 'CloudWatchAlarmsPublishToEncryptedTopic')).toMatchObject({ Principal: { Service: 'cloudwatch.amazonaws.com' } });
+  });
+});
+
+describe('alarms', () => {
+  const alarm = (s: Synthesized, name: string): Block => findResource(s, 'aws_cloudwatch_metric_alarm', 'alarm_name', name);
+
+  it('per consumer: iterator age, errors, throttles, duration p99, both queue depths, records quarantined', () => {
+    const stage = applyStage(pipeline, stageConfig('prod'));
+    const consumer = stage.consumers['order-review']!;
+    const stream = stage.streams['orders']!;
+    const fn = 'orders-prod-order-review';
+    expect(alarm(prod, `${fn}-iterator-age`)).toMatchObject({
+      namespace: 'AWS/Lambda',
+      metric_name: 'IteratorAge',
+      statistic: 'Maximum',
+      dimensions: { FunctionName: fn },
+      comparison_operator: 'GreaterThanThreshold',
+      threshold: consumerIteratorAgeThresholdMs(consumer, stream),
+      period: 60,
+      evaluation_periods: 3,
+    });
+    // 10 % of min(168 h retention, 3600 s MaximumRecordAgeInSeconds) = 360 s.
+    expect(alarm(prod, `${fn}-iterator-age`)['threshold']).toBe(360_000);
+    expect(alarm(prod, `${fn}-errors`)).toMatchObject({ metric_name: 'Errors', statistic: 'Sum', threshold: 0 });
+    expect(alarm(prod, `${fn}-throttles`)).toMatchObject({ metric_name: 'Throttles', statistic: 'Sum', threshold: 0 });
+    expect(alarm(prod, `${fn}-duration-p99`)).toMatchObject({ metric_name: 'Duration', extended_statistic: 'p99', threshold: durationThresholdMs(consumer) });
+    expect(alarm(prod, `${fn}-duration-p99`)['threshold']).toBe(24_000);
+    for (const queue of ['quarantine', 'on-failure']) {
+      expect(alarm(prod, `${fn}-${queue}-depth`)).toMatchObject({
+        namespace: 'AWS/SQS',
+        metric_name: 'ApproximateNumberOfMessagesVisible',
+        dimensions: { QueueName: `${fn}-${queue}` },
+        comparison_operator: 'GreaterThanThreshold',
+        threshold: 0,
+        treat_missing_data: 'ignore',
+      });
+    }
+    expect(alarm(prod, `${fn}-records-quarantined`)).toMatchObject({
+      namespace: 'KinesisPipeline/Consumers',
+      metric_name: 'RecordsQuarantined',
+      dimensions: { ConsumerName: 'order-review' },
+      statistic: 'Sum',
+      threshold: 0,
+    });
+  });
+
+  it('per stream: write and read throttling, iterator age as a fraction of retention', () => {
+    const stream = applyStage(pipeline, stageConfig('staging')).streams['orders']!;
+    expect(alarm(staging, 'orders-staging-orders-write-throttled')).toMatchObject({ namespace: 'AWS/Kinesis', metric_name: 'WriteProvisionedThroughputExceeded', dimensions: { StreamName: 'orders-staging-orders' } });
+    expect(alarm(staging, 'orders-staging-orders-read-throttled')).toMatchObject({ metric_name: 'ReadProvisionedThroughputExceeded' });
+    expect(alarm(staging, 'orders-staging-orders-iterator-age')).toMatchObject({
+      metric_name: 'GetRecords.IteratorAgeMilliseconds',
+      statistic: 'Maximum',
+      threshold: streamIteratorAgeThresholdMs(stream),
+    });
+    // 10 % of 48 h
+    expect(streamIteratorAgeThresholdMs(stream)).toBe(17_280_000);
+  });
+
+  it('business alarm: orders placed zero while the stream has traffic, missing data handled on purpose', () => {
+    const business = alarm(prod, 'orders-prod-order-metrics-OrdersPlaced-zero-during-traffic');
+    expect(business).toMatchObject({ comparison_operator: 'GreaterThanOrEqualToThreshold', threshold: 1, evaluation_periods: 3, datapoints_to_alarm: 3, treat_missing_data: 'notBreaching' });
+    const queries = business['metric_query'] as Block[];
+    expect(queries.find((q) => q['id'] === 'business')!['metric']).toMatchObject({
+      namespace: 'Orders/Business',
+      metric_name: 'OrdersPlaced',
+      dimensions: { Stage: 'prod' },
+      stat: 'Sum',
+      // two 60 s tumbling windows fit in the smallest period >= 120 s
+      period: 300,
+    });
+    expect(queries.find((q) => q['id'] === 'traffic')!['metric']).toMatchObject({ namespace: 'AWS/Kinesis', metric_name: 'IncomingRecords', dimensions: { StreamName: 'orders-prod-orders' } });
+    expect(queries.find((q) => q['return_data'] === true)!['expression']).toBe('IF(traffic > 100 AND FILL(business, 0) <= 0, 1, 0)');
+  });
+
+  it('every alarm notifies the stage topic on ALARM and on OK', () => {
+    for (const s of [dev, staging, prod]) {
+      const topicId = Object.keys(s.tf.resource['aws_sns_topic']!)[0]!;
+      const all = resources(s, 'aws_cloudwatch_metric_alarm');
+      // 7 per consumer x 2, 3 for the stream, 1 business alarm
+      expect(all).toHaveLength(18);
+      for (const a of all) {
+        expect(a['alarm_actions']).toEqual([`\${aws_sns_topic.${topicId}.arn}`]);
+        expect(a['ok_actions']).toEqual([`\${aws_sns_topic.${topicId}.arn}`]);
+      }
+    }
+  });
+});
+
+describe('dashboard and outputs', () => {
+  it('one dashboard per stage with throughput, iterator age, errors, throttles, duration, queue depths and business metrics', () => {
+    const dashboard = resources(prod, 'aws_cloudwatch_dashboard');
+    expect(dashboard).toHaveLength(1);
+    expect(dashboard[0]!['dashboard_name']).toBe('orders-prod');
+    const body = JSON.parse(dashboard[0]!['dashboard_body'] as string) as { widgets: { properties: { title: string; metrics: unknown[] } }[] };
+    const titles = body.widgets.map((w) => w.properties.title);
+    expect(titles).toEqual(
+      expect.arrayContaining([
+        'Stream throughput (records)',
+        'Iterator age (ms)',
+        'Errors and throttles',
+        'Duration p99 (ms)',
+        'Quarantine and on-failure depth',
+        'Business metrics: Orders/Business',
+      ]),
+    );
+    const text = JSON.stringify(body);
+    for (const needle of ['orders-prod-orders', 'orders-prod-order-review-on-failure', 'orders-prod-order-metrics-quarantine', 'RecordsQuarantined', "SEARCH('Namespace=\\\"Orders/Business\\\"'"]) {
+      expect(text).toContain(needle);
+    }
+  });
+
+  it('outputs stream name and ARN, queue URLs, topic ARN and dashboard URL', () => {
+    const outputs = prod.tf.output;
+    for (const key of [
+      'stream-orders-name',
+      'stream-orders-arn',
+      'consumer-order-metrics-quarantine-queue-url',
+      'consumer-order-metrics-on-failure-queue-url',
+      'consumer-order-review-quarantine-queue-url',
+      'consumer-order-review-on-failure-queue-url',
+      'alarm-topic-arn',
+      'dashboard-url',
+    ]) {
+      expect(outputs, key).toHaveProperty(key);
+    }
+    expect(outputs['dashboard-url']!['value']).toBe('https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#dashboards:name=orders-prod');
+  });
+});

@@ -1,0 +1,169 @@
+/**
+ * Test harness for the local event source mapping: a kinesalite stream, scripted functions, an
+ * in-memory on-failure sink, the activity log, fast timing. Tests assert what AWS would produce:
+ * the exact invocations (records per event), checkpoints and on-failure records.
+ */
+import { DescribeStreamSummaryCommand, PutRecordCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import { createKinesisClient, ensureStream } from '../../kinesis/client';
+import { LocalEventSourceMapping } from '../../local/esm';
+import type { EsmActivity, EsmClock, InvokeOutcome, KinesisEventRecord, OnFailureRecord, OnFailureSink } from '../../local/esm';
+import { mappingSchema, type MappingSettings } from '../../pipeline/definition-schema';
+import { createLogger } from '../../telemetry/logger';
+import { startKinesalite, type EmbeddedKinesis } from '../support/emulators';
+
+export const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:test-consumer';
+export const FAST_TIMING = {
+  pollIntervalMs: 20,
+  busyPollIntervalMs: 5,
+  shardDiscoveryIntervalMs: 40,
+  retryBaseDelayMs: 5,
+  retryMaxDelayMs: 20,
+  readErrorBackoffMs: 20,
+};
+
+export function settings(input: Partial<Record<keyof MappingSettings, unknown>>): MappingSettings {
+  return mappingSchema.parse({ startingPosition: 'TRIM_HORIZON', ...input });
+}
+
+export interface PutResult {
+  sequenceNumber: string;
+  shardId: string;
+  partitionKey: string;
+}
+
+export class StreamFixture {
+  private constructor(
+    readonly engine: EmbeddedKinesis,
+    readonly client: KinesisClient,
+    readonly streamName: string,
+    readonly streamArn: string,
+  ) {}
+
+  static async start(shardCount = 1, streamName = 'esm-test'): Promise<StreamFixture> {
+    const engine = await startKinesalite();
+    const client = createKinesisClient({ endpoint: engine.endpoint, region: 'us-east-1' });
+    await ensureStream(client, { name: streamName, shardCount, pollMs: 10 });
+    const summary = await client.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));
+    return new StreamFixture(engine, client, streamName, summary.StreamDescriptionSummary?.StreamARN ?? '');
+  }
+
+  /** Put records one by one (in order), returning their sequence numbers. */
+  async put(items: Array<{ key?: string; data: unknown }>): Promise<PutResult[]> {
+    const results: PutResult[] = [];
+    for (const [index, item] of items.entries()) {
+      const partitionKey = item.key ?? `key-${index}`;
+      const data = item.data instanceof Uint8Array ? item.data : Buffer.from(typeof item.data === 'string' ? item.data : JSON.stringify(item.data));
+      const out = await this.client.send(new PutRecordCommand({ StreamName: this.streamName, PartitionKey: partitionKey, Data: data }));
+      results.push({ sequenceNumber: out.SequenceNumber ?? '', shardId: out.ShardId ?? '', partitionKey });
+    }
+    return results;
+  }
+
+  async stop(): Promise<void> {
+    this.client.destroy();
+    await this.engine.stop();
+  }
+}
+
+export interface Invocation {
+  event: Record<string, unknown> & { Records: KinesisEventRecord[] };
+  sequenceNumbers: string[];
+  /** JSON-decoded data of each record (undefined when not JSON). */
+  data: unknown[];
+}
+
+export type Script = (invocation: Invocation, index: number) => InvokeOutcome | Promise<InvokeOutcome>;
+
+export const ok = (response: unknown = null): InvokeOutcome => ({ ok: true, response, durationMs: 1 });
+export const thrown = (message = 'boom'): InvokeOutcome => ({ ok: false, errorType: 'Unhandled', errorMessage: message, durationMs: 1 });
+
+function decode(record: KinesisEventRecord): unknown {
+  try {
+    return JSON.parse(Buffer.from(record.kinesis.data, 'base64').toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+export class MemorySink implements OnFailureSink {
+  readonly records: OnFailureRecord[] = [];
+  async write(record: OnFailureRecord): Promise<void> {
+    this.records.push(record);
+  }
+}
+
+export class OffsetClock implements EsmClock {
+  offsetMs = 0;
+  now(): number {
+    return Date.now() + this.offsetMs;
+  }
+}
+
+export interface RunningMapping {
+  mapping: LocalEventSourceMapping;
+  invocations: Invocation[];
+  activity: EsmActivity[];
+  sink: MemorySink;
+  /** Checkpoint activities, in order. */
+  checkpoints(): string[];
+  stop(): Promise<void>;
+}
+
+export async function runMapping(
+  fixture: StreamFixture,
+  mappingSettings: MappingSettings,
+  script: Script,
+  extra: { clock?: EsmClock; timing?: Record<string, number>; start?: boolean } = {},
+): Promise<RunningMapping> {
+  const invocations: Invocation[] = [];
+  const activity: EsmActivity[] = [];
+  const sink = new MemorySink();
+  const mapping = new LocalEventSourceMapping({
+    kinesis: fixture.client,
+    consumerName: 'test-consumer',
+    functionArn: FUNCTION_ARN,
+    streamName: fixture.streamName,
+    streamArn: fixture.streamArn,
+    region: 'us-east-1',
+    settings: mappingSettings,
+    invoke: async (event) => {
+      const typed = event as Invocation['event'];
+      // Deep copy: the test sees the event exactly as serialized to the function.
+      const copy = JSON.parse(JSON.stringify(typed)) as Invocation['event'];
+      const invocation: Invocation = {
+        event: copy,
+        sequenceNumbers: copy.Records.map((r) => r.kinesis.sequenceNumber),
+        data: copy.Records.map(decode),
+      };
+      invocations.push(invocation);
+      return script(invocation, invocations.length - 1);
+    },
+    onFailure: sink,
+    logger: createLogger({ name: 'esm-test', level: 'silent' }),
+    ...(extra.clock ? { clock: extra.clock } : {}),
+    timing: { ...FAST_TIMING, ...extra.timing },
+    onActivity: (a) => activity.push(a),
+  });
+  if (extra.start !== false) await mapping.start();
+  return {
+    mapping,
+    invocations,
+    activity,
+    sink,
+    checkpoints: () => activity.flatMap((a) => (a.type === 'checkpoint' ? [a.sequenceNumber] : [])),
+    stop: () => mapping.stop(),
+  };
+}
+
+export async function waitFor(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** Give the mapping time to do something it must NOT do (used after the expected end state is reached). */
+export const settle = (ms = 150) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export const seqs = (puts: PutResult[], ...indexes: number[]) => indexes.map((i) => (puts[i] as PutResult).sequenceNumber);

@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import {
+  FUNCTION_LIMITS,
+  MAPPING_LIMITS,
+  STREAM_LIMITS,
+  definePipeline,
+  pipeline,
+  type PipelineDefinitionInput,
+} from '../../pipeline/index';
+
+describe('the reference pipeline definition', () => {
+  it('loads: one stream "orders" and the two reference consumers', () => {
+    expect(pipeline.name).toBe('orders');
+    expect(Object.keys(pipeline.streams)).toEqual(['orders']);
+    expect(Object.keys(pipeline.consumers).sort()).toEqual(['order-metrics', 'order-review']);
+    for (const consumer of Object.values(pipeline.consumers)) expect(consumer.stream).toBe('orders');
+  });
+
+  it('is a fixed point of validation (what runs locally is exactly what deploys)', () => {
+    expect(definePipeline(structuredClone(pipeline))).toEqual(pipeline);
+  });
+
+  it.each(Object.keys(pipeline.consumers))('%s has production-grade failure handling', (name) => {
+    const { mapping } = pipeline.consumers[name]!;
+    // A poison record is isolated by bisecting, retried a bounded number of times, then sent to the
+    // on-failure queue: it never blocks its shard until it expires (the AWS defaults would).
+    expect(mapping.bisectBatchOnFunctionError).toBe(true);
+    expect(mapping.maximumRetryAttempts).toBeGreaterThanOrEqual(0);
+    expect(mapping.maximumRetryAttempts).toBeLessThanOrEqual(10);
+    expect(mapping.maximumRecordAgeInSeconds).toBeGreaterThanOrEqual(MAPPING_LIMITS.maximumRecordAgeInSeconds.min);
+    // Records must be given up well before the stream's retention deletes them.
+    expect(mapping.maximumRecordAgeInSeconds).toBeLessThan(pipeline.streams.orders!.retentionHours * 3600);
+    expect(mapping.onFailureDestination).toBe('queue');
+    expect(mapping.reportBatchItemFailures).toBe(true);
+  });
+
+  it('order-metrics aggregates in a tumbling window; order-review only receives new orders', () => {
+    expect(pipeline.consumers['order-metrics']!.mapping.tumblingWindowInSeconds).toBeGreaterThan(0);
+    expect(pipeline.consumers['order-review']!.mapping.filterPatterns).toEqual([{ data: { type: ['order.placed'] } }]);
+    expect(pipeline.consumers['order-review']!.invokes).toEqual(['review-intake']);
+    expect(Object.keys(pipeline.functions)).toContain('review-intake');
+  });
+
+  it('stream is encrypted and functions have handler entries', () => {
+    expect(pipeline.streams.orders!.kmsKey).toBe('customer-managed');
+    for (const fn of [...Object.values(pipeline.consumers), ...Object.values(pipeline.functions)]) {
+      expect(fn.entry).toMatch(/^consumers\/[a-z-]+\/handler\.ts$/);
+    }
+  });
+});
+
+describe('defaults equal the AWS defaults', () => {
+  const minimal: PipelineDefinitionInput = {
+    name: 'minimal',
+    streams: { events: { capacity: { mode: 'ON_DEMAND' } } },
+    consumers: { reader: { entry: 'consumers/reader/handler.ts', stream: 'events', mapping: { startingPosition: 'LATEST' } } },
+  };
+
+  it('event source mapping (Lambda "services-kinesis-parameters" table)', () => {
+    const { mapping } = definePipeline(minimal).consumers['reader']!;
+    expect(mapping).toEqual({
+      batchSize: 100,
+      maximumBatchingWindowInSeconds: 0,
+      startingPosition: 'LATEST',
+      parallelizationFactor: 1,
+      bisectBatchOnFunctionError: false,
+      maximumRetryAttempts: -1,
+      maximumRecordAgeInSeconds: -1,
+      filterPatterns: [],
+      reportBatchItemFailures: false,
+      onFailureDestination: 'none',
+    });
+    expect(mapping.tumblingWindowInSeconds).toBeUndefined();
+  });
+
+  it('the limits table carries the same defaults', () => {
+    expect(MAPPING_LIMITS.batchSize.default).toBe(100);
+    expect(MAPPING_LIMITS.maximumBatchingWindowInSeconds.default).toBe(0);
+    expect(MAPPING_LIMITS.parallelizationFactor.default).toBe(1);
+    expect(MAPPING_LIMITS.maximumRetryAttempts.default).toBe(-1);
+    expect(MAPPING_LIMITS.maximumRecordAgeInSeconds.default).toBe(-1);
+  });
+
+  it('stream retention defaults to 24 hours (Kinesis CreateStream)', () => {
+    const stream = definePipeline(minimal).streams['events']!;
+    expect(stream.retentionHours).toBe(24);
+    expect(STREAM_LIMITS.retentionHours.default).toBe(24);
+  });
+
+  it('function memory and timeout defaults are the project choice (256 MB / 60 s), not Lambda 128 MB / 3 s', () => {
+    const reader = definePipeline(minimal).consumers['reader']!;
+    expect(reader.memoryMb).toBe(FUNCTION_LIMITS.memoryMb.default);
+    expect(reader.timeoutSeconds).toBe(FUNCTION_LIMITS.timeoutSeconds.default);
+    expect([reader.memoryMb, reader.timeoutSeconds]).toEqual([256, 60]);
+  });
+
+  it('no enhanced fan-out, no reserved concurrency, no invocations unless declared', () => {
+    const reader = definePipeline(minimal).consumers['reader']!;
+    expect(reader.enhancedFanOut).toBe(false);
+    expect(reader.reservedConcurrency).toBeUndefined();
+    expect(reader.invokes).toEqual([]);
+  });
+});

@@ -1,0 +1,204 @@
+/** Validation, Kinesis limits and backpressure: each rejects clearly and sends nothing it should not. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import { createKinesisClient, ensureStream } from '../../kinesis/client';
+import {
+  BufferFullError,
+  EventRejectedError,
+  KinesisProducer,
+  PartitionKeyError,
+  RecordLimitError,
+} from '../../producers/index';
+import { createFixtures } from '../../schemas/fixtures';
+import { startKinesalite, type EmbeddedKinesis } from '../support/emulators';
+import { startFaultProxy } from '../support/fault-proxy';
+import { readAllRecords } from '../support/read-stream';
+import { quietLogger, uniqueStreamName } from './helpers';
+
+let emulator: EmbeddedKinesis;
+let client: KinesisClient;
+let stream: string;
+
+beforeAll(async () => {
+  emulator = await startKinesalite();
+  client = createKinesisClient({ endpoint: emulator.endpoint });
+  stream = uniqueStreamName('limits');
+  await ensureStream(client, { name: stream, shardCount: 1 });
+});
+
+afterAll(async () => {
+  client?.destroy();
+  await emulator?.stop();
+});
+
+function producer(extra: Partial<ConstructorParameters<typeof KinesisProducer>[0]> = {}) {
+  return new KinesisProducer({ streamName: stream, endpoint: emulator.endpoint, logger: quietLogger(), ...extra });
+}
+
+describe('validation', () => {
+  it('rejects an invalid event at once with the contract issues, and sends nothing', async () => {
+    const p = producer();
+    const fixtures = createFixtures({ seed: 21 });
+    const kinds = new Set<string>();
+    for (let i = 0; i < 30; i++) {
+      const bad = fixtures.invalid();
+      kinds.add(bad.kind);
+      const error = (await p.put(bad.value).catch((e: unknown) => e)) as EventRejectedError;
+      expect(error).toBeInstanceOf(EventRejectedError);
+      expect(error.code).toBe('EVENT_INVALID');
+      expect(error.message).toMatch(/^event rejected, nothing sent: /);
+      expect(error.contractError.kind).toMatch(/envelope|schema|unknown-type|unknown-version/);
+    }
+    expect(kinds.size).toBeGreaterThan(3);
+    await p.close();
+    expect(p.stats()).toMatchObject({ requests: 0, rejected: 30, accepted: 0 });
+  });
+
+  it('names the offending field', async () => {
+    const p = producer();
+    const event = createFixtures({ seed: 1 }).orderPlaced();
+    event.data.totalMinor += 1;
+    const error = (await p.put(event).catch((e: unknown) => e)) as EventRejectedError;
+    expect(error.issues.map((i) => i.path)).toContain('data.totalMinor');
+    await p.close();
+  });
+});
+
+describe('partition key', () => {
+  it('uses data.orderId by default and a custom function when given', async () => {
+    const event = createFixtures({ seed: 3 }).orderPaid({ orderId: 'ord-key-check' });
+    const custom = producer({ partitionKey: (e) => `custom-${e.type}` });
+    const result = await custom.put(event);
+    await custom.close();
+    const stored = (await readAllRecords(client, stream)).find((r) => r.sequenceNumber === result.sequenceNumber)!;
+    expect(stored.partitionKey).toBe('custom-order.paid');
+
+    const byDefault = producer();
+    const r2 = await byDefault.put(event);
+    await byDefault.close();
+    expect((await readAllRecords(client, stream)).find((r) => r.sequenceNumber === r2.sequenceNumber)!.partitionKey).toBe('ord-key-check');
+  });
+
+  it('rejects a key function that throws or returns a non-string', async () => {
+    const event = createFixtures({ seed: 4 }).orderPaid();
+    const throwing = producer({
+      partitionKey: () => {
+        throw new Error('boom');
+      },
+    });
+    await expect(throwing.put(event)).rejects.toBeInstanceOf(PartitionKeyError);
+    const numeric = producer({ partitionKey: () => 42 as unknown as string });
+    await expect(numeric.put(event)).rejects.toThrow(/partition key must be a string/);
+    await Promise.all([throwing.close(), numeric.close()]);
+  });
+});
+
+describe('Kinesis limits', () => {
+  it('rejects a partition key over 256 characters, naming the limit', async () => {
+    const p = producer();
+    const error = (await p.putRecord({ partitionKey: 'k'.repeat(257), data: 'x' }).catch((e: unknown) => e)) as RecordLimitError;
+    expect(error).toBeInstanceOf(RecordLimitError);
+    expect(error.limit).toBe('PartitionKeyLength');
+    expect(error.actual).toBe(257);
+    expect(error.maximum).toBe(256);
+    expect(error.message).toContain('256 characters');
+    // 256 characters (even multi-byte ones) are fine.
+    await expect(p.putRecord({ partitionKey: 'é'.repeat(256), data: 'x' })).resolves.toHaveProperty('sequenceNumber');
+    await p.close();
+  });
+
+  it('rejects an empty partition key', async () => {
+    const p = producer();
+    await expect(p.putRecord({ partitionKey: '', data: 'x' })).rejects.toMatchObject({ limit: 'PartitionKeyLength' });
+    await p.close();
+  });
+
+  it('rejects data + key over 1 MiB, naming the limit, and accepts exactly 1 MiB', async () => {
+    const p = producer();
+    const key = 'big';
+    const error = (await p
+      .putRecord({ partitionKey: key, data: new Uint8Array(1024 * 1024 - key.length + 1) })
+      .catch((e: unknown) => e)) as RecordLimitError;
+    expect(error).toBeInstanceOf(RecordLimitError);
+    expect(error.limit).toBe('RecordSize');
+    expect(error.actual).toBe(1024 * 1024 + 1);
+    expect(error.message).toContain('1 MiB');
+    const ok = await p.putRecord({ partitionKey: key, data: new Uint8Array(1024 * 1024 - key.length) });
+    expect(ok.sequenceNumber).toMatch(/^\d+$/);
+    await p.close();
+    expect(p.stats()).toMatchObject({ rejected: 1, written: 1 });
+  });
+
+  it('splits batches at the 5 MiB request limit', async () => {
+    const local = uniqueStreamName('five-mib');
+    await ensureStream(client, { name: local, shardCount: 2 });
+    const p = new KinesisProducer({ streamName: local, endpoint: emulator.endpoint, logger: quietLogger() });
+    const data = new Uint8Array(900 * 1024);
+    await Promise.all(Array.from({ length: 12 }, (_, i) => p.putRecord({ partitionKey: `k${i}`, data })));
+    await p.close();
+    // 12 x 900 KiB = 10.5 MiB: at least 3 requests of <= 5 MiB each.
+    expect(p.stats().requests).toBeGreaterThanOrEqual(3);
+    expect(await readAllRecords(client, local)).toHaveLength(12);
+  });
+
+  it('refuses invalid options with a message naming them', () => {
+    expect(() => producer({ maxBatchRecords: 501 })).toThrow(/maxBatchRecords must be an integer in 1..500/);
+    expect(() => producer({ lingerMs: -1 })).toThrow(/lingerMs/);
+  });
+});
+
+describe('backpressure', () => {
+  it('makes put wait for room, and turns a wait beyond maxPutWaitMs into BufferFullError', async () => {
+    const proxy = await startFaultProxy(emulator.endpoint, { slowRate: 1, slowMs: 300 });
+    try {
+      const p = new KinesisProducer({
+        streamName: stream,
+        endpoint: proxy.endpoint,
+        maxBufferedRecords: 2,
+        maxInFlightRequests: 1,
+        maxPutWaitMs: 20,
+        lingerMs: 0,
+        logger: quietLogger(),
+      });
+      const events = createFixtures({ seed: 8 }).take(3);
+      const outcomes = await Promise.allSettled(events.map((e) => p.put(e)));
+      await p.close();
+      expect(outcomes[0]!.status).toBe('fulfilled');
+      expect(outcomes[1]!.status).toBe('fulfilled');
+      const third = outcomes[2] as PromiseRejectedResult;
+      expect(third.reason).toBeInstanceOf(BufferFullError);
+      expect((third.reason as Error).message).toContain('maxPutWaitMs');
+      expect(p.stats()).toMatchObject({ written: 2, rejected: 1 });
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  it('never holds more than maxBufferedRecords, and every waiting put gets through when time allows', async () => {
+    const proxy = await startFaultProxy(emulator.endpoint, { slowRate: 1, slowMs: 20 });
+    try {
+      const p = new KinesisProducer({
+        streamName: stream,
+        endpoint: proxy.endpoint,
+        maxBufferedRecords: 25,
+        maxBatchRecords: 10,
+        maxInFlightRequests: 2,
+        maxPutWaitMs: 30_000,
+        logger: quietLogger(),
+      });
+      let maxSeen = 0;
+      const events = createFixtures({ seed: 9 }).take(200);
+      const puts = events.map((e) => {
+        const promise = p.put(e);
+        maxSeen = Math.max(maxSeen, p.stats().buffered);
+        return promise.then(() => (maxSeen = Math.max(maxSeen, p.stats().buffered)));
+      });
+      await Promise.all(puts);
+      await p.close();
+      expect(maxSeen).toBeLessThanOrEqual(25);
+      expect(p.stats()).toMatchObject({ written: 200, rejected: 0 });
+    } finally {
+      await proxy.stop();
+    }
+  });
+});
