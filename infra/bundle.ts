@@ -87,7 +87,10 @@ async function bundleOne(name: string, entry: string, options: BuildBundlesOptio
   };
 }
 
-/** Bundles every function of the definition; rejects naming the function whose bundle failed. */
+/** Bundles every function of the definition; rejects naming every function whose bundle failed. */
 export async function buildBundles(options: BuildBundlesOptions): Promise<BundleResult[]> {
-  return Promise.all(deployedFunctions(options.definition).map(({ name, entry }) => bundleOne(name, entry, options)));
+  const settled = await Promise.allSettled(deployedFunctions(options.definition).map(({ name, entry }) => bundleOne(name, entry, options)));
+  const failures = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason instanceof Error ? s.reason.message : String(s.reason)] : []));
+  if (failures.length > 0) throw new Error(failures.join('\n'));
+  return settled.map((s) => (s as PromiseFulfilledResult<BundleResult>).value);
 }

@@ -7,9 +7,11 @@ import {
   EventRejectedError,
   KinesisProducer,
   PartitionKeyError,
+  type KinesisProducerOptions,
   RecordLimitError,
 } from '../../producers/index';
 import { createFixtures } from '../../schemas/fixtures';
+import type { OrderEvent } from '../../schemas/index';
 import { startKinesalite, type EmbeddedKinesis } from '../support/emulators';
 import { startFaultProxy } from '../support/fault-proxy';
 import { readAllRecords } from '../support/read-stream';
@@ -31,7 +33,7 @@ afterAll(async () => {
   await emulator?.stop();
 });
 
-function producer(extra: Partial<ConstructorParameters<typeof KinesisProducer>[0]> = {}) {
+function producer(extra: Partial<KinesisProducerOptions<OrderEvent>> = {}) {
   return new KinesisProducer({ streamName: stream, endpoint: emulator.endpoint, logger: quietLogger(), ...extra });
 }
 

@@ -117,7 +117,7 @@ export async function startFaultProxy(upstream: string, initial: FaultOptions = 
 
   const reply = (res: ServerResponse, status: number, headers: Record<string, string>, body: Buffer | string): void => {
     const buf = typeof body === 'string' ? Buffer.from(body) : body;
-    const out = { ...headers, 'content-length': String(buf.length) };
+    const out: Record<string, string> = { ...headers, 'content-length': String(buf.length) };
     delete out['transfer-encoding'];
     res.writeHead(status, out);
     res.end(buf);

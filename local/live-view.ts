@@ -1,0 +1,171 @@
+/**
+ * The live terminal view of `npm start`: plain ANSI, readable at 80 columns, redrawn in place.
+ * Pure rendering (snapshot -> lines) is separate from the terminal handling so tests can read it.
+ */
+import type { RunSummary, RunnerSnapshot } from './pipeline-runner';
+
+const ESC = '\x1b[';
+const bold = (text: string) => `${ESC}1m${text}${ESC}22m`;
+const dim = (text: string) => `${ESC}2m${text}${ESC}22m`;
+const red = (text: string) => `${ESC}31m${text}${ESC}39m`;
+const green = (text: string) => `${ESC}32m${text}${ESC}39m`;
+const yellow = (text: string) => `${ESC}33m${text}${ESC}39m`;
+
+/** Strips ANSI sequences (for width checks and plain output). */
+export function plain(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
+}
+
+function fit(text: string, width: number, align: 'left' | 'right' = 'left'): string {
+  const t = text.length > width ? `${text.slice(0, width - 1)}…` : text;
+  return align === 'left' ? t.padEnd(width) : t.padStart(width);
+}
+
+function num(value: number): string {
+  if (!Number.isFinite(value)) return '-';
+  if (Math.abs(value) >= 10_000_000) return `${(value / 1_000_000).toFixed(1)}M`;
+  if (Math.abs(value) >= 100_000) return `${Math.round(value / 1000)}k`;
+  return String(Math.round(value));
+}
+
+function rate(value: number): string {
+  return value >= 100 ? String(Math.round(value)) : value.toFixed(1);
+}
+
+function duration(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  const hh = String(Math.floor(s / 3600)).padStart(2, '0');
+  const mm = String(Math.floor((s % 3600) / 60)).padStart(2, '0');
+  const ss = String(s % 60).padStart(2, '0');
+  return `${hh}:${mm}:${ss}`;
+}
+
+/** Minor units -> major for display (ISO 4217 exponents of the fixture currencies: JPY 0, others 2). */
+function money(currency: string, minor: number): string {
+  const exponent = currency === 'JPY' ? 0 : 2;
+  return `${currency} ${(minor / 10 ** exponent).toLocaleString('en-US', { minimumFractionDigits: exponent, maximumFractionDigits: exponent })}`;
+}
+
+const STATE_LABEL: Record<RunnerSnapshot['state'], string> = {
+  starting: yellow('starting'),
+  running: green('running'),
+  draining: yellow('draining: finishing what was produced (Ctrl-C again to force)'),
+  stopped: 'stopped',
+};
+
+export function renderView(view: RunnerSnapshot): string[] {
+  const lines: string[] = [];
+  lines.push(`${bold(`${view.pipeline} pipeline`)}  ${STATE_LABEL[view.state]}  up ${duration(view.uptimeMs)}`);
+  lines.push(dim(fit(`kinesis ${view.kinesisEngine} ${view.kinesisEndpoint}  lambda ${view.lambdaEndpoint}`, 80)));
+  lines.push(dim(fit(`data ${view.dataDir}`, 80)));
+  lines.push('');
+  lines.push(bold(`${fit('STREAM', 24)}${fit('SHARDS', 8, 'right')}${fit('PUT/S', 9, 'right')}${fit('RECORDS', 11, 'right')}${fit('INVALID', 10, 'right')}${fit('PUT FAIL', 10, 'right')}`));
+  for (const s of view.streams) {
+    lines.push(
+      `${fit(s.name, 24)}${fit(String(s.shards), 8, 'right')}${fit(rate(s.putRate), 9, 'right')}${fit(num(s.records), 11, 'right')}${fit(num(s.invalid), 10, 'right')}${fit(num(s.failedPuts), 10, 'right')}`,
+    );
+  }
+  lines.push('');
+  // 15 + 7 + 7 + 8 + 5 + 6 + 6 + 7 + 6 + 6 = 73 columns (+ spacing) <= 80.
+  lines.push(
+    bold(
+      `${fit('CONSUMER', 15)}${fit('BATCH/S', 8, 'right')}${fit('REC/S', 7, 'right')}${fit('AGE ms', 8, 'right')}${fit('INFL', 5, 'right')}${fit('RETRY', 6, 'right')}${fit('QUAR', 6, 'right')}${fit('FAIL', 6, 'right')}${fit('DUPS', 6, 'right')}${fit('BEHIND', 8, 'right')}`,
+    ),
+  );
+  for (const c of view.consumers) {
+    const behind = c.missing > 0 ? yellow(fit(num(c.missing), 8, 'right')) : fit('0', 8, 'right');
+    const fail = c.onFailure > 0 ? red(fit(num(c.onFailure), 6, 'right')) : fit('0', 6, 'right');
+    lines.push(
+      `${fit(c.name, 15)}${fit(rate(c.batchesPerSecond), 8, 'right')}${fit(rate(c.recordsPerSecond), 7, 'right')}${fit(num(c.iteratorAgeMs), 8, 'right')}${fit(String(c.inFlight), 5, 'right')}${fit(num(c.retries), 6, 'right')}${fit(num(c.quarantined), 6, 'right')}${fail}${fit(num(c.duplicatesSkipped), 6, 'right')}${behind}`,
+    );
+  }
+  lines.push(dim('AGE: iterator age of the last batch; BEHIND: produced, not yet checkpointed'));
+  lines.push('');
+  lines.push(bold(`${fit('FUNCTION', 24)}${fit('INVOKES', 9, 'right')}${fit('ERRORS', 8, 'right')}${fit('TIMEOUT', 9, 'right')}${fit('CRASH', 7, 'right')}${fit('ASYNC Q', 9, 'right')}${fit('SANDBOX', 9, 'right')}`));
+  for (const f of view.functions) {
+    lines.push(
+      `${fit(f.name, 24)}${fit(num(f.invocations), 9, 'right')}${fit(num(f.errors), 8, 'right')}${fit(num(f.timeouts), 9, 'right')}${fit(num(f.crashes), 7, 'right')}${fit(num(f.asyncPending), 9, 'right')}${fit(num(f.sandboxes), 9, 'right')}`,
+    );
+  }
+  for (const b of view.business) {
+    lines.push('');
+    lines.push(bold(fit(`BUSINESS ${b.namespace} (published windows of this run)`, 80)));
+    if (b.datapoints === 0) {
+      lines.push(dim('  no window published yet (order-metrics publishes when a window closes)'));
+      continue;
+    }
+    const t = b.totals;
+    lines.push(
+      fit(
+        `  placed ${num(t['OrdersPlaced'] ?? 0)}  paid ${num(t['OrdersPaid'] ?? 0)}  shipped ${num(t['OrdersShipped'] ?? 0)}  cancelled ${num(t['OrdersCancelled'] ?? 0)}`,
+        80,
+      ),
+    );
+    for (const [metric, split] of Object.entries(b.byCurrency)) {
+      const parts = Object.entries(split)
+        .sort(([a], [b2]) => a.localeCompare(b2))
+        .map(([currency, minor]) => money(currency, minor));
+      const label = metric === 'RevenueMinor' ? 'revenue' : metric;
+      let line = `  ${label}`;
+      for (const part of parts) {
+        if (line.length + part.length + 2 > 80) {
+          lines.push(line);
+          line = '   ';
+        }
+        line += `  ${part}`;
+      }
+      lines.push(line);
+    }
+  }
+  lines.push('');
+  lines.push(dim(view.state === 'running' ? 'Ctrl-C: stop producing, drain, summarise' : ''));
+  return lines;
+}
+
+export function renderSummary(summary: RunSummary): string[] {
+  const lines: string[] = [];
+  lines.push(bold('Summary'));
+  lines.push(
+    `  produced ${summary.produced} (${summary.producedValid} valid, ${summary.producedInvalid} invalid)${summary.failedPuts > 0 ? red(`, ${summary.failedPuts} puts failed`) : ''} in ${duration(summary.durationMs)}`,
+  );
+  lines.push(bold(`  ${fit('consumer', 15)}${fit('processed', 10, 'right')}${fit('filtered', 9, 'right')}${fit('quarant.', 9, 'right')}${fit('on-fail', 8, 'right')}${fit('dups', 6, 'right')}${fit('missing', 8, 'right')}${fit('max age ms', 11, 'right')}`));
+  for (const c of summary.consumers) {
+    lines.push(
+      `  ${fit(c.consumer, 15)}${fit(String(c.processed), 10, 'right')}${fit(String(c.filtered), 9, 'right')}${fit(String(c.quarantined), 9, 'right')}${fit(String(c.onFailure), 8, 'right')}${fit(String(c.duplicatesSkipped), 6, 'right')}${fit(String(c.missing), 8, 'right')}${fit(String(c.maxIteratorAgeMs), 11, 'right')}`,
+    );
+    const notes: string[] = [];
+    if (c.validQuarantined > 0) notes.push(`${c.validQuarantined} valid events quarantined`);
+    if (c.invalidProcessed > 0) notes.push(`${c.invalidProcessed} invalid events processed`);
+    if (c.redeliveredAfterCheckpoint > 0) notes.push(`${c.redeliveredAfterCheckpoint} records redelivered after checkpoint`);
+    if (c.foreign > 0) notes.push(`${c.foreign} records from before this run`);
+    if (notes.length > 0) lines.push(yellow(`    ${notes.join('; ')}`));
+  }
+  lines.push(
+    `  totals: processed ${summary.processed}, quarantined ${summary.quarantined}, on-failure ${summary.onFailure}, duplicates skipped ${summary.duplicatesSkipped}, max iterator age ${summary.maxIteratorAgeMs} ms`,
+  );
+  lines.push(
+    summary.accounted
+      ? green('  every produced event is accounted for (processed, filtered, quarantined or on-failure) by every consumer')
+      : red(`  NOT accounted for: ${summary.missing} record deliveries were never processed (see logs/runner.log)`),
+  );
+  return lines;
+}
+
+/** Redraws the view in place: cursor home, each line cleared to its end, the rest of the screen cleared. */
+export class TerminalView {
+  private first = true;
+
+  constructor(private readonly out: NodeJS.WriteStream) {}
+
+  draw(lines: readonly string[]): void {
+    const prefix = this.first ? `${ESC}?25l${ESC}2J${ESC}H` : `${ESC}H`;
+    this.first = false;
+    this.out.write(`${prefix}${lines.map((line) => `${line}${ESC}K`).join('\n')}\n${ESC}J`);
+  }
+
+  /** Leave the last frame on screen, show the cursor again. */
+  close(): void {
+    this.out.write(`${ESC}?25h`);
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * `npm start`: the whole pipeline on this machine (see `npm start -- --help`).
+ * Live view on a terminal, JSON lines otherwise; Ctrl-C (SIGINT/SIGTERM) drains and summarises;
+ * a second Ctrl-C stops at once. Exit code 0 when every produced event is accounted for.
+ */
+import { HELP, UsageError, parseCliOptions, type CliOptions } from './cli-options';
+import { renderSummary, renderView, TerminalView, plain } from './live-view';
+import { startLocalPipeline, type LocalPipeline } from './pipeline-runner';
+
+function write(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+async function main(): Promise<number> {
+  let cli: CliOptions;
+  try {
+    cli = parseCliOptions(process.argv.slice(2), process.stdout.isTTY === true);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`error: ${error.message}\n\n${HELP}\n`);
+    return 2;
+  }
+  if (cli.help) {
+    write(HELP);
+    return 0;
+  }
+
+  const view = cli.ui ? new TerminalView(process.stdout) : undefined;
+  if (!view) write(JSON.stringify({ type: 'starting', at: new Date().toISOString(), options: cli.pipeline }));
+  else process.stdout.write('starting the local pipeline (Kinesis, streams, functions)...\n');
+
+  let pipeline: LocalPipeline;
+  try {
+    pipeline = await startLocalPipeline(cli.pipeline);
+  } catch (error) {
+    view?.close();
+    process.stderr.write(`error: the local pipeline could not start: ${(error as Error).message}\n`);
+    return 1;
+  }
+
+  const show = () => {
+    const snapshot = pipeline.snapshot();
+    if (view) view.draw(renderView(snapshot));
+    else write(JSON.stringify({ type: 'stats', ...snapshot }));
+  };
+  show();
+  const timer = setInterval(show, cli.intervalSeconds * 1000);
+
+  let stopRequested: (() => void) | undefined;
+  const stopSignal = new Promise<void>((resolve) => (stopRequested = resolve));
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals += 1;
+    if (signals > 1) {
+      view?.close();
+      process.stderr.write(`\n${signal} again: stopping at once, without draining\n`);
+      process.exit(130);
+    }
+    stopRequested?.();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const durationTimer = cli.durationSeconds !== undefined ? setTimeout(() => stopRequested?.(), cli.durationSeconds * 1000) : undefined;
+
+  await stopSignal;
+  clearTimeout(durationTimer);
+  const drainView = setInterval(show, 500);
+  const stopping = pipeline.stop({ drainTimeoutMs: cli.drainTimeoutSeconds * 1000 });
+  show();
+  const summary = await stopping;
+  clearInterval(drainView);
+  clearInterval(timer);
+  if (view) {
+    view.draw(renderView(pipeline.snapshot()));
+    view.close();
+    for (const line of renderSummary(summary)) write(line);
+  } else {
+    write(JSON.stringify({ type: 'summary', ...summary }));
+    process.stderr.write(`${renderSummary(summary).map(plain).join('\n')}\n`);
+  }
+  return summary.accounted ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`error: ${(error as Error).stack ?? String(error)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,115 @@
+/**
+ * Tumbling windows (page "Time windows", services-kinesis-windows): state per shard and window,
+ * windows by arrival time, isFinalInvokeForWindow, isWindowTerminatedEarly, a response without
+ * `state` is a failed invocation, 1 MB state limit.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { formatWindowTime } from '../../local/esm/tumbling-window';
+import { ok, runMapping, seqs, settings, StreamFixture, waitFor, type Invocation, type RunningMapping } from './harness';
+
+let fixture: StreamFixture;
+let running: RunningMapping | undefined;
+
+beforeEach(async () => {
+  fixture = await StreamFixture.start();
+});
+afterEach(async () => {
+  await running?.stop();
+  running = undefined;
+  await fixture.stop();
+});
+
+/** Wait until early in a second, so records put now share a 1 s window. */
+async function startOfSecond(): Promise<void> {
+  while (Date.now() % 1000 > 300) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
+/** Count records into the state (what an aggregating function does). */
+const counting = (inv: Invocation) => {
+  const state = (inv.event['state'] ?? {}) as { count?: number };
+  return ok({ state: { count: (state.count ?? 0) + inv.event.Records.length } });
+};
+
+const windowFields = (inv: Invocation) => {
+  const { Records: _records, ...rest } = inv.event;
+  return rest;
+};
+
+describe('tumbling windows', () => {
+  it('aggregates with state, then a final invoke ends the window; the event carries window, shardId and eventSourceARN', async () => {
+    await startOfSecond();
+    const puts = await fixture.put([0, 1, 2].map((i) => ({ data: { i } })));
+    running = await runMapping(fixture, settings({ tumblingWindowInSeconds: 1 }), counting);
+    await waitFor(() => running!.invocations.length === 2, 'aggregate + final invoke');
+    const arrival = running.invocations[0]!.event.Records[0]!.kinesis.approximateArrivalTimestamp * 1000;
+    const start = Math.floor(arrival / 1000) * 1000;
+    const window = { start: formatWindowTime(start), end: formatWindowTime(start + 1000) };
+    expect(window.start).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
+    expect(running.invocations[0]!.sequenceNumbers).toEqual(seqs(puts, 0, 1, 2));
+    expect(Object.keys(running.invocations[0]!.event)).toEqual(['Records', 'window', 'state', 'shardId', 'eventSourceARN', 'isFinalInvokeForWindow', 'isWindowTerminatedEarly']);
+    expect(windowFields(running.invocations[0]!)).toEqual({
+      window, state: {}, shardId: puts[0]!.shardId, eventSourceARN: fixture.streamArn, isFinalInvokeForWindow: false, isWindowTerminatedEarly: false,
+    });
+    expect(running.invocations[1]!.sequenceNumbers).toEqual([]);
+    expect(windowFields(running.invocations[1]!)).toEqual({
+      window, state: { count: 3 }, shardId: puts[0]!.shardId, eventSourceARN: fixture.streamArn, isFinalInvokeForWindow: true, isWindowTerminatedEarly: false,
+    });
+    await waitFor(() => running!.checkpoints().includes(puts[2]!.sequenceNumber), 'checkpoint');
+  });
+
+  it('records of different windows never share an invocation; each window gets a fresh state', async () => {
+    await startOfSecond();
+    const first = await fixture.put([{ data: 'w1' }]);
+    await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000) + 20));
+    const second = await fixture.put([{ data: 'w2' }]);
+    running = await runMapping(fixture, settings({ tumblingWindowInSeconds: 1, batchSize: 10 }), counting);
+    await waitFor(() => running!.invocations.length === 4, 'two windows');
+    const shape = running.invocations.map((inv) => ({ records: inv.sequenceNumbers, final: inv.event['isFinalInvokeForWindow'], state: inv.event['state'] }));
+    expect(shape).toEqual([
+      { records: seqs(first, 0), final: false, state: {} },
+      { records: [], final: true, state: { count: 1 } },
+      { records: seqs(second, 0), final: false, state: {} },
+      { records: [], final: true, state: { count: 1 } },
+    ]);
+    // Each invocation's window is the 1 s window of its records' arrival time.
+    const windowOfArrival = (inv: Invocation) => {
+      const start = Math.floor(inv.event.Records[0]!.kinesis.approximateArrivalTimestamp) * 1000;
+      return { start: formatWindowTime(start), end: formatWindowTime(start + 1000) };
+    };
+    expect(running.invocations[0]!.event['window']).toEqual(windowOfArrival(running.invocations[0]!));
+    expect(running.invocations[1]!.event['window']).toEqual(windowOfArrival(running.invocations[0]!));
+    expect(running.invocations[2]!.event['window']).toEqual(windowOfArrival(running.invocations[2]!));
+    expect(running.invocations[2]!.event['window']).not.toEqual(running.invocations[0]!.event['window']);
+  });
+
+  it('a response without state is a failed invocation and is retried', async () => {
+    await startOfSecond();
+    const puts = await fixture.put([{ data: 1 }, { data: 2 }]);
+    running = await runMapping(fixture, settings({ tumblingWindowInSeconds: 1, reportBatchItemFailures: true }), (inv, index) =>
+      index === 0 ? ok({ batchItemFailures: [] }) : counting(inv),
+    );
+    await waitFor(() => running!.invocations.length === 3, 'retry and final');
+    expect(running.invocations.map((i) => i.sequenceNumbers)).toEqual([seqs(puts, 0, 1), seqs(puts, 0, 1), []]);
+    expect(running.invocations[2]!.event['state']).toEqual({ count: 2 });
+    expect(running.mapping.stats()).toMatchObject({ invocationErrors: 1, retries: 1 });
+  });
+
+  it('a state above 1 MB terminates the window early; the window continues with a fresh state', async () => {
+    await startOfSecond();
+    await fixture.put([{ data: 1 }]);
+    const big = { blob: 'x'.repeat(1024 * 1024) };
+    running = await runMapping(fixture, settings({ tumblingWindowInSeconds: 1 }), (inv, index) => (index === 0 ? ok({ state: big }) : ok({ state: inv.event['state'] })));
+    await waitFor(() => running!.invocations.length === 3, 'early termination and end of window');
+    const shape = running.invocations.map((inv) => ({
+      records: inv.sequenceNumbers.length,
+      final: inv.event['isFinalInvokeForWindow'],
+      early: inv.event['isWindowTerminatedEarly'],
+      state: inv.event['state'],
+    }));
+    expect(shape).toEqual([
+      { records: 1, final: false, early: false, state: {} },
+      { records: 0, final: true, early: true, state: big },
+      { records: 0, final: true, early: false, state: {} },
+    ]);
+  });
+});
