@@ -12,7 +12,8 @@ import { AlarmTopic } from './constructs/alarm-topic';
 import { BusinessAlarm } from './constructs/business-alarm';
 import { PipelineConsumer } from './constructs/pipeline-consumer';
 import { PipelineDashboard } from './constructs/pipeline-dashboard';
-import { PipelineFunction, type AwsLocation } from './constructs/pipeline-function';
+import { DownstreamFunction } from './constructs/downstream-function';
+import type { AwsLocation } from './constructs/pipeline-function';
 import { PipelineStream } from './constructs/pipeline-stream';
 import { StageKey } from './constructs/stage-key';
 import { StreamAlarms } from './constructs/stream-alarms';
@@ -37,7 +38,7 @@ export class PipelineStack extends TerraformStack {
   readonly definition: PipelineDefinition;
   readonly streams: Record<string, PipelineStream> = {};
   readonly consumers: Record<string, PipelineConsumer> = {};
-  readonly functions: Record<string, PipelineFunction> = {};
+  readonly functions: Record<string, DownstreamFunction> = {};
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id);
@@ -76,19 +77,25 @@ export class PipelineStack extends TerraformStack {
         extra: { NODE_OPTIONS: '--enable-source-maps' },
       });
 
+    // The shortest consumer alarm period: plain functions declare no alarm settings of their own.
+    const alarmPeriodSeconds = Math.min(300, ...Object.values(definition.consumers).map((c) => c.alarms.periodSeconds));
     for (const [fnKey, fn] of Object.entries(definition.functions)) {
-      this.functions[fnKey] = new PipelineFunction(this, `function-${fnKey}`, {
+      this.functions[fnKey] = new DownstreamFunction(this, `function-${fnKey}`, {
         functionName: name(fnKey),
         definition: fn,
         bundlePath: join(props.bundleDir, fnKey),
         environment: environment(fnKey),
         location,
         invokeTargets: fn.invokes.map(name),
+        stageKeyArn,
+        alarmTopicArn: topicArn,
+        alarmPeriodSeconds,
       });
     }
 
     for (const [consumerKey, consumer] of Object.entries(definition.consumers)) {
       this.warnAboutUnsafeMapping(consumerKey, consumer.mapping);
+      this.warnAboutConcurrency(consumerKey, consumer, definition.streams[consumer.stream]);
       const stream = this.streams[consumer.stream];
       const streamDefinition = definition.streams[consumer.stream];
       if (!stream || !streamDefinition) throw new Error(`consumer ${consumerKey}: stream ${consumer.stream} not declared`);
@@ -129,9 +136,12 @@ export class PipelineStack extends TerraformStack {
         businessNamespace: definition.consumers[consumerKey]?.metricsNamespace,
       })),
       plainFunctionNames: Object.keys(definition.functions).map(name),
+      extraQueueNames: Object.values(this.functions).map((f) => f.onFailureQueue.queueName),
     });
 
     this.addOutputs(topicArn, dashboard.url);
+    // Producers writing to a stream encrypted with the stage key need kms:GenerateDataKey on it.
+    new TerraformOutput(this, 'stage-key-arn', { value: stageKeyArn });
   }
 
   private configureBackend(stage: StageConfig, prefix: string): void {
@@ -160,6 +170,24 @@ export class PipelineStack extends TerraformStack {
     if (!mapping.reportBatchItemFailures) warn('reportBatchItemFailures is off: one bad record retries the whole batch');
   }
 
+  /**
+   * Lambda runs up to shards x ParallelizationFactor batches of a mapping at once
+   * ("services-kinesis-parameters"); less reserved concurrency guarantees throttling.
+   */
+  private warnAboutConcurrency(
+    consumerKey: string,
+    consumer: PipelineDefinition['consumers'][string],
+    stream: PipelineDefinition['streams'][string] | undefined,
+  ): void {
+    if (consumer.reservedConcurrency === undefined || stream?.capacity.mode !== 'PROVISIONED') return;
+    const needed = stream.capacity.shardCount * consumer.mapping.parallelizationFactor;
+    if (consumer.reservedConcurrency < needed) {
+      Annotations.of(this).addWarning(
+        `consumer ${consumerKey}: reservedConcurrency ${consumer.reservedConcurrency} < ${needed} (shards x parallelizationFactor): batches will be throttled`,
+      );
+    }
+  }
+
   private addOutputs(topicArn: string, dashboardUrl: string): void {
     for (const [key, s] of Object.entries(this.streams)) {
       new TerraformOutput(this, `stream-${key}-name`, { value: s.stream.name, description: `Kinesis stream ${key}` });
@@ -172,7 +200,8 @@ export class PipelineStack extends TerraformStack {
       new TerraformOutput(this, `consumer-${key}-mapping-uuid`, { value: c.mapping.uuid });
     }
     for (const [key, f] of Object.entries(this.functions)) {
-      new TerraformOutput(this, `function-${key}-name`, { value: f.function.functionName });
+      new TerraformOutput(this, `function-${key}-name`, { value: f.fn.function.functionName });
+      new TerraformOutput(this, `function-${key}-on-failure-queue-url`, { value: f.onFailureQueue.queue.url });
     }
     new TerraformOutput(this, 'alarm-topic-arn', { value: topicArn });
     new TerraformOutput(this, 'dashboard-url', { value: dashboardUrl });

@@ -173,6 +173,24 @@ export function functionViolations(stack: SynthesizedStack): string[] {
   return violations;
 }
 
+/**
+ * A function no mapping feeds is invoked asynchronously: without an on-failure destination Lambda
+ * drops an event after its retries ("Lambda asynchronous invocation").
+ */
+export function asyncInvokeViolations(stack: SynthesizedStack): string[] {
+  const r = stack.resource ?? {};
+  const mapped = new Set(Object.values(r['aws_lambda_event_source_mapping'] ?? {}).map((m) => String(m['function_name'])));
+  const configs = Object.values(r['aws_lambda_function_event_invoke_config'] ?? {});
+  const violations: string[] = [];
+  for (const id of Object.keys(r['aws_lambda_function'] ?? {})) {
+    if (mapped.has(`\${aws_lambda_function.${id}.arn}`)) continue;
+    const config = configs.find((c) => c['function_name'] === `\${aws_lambda_function.${id}.function_name}`);
+    const destination = ((config?.['destination_config'] as Block | undefined)?.['on_failure'] as Block | undefined)?.['destination'];
+    if (typeof destination !== 'string' || destination === '') violations.push(`aws_lambda_function.${id}: invoked asynchronously without an on-failure destination`);
+  }
+  return violations;
+}
+
 export function allViolations(stack: SynthesizedStack): string[] {
   return [
     ...wildcardActionViolations(stack),
@@ -181,5 +199,6 @@ export function allViolations(stack: SynthesizedStack): string[] {
     ...mappingViolations(stack),
     ...alarmActionViolations(stack),
     ...functionViolations(stack),
+    ...asyncInvokeViolations(stack),
   ];
 }

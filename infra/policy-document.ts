@@ -36,20 +36,15 @@ export function partitionOf(region: string): string {
 }
 
 /**
- * Trust policy letting Lambda assume a function's execution role, only on behalf of this account
- * (IAM User Guide, "The confused deputy problem": aws:SourceAccount). Trust policies name no Resource.
+ * Trust policy letting Lambda assume a function's execution role (Lambda developer guide, "Defining
+ * Lambda function permissions with an execution role"). No aws:SourceAccount condition: Lambda does
+ * not document setting it on AssumeRole, and a condition on a missing key fails closed (the function
+ * could never run). Only principals allowed iam:PassRole on the role can attach it to a function.
+ * Trust policies name no Resource.
  */
-export function lambdaTrustPolicy(account: string): string {
+export function lambdaTrustPolicy(): string {
   return JSON.stringify({
     Version: '2012-10-17',
-    Statement: [
-      {
-        Sid: 'LambdaAssumeRole',
-        Effect: 'Allow',
-        Principal: { Service: 'lambda.amazonaws.com' },
-        Action: 'sts:AssumeRole',
-        Condition: { StringEquals: { 'aws:SourceAccount': account } },
-      },
-    ],
+    Statement: [{ Sid: 'LambdaAssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
   });
 }

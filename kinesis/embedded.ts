@@ -69,6 +69,11 @@ export interface KinesisLocalOptions {
   logLevel?: 'ERROR' | 'WARN' | 'INFO' | 'DEBUG' | 'TRACE';
   /** How long to wait for the service to answer (default 60 s). */
   startTimeoutMs?: number;
+  /**
+   * Run in its own process group, so a terminal's Ctrl-C (sent to the whole foreground group) does
+   * not kill it before its owner has drained (the local runner); it is still killed when the owner exits.
+   */
+  detached?: boolean;
   /** Region kinesis-mock namespaces streams under (default env AWS_REGION, else us-east-1). */
   region?: string;
 }
@@ -134,7 +139,12 @@ async function startKinesisLocalOnce(options: KinesisLocalOptions): Promise<Embe
   if (options.initializeStreams !== undefined) env['INITIALIZE_STREAMS'] = options.initializeStreams;
   else delete env['INITIALIZE_STREAMS'];
 
-  const child = spawn(process.execPath, [join(dir, 'main.js')], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(dir, 'main.js')], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: options.detached ?? false });
+  if (options.detached) {
+    const killOnExit = () => child.kill('SIGKILL');
+    process.once('exit', killOnExit);
+    child.once('exit', () => process.off('exit', killOnExit));
+  }
   let output = '';
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString('utf8')).slice(-4000);

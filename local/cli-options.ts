@@ -4,37 +4,40 @@ import type { LocalPipelineOptions } from './pipeline-runner';
 
 export const HELP = `Usage: npm start -- [options]
 
-Runs the whole pipeline of pipeline/pipeline.ts on this machine: an embedded Kinesis,
-the streams, every consumer under a local event source mapping, every function behind
-a local Lambda Invoke endpoint, and a synthetic upstream. Ctrl-C drains and summarises.
+Runs the pipeline of pipeline/pipeline.ts on this machine: an embedded Kinesis,
+its streams, every consumer under a local event source mapping, every function
+behind a local Lambda Invoke endpoint, and a synthetic upstream.
+Ctrl-C drains and prints a summary.
 
 Kinesis
-  --kinesis <engine>        kinesalite (default, in-process) or kinesis-local
-                            (kinesis-mock, LocalStack's engine; slower to start)
-  --endpoint <url>          use an existing Kinesis endpoint instead (LocalStack:
-                            http://localhost:4566, or AWS); streams are created if missing
-  --persist-stream          kinesalite only: keep streams and records in <data-dir>/kinesalite
-                            across restarts (consumers then re-read retained records)
-  --region <region>         default: AWS_REGION, else us-east-1
+  --kinesis <engine>     kinesalite (default, in-process) or kinesis-local
+                         (kinesis-mock, LocalStack's engine; slower to start)
+  --endpoint <url>       an existing Kinesis instead, e.g. a LocalStack at
+                         http://localhost:4566 (streams are created if missing)
+  --persist-stream       kinesalite only: keep streams and records across
+                         restarts in <data-dir>/kinesalite (consumers then
+                         re-read the retained records)
+  --region <region>      default: AWS_REGION, else us-east-1
 
 Synthetic upstream
-  --rate <n>                events per second per stream (default 50; 0 = none)
-  --invalid-fraction <f>    fraction of invalid events, 0..1 (default 0.02)
-  --events <n>              stop producing after n events per stream
-  --seed <n>                fixture seed (default: time-based)
+  --rate <n>             events per second per stream (default 50; 0 = none)
+  --invalid-fraction <f> fraction of invalid events, 0..1 (default 0.02)
+  --events <n>           stop producing after n events per stream
+  --seed <n>             fixture seed (default: time-based)
 
 Run
-  --duration <s>            stop by itself after s seconds (then drain and summarise)
-  --drain-timeout <s>       longest wait for consumers to finish on stop (default 60)
-  --data-dir <path>         local data folder (default .data)
-  --log-level <level>       LOG_LEVEL of the functions (default warn; logs go to
-                            <data-dir>/logs/<function>.log)
-  --no-ui                   JSON lines instead of the live view (default when stdout
-                            is not a terminal)
-  --interval <s>            refresh period of the view / JSON lines (default 1 / 5)
-  -h, --help                this text
+  --duration <s>         stop by itself after s seconds (drain, summarise)
+  --drain-timeout <s>    longest wait for the consumers on stop (default 60)
+  --data-dir <path>      local data folder (default .data)
+  --log-level <level>    LOG_LEVEL of the functions (default warn); their logs
+                         go to <data-dir>/logs/<function>.log
+  --no-ui                JSON lines instead of the live view (the default
+                         when stdout is not a terminal)
+  --interval <s>         refresh period: view 1 s, JSON lines 5 s by default
+  -h, --help             this text
 
-Exit code: 0 when every produced event is accounted for, 1 when not, 2 on bad usage.`;
+Exit code: 0 when every produced event is accounted for, 1 when not,
+2 on bad usage.`;
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';

@@ -11,6 +11,7 @@
  *   invoke-requests/<fn>.ndjson  every Invoke request the local Lambda endpoint accepted (before its 202/200)
  *   logs/<function>.log          the function's log lines (what CloudWatch Logs would hold)
  *   kinesalite/                  the embedded stream's storage, with --persist-stream
+ *   .build/                      esbuild bundles the sandboxes run (rebuilt at every start)
  */
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -53,6 +54,11 @@ export class DataDir {
 
   logFile(fn: string): string {
     return join(this.root, 'logs', `${fn}.log`);
+  }
+
+  /** esbuild bundles of the functions, rebuilt at every start. */
+  get buildDir(): string {
+    return join(this.root, '.build');
   }
 
   get kinesaliteDir(): string {

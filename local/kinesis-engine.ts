@@ -29,7 +29,8 @@ export async function startKinesisEngine(options: KinesisEngineOptions): Promise
     return { kind: 'endpoint', endpoint: options.endpoint, stop: async () => undefined };
   }
   if (options.engine === 'kinesis-local') {
-    const engine = await startKinesisLocal({ region: options.region });
+    // Own process group: Ctrl-C must reach the runner (which drains), not kill the engine under it.
+    const engine = await startKinesisLocal({ region: options.region, detached: true });
     return { kind: 'kinesis-local', endpoint: engine.endpoint, stop: () => engine.stop() };
   }
   if (options.persistDir !== undefined) await mkdir(options.persistDir, { recursive: true });

@@ -141,13 +141,17 @@ export function renderSummary(summary: RunSummary): string[] {
     if (c.foreign > 0) notes.push(`${c.foreign} records from before this run`);
     if (notes.length > 0) lines.push(yellow(`    ${notes.join('; ')}`));
   }
+  lines.push(`  totals: processed ${summary.processed}, quarantined ${summary.quarantined}, on-failure ${summary.onFailure},`);
+  lines.push(`          duplicates skipped ${summary.duplicatesSkipped}, max iterator age ${summary.maxIteratorAgeMs} ms`);
   lines.push(
-    `  totals: processed ${summary.processed}, quarantined ${summary.quarantined}, on-failure ${summary.onFailure}, duplicates skipped ${summary.duplicatesSkipped}, max iterator age ${summary.maxIteratorAgeMs} ms`,
+    summary.accounted
+      ? green('  every produced event is accounted for by every consumer of its stream')
+      : red(`  NOT accounted for: ${summary.missing} record deliveries were never processed`),
   );
   lines.push(
     summary.accounted
-      ? green('  every produced event is accounted for (processed, filtered, quarantined or on-failure) by every consumer')
-      : red(`  NOT accounted for: ${summary.missing} record deliveries were never processed (see logs/runner.log)`),
+      ? dim('  (processed, filtered, quarantined or sent to on-failure)')
+      : dim('  see logs/runner.log and the consumers\' logs in the data folder'),
   );
   return lines;
 }

@@ -64,11 +64,12 @@ async function main(): Promise<number> {
 
   await stopSignal;
   clearTimeout(durationTimer);
-  const drainView = setInterval(show, 500);
+  // The live view shows the drain progressing; JSON lines keep their own pace.
+  const drainView = view ? setInterval(show, 500) : undefined;
   const stopping = pipeline.stop({ drainTimeoutMs: cli.drainTimeoutSeconds * 1000 });
   show();
   const summary = await stopping;
-  clearInterval(drainView);
+  if (drainView) clearInterval(drainView);
   clearInterval(timer);
   if (view) {
     view.draw(renderView(pipeline.snapshot()));

@@ -112,12 +112,14 @@ export function resolveConsumer(ctx: OpsContext, name: string | undefined): Cons
   if (!definition) throw new UsageError(`unknown consumer "${name}"; consumers: ${names.join(', ')}`);
   const names_ = consumerResourceNames(ctx.definition, ctx.stage, name);
   if (ctx.target === 'local') {
-    const streamArn = ctx.runner?.streams[definition.stream]?.arn;
+    const runnerConsumer = ctx.runner?.consumers[name];
+    const streamArn =
+      (typeof runnerConsumer?.['streamArn'] === 'string' ? runnerConsumer['streamArn'] : undefined) ?? ctx.runner?.streams[definition.stream]?.arn;
     return {
       ...names_,
       name,
       definition,
-      functionName: ctx.runner?.consumers[name]?.functionArn ?? name,
+      functionName: runnerConsumer?.functionArn ?? name,
       streamName: streamArn !== undefined ? streamNameFromArn(streamArn) : definition.stream,
     };
   }

@@ -630,14 +630,12 @@ export class KinesisProducer<E = OrderEvent> {
       const now = performance.now();
       this.promoteDueRetries(now);
       while (this.inFlight < this.maxInFlight) {
-        const urgent =
-          this.retryReady.length > 0 ||
-          this.flushing > 0 ||
-          this.closed ||
-          (this.lingerDeadline !== undefined && this.lingerDeadline <= now);
+        const lingerDue =
+          this.flushing > 0 || this.closed || (this.lingerDeadline !== undefined && this.lingerDeadline <= now);
         const full = this.ready.length >= this.maxBatchRecords || this.readyBytes >= this.maxBatchBytes;
-        if (!full && !urgent) break;
-        if (!full && this.aggregates.size > 0) this.sealAll();
+        // Retries go out as soon as their backoff passed; fresh records ride along.
+        if (!full && !lingerDue && this.retryReady.length === 0) break;
+        if (!full && lingerDue && this.aggregates.size > 0) this.sealAll();
         if (this.ready.length === 0 && this.retryReady.length === 0) break;
         this.send(this.takeBatch());
       }

@@ -6,7 +6,9 @@
 import { isUtf8 } from 'node:buffer';
 import type { KinesisStreamRecord } from 'aws-lambda';
 import { KplDecodeError, decodeAggregate, isAggregate } from '../../kinesis/kpl';
+import type { EventDefinition } from '../../schemas/define-event';
 import type { ParseResult } from '../../schemas/registry';
+import { isClosedSchema } from './closed-schema';
 import type { Logger } from '../../telemetry/logger';
 import { RuntimeInvariantError } from './errors';
 import { ItemStatus, RecordItem, type PermanentFailure } from './record-item';
@@ -55,7 +57,19 @@ export class RecordDecoder {
   private readonly stack: unknown[] = [];
   private readonly depths: number[] = [];
 
+  private readonly closed = new Map<object, boolean>();
+
   constructor(private readonly settings: DecodeSettings) {}
+
+  /** Whether a contract is closed (computed once per definition). */
+  private isClosed(definition: EventDefinition): boolean {
+    let closed = this.closed.get(definition);
+    if (closed === undefined) {
+      closed = isClosedSchema(definition.schema);
+      this.closed.set(definition, closed);
+    }
+    return closed;
+  }
 
   decode(records: readonly KinesisStreamRecord[], fallbackShardId: string, log: Logger): DecodedBatch {
     const items: RecordItem[] = [];
@@ -83,54 +97,55 @@ export class RecordDecoder {
       if (arrival * 1000 < oldest) oldest = arrival * 1000;
       const streamArn = record.eventSourceARN;
       const b64 = k.data;
-      const bytes = Buffer.from(b64, 'base64');
-      if (!isWellFormedBase64(b64, bytes.length)) {
-        const item = new RecordItem(record, i, k.sequenceNumber, undefined, k.partitionKey, undefined, shardId, streamArn, arrival, undefined, log);
-        this.fail(item, { kind: 'invalid-base64', message: `data is not valid base64 (${b64.length} characters)` }, undefined);
-        items.push(item);
-        continue;
-      }
-      if (isAggregate(bytes)) {
-        let users;
-        try {
-          users = decodeAggregate(bytes);
-        } catch (error) {
-          if (!(error instanceof KplDecodeError)) throw error;
-          const item = new RecordItem(record, i, k.sequenceNumber, undefined, k.partitionKey, undefined, shardId, streamArn, arrival, undefined, log);
-          this.fail(item, { kind: 'corrupt-aggregate', message: `KPL aggregate is corrupt: ${error.message}` }, undefined);
-          items.push(item);
+      // KPL magic F3 89 9A C2 always base64-encodes to a leading "84maw": only such records are
+      // decoded here (their user records and keys are needed for scheduling); plain records are
+      // decoded when they start, so a batch never holds all its parsed events at once.
+      if (b64.charCodeAt(0) === 56 && b64.startsWith('84maw')) {
+        const bytes = Buffer.from(b64, 'base64');
+        if (isWellFormedBase64(b64, bytes.length) && isAggregate(bytes)) {
+          let users;
+          try {
+            users = decodeAggregate(bytes);
+          } catch (error) {
+            if (!(error instanceof KplDecodeError)) throw error;
+            const item = new RecordItem(record, i, k.sequenceNumber, undefined, k.partitionKey, undefined, shardId, streamArn, arrival, undefined, log);
+            this.fail(item, { kind: 'corrupt-aggregate', message: `KPL aggregate is corrupt: ${error.message}` }, undefined);
+            items.push(item);
+            continue;
+          }
+          for (const user of users) {
+            items.push(
+              new RecordItem(record, i, k.sequenceNumber, user.subSequenceNumber, user.partitionKey, user.explicitHashKey, shardId, streamArn, arrival, user.data, log),
+            );
+          }
           continue;
         }
-        for (const user of users) {
-          const item = new RecordItem(
-            record,
-            i,
-            k.sequenceNumber,
-            user.subSequenceNumber,
-            user.partitionKey,
-            user.explicitHashKey,
-            shardId,
-            streamArn,
-            arrival,
-            user.data,
-            log,
-          );
-          this.validate(item, user.data as Buffer);
-          items.push(item);
-        }
-        continue;
       }
-      const item = new RecordItem(record, i, k.sequenceNumber, undefined, k.partitionKey, undefined, shardId, streamArn, arrival, undefined, log);
-      this.validate(item, bytes);
-      items.push(item);
+      items.push(new RecordItem(record, i, k.sequenceNumber, undefined, k.partitionKey, undefined, shardId, streamArn, arrival, undefined, log));
     }
     return { items, oldestArrivalMs: oldest };
   }
 
-  private validate(item: RecordItem, bytes: Buffer): void {
+  /**
+   * Decode and validate one record just before it runs. Returns false when it failed permanently
+   * (then its status is ToQuarantine and its reason is set).
+   */
+  load(item: RecordItem): boolean {
+    const user = item.userData;
+    if (user !== undefined) return this.validate(item, user as Buffer);
+    const b64 = item.source.kinesis.data;
+    const bytes = Buffer.from(b64, 'base64');
+    if (!isWellFormedBase64(b64, bytes.length)) {
+      this.fail(item, { kind: 'invalid-base64', message: `data is not valid base64 (${b64.length} characters)` }, undefined);
+      return false;
+    }
+    return this.validate(item, bytes);
+  }
+
+  private validate(item: RecordItem, bytes: Buffer): boolean {
     if (!isUtf8(bytes)) {
       this.fail(item, { kind: 'invalid-utf8', message: 'data is not valid UTF-8 (JSON text must be UTF-8)' }, undefined);
-      return;
+      return false;
     }
     const text = bytes.toString('utf8');
     let value: unknown;
@@ -138,19 +153,32 @@ export class RecordDecoder {
       value = JSON.parse(text);
     } catch (error) {
       this.fail(item, describeJsonError(error, text), undefined);
-      return;
+      return false;
     }
     const { maxJsonDepth, maxHops, registry } = this.settings;
-    const problem = inspectJson(value, maxJsonDepth, this.stack, this.depths);
-    if (problem !== undefined) {
-      this.fail(item, problem, value);
-      return;
+    let result: ParseResult<AnyEvent>;
+    try {
+      result = registry.safeParse(value);
+    } catch (error) {
+      // A recursive (open) contract can overflow the stack on deeply nested input.
+      if (!(error instanceof RangeError)) throw error;
+      this.fail(item, inspectJson(value, maxJsonDepth, this.stack, this.depths) ?? { kind: 'too-deep', message: 'JSON nesting is too deep to validate' }, value);
+      return false;
     }
-    const result = registry.safeParse(value);
     if (!result.ok) {
+      // Explain unsafe JSON first: it is the more specific reason.
+      const problem = inspectJson(value, maxJsonDepth, this.stack, this.depths);
       const { error } = result;
-      this.fail(item, { kind: error.kind, message: error.message, ...(error.issues.length > 0 ? { issues: error.issues } : {}) }, value);
-      return;
+      this.fail(item, problem ?? { kind: error.kind, message: error.message, ...(error.issues.length > 0 ? { issues: error.issues } : {}) }, value);
+      return false;
+    }
+    // A closed contract's output cannot carry forbidden keys or unbounded nesting: skip the walk.
+    if (!this.isClosed(result.definition)) {
+      const problem = inspectJson(value, maxJsonDepth, this.stack, this.depths);
+      if (problem !== undefined) {
+        this.fail(item, problem, value);
+        return false;
+      }
     }
     const event = result.event;
     // Loop guard: a consumer that re-emits events increments `hops`; refuse runaway re-emission.
@@ -160,9 +188,13 @@ export class RecordDecoder {
         { kind: 'hops-exceeded', message: `hops ${event.hops} exceeds the limit of ${maxHops} (loop guard: the event was re-emitted too often)` },
         value,
       );
-      return;
+      return false;
     }
     item.event = event;
+    item.eventId = event.id;
+    item.eventType = event.type;
+    item.eventVersion = event.version;
+    return true;
   }
 
   private fail(item: RecordItem, failure: PermanentFailure, value: unknown): void {

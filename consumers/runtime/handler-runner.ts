@@ -37,6 +37,7 @@ export class HandlerRunner implements RecordStarter {
       }
       if (seen === true) {
         item.status = ItemStatus.Duplicate;
+        item.event = undefined;
         return undefined;
       }
       if (seen !== false) {
@@ -45,6 +46,7 @@ export class HandlerRunner implements RecordStarter {
           (already) => {
             if (!already) return this.invoke(item);
             item.status = ItemStatus.Duplicate;
+            item.event = undefined;
             return undefined;
           },
           (error: unknown) => this.transient(item, error),
@@ -59,6 +61,7 @@ export class HandlerRunner implements RecordStarter {
     const step = this.stepFor(event.type);
     if (step === undefined) {
       item.status = ItemStatus.Done;
+      item.event = undefined;
       return undefined;
     }
     let result: unknown;
@@ -79,11 +82,12 @@ export class HandlerRunner implements RecordStarter {
   }
 
   private succeeded(item: RecordItem): Promise<void> | undefined {
+    item.event = undefined;
     const idempotency = this.idempotency;
     if (idempotency !== undefined) {
       let added: void | Promise<void> = undefined;
       try {
-        added = idempotency.add(item.event!.id);
+        added = idempotency.add(item.eventId!);
       } catch (error) {
         this.storeFailed(error);
       }
@@ -103,6 +107,7 @@ export class HandlerRunner implements RecordStarter {
 
   /** The handler threw: PermanentError quarantines, anything else retries (rule 3). */
   private failed(item: RecordItem, error: unknown): void {
+    item.event = undefined;
     if (isPermanentError(error)) {
       item.permanent = { kind: 'handler-permanent', message: error.message };
       item.status = ItemStatus.ToQuarantine;
@@ -114,6 +119,7 @@ export class HandlerRunner implements RecordStarter {
   }
 
   private transient(item: RecordItem, error: unknown): void {
+    item.event = undefined;
     item.status = ItemStatus.Retry;
     item.transient = 'idempotency-error';
     item.transientError = error;

@@ -78,7 +78,8 @@ export function buildQuarantineRecord(item: RecordItem, consumer: string, now: D
     data,
     dataBytes,
   };
-  const event = item.event !== undefined ? { id: item.event.id, type: item.event.type, version: item.event.version } : readEnvelopeFields(item.rawValue);
+  const event =
+    item.eventId !== undefined ? { id: item.eventId, type: item.eventType!, version: item.eventVersion! } : readEnvelopeFields(item.rawValue);
   return {
     format: 'kinesis-pipeline.quarantine.v1',
     consumer,

@@ -33,7 +33,11 @@ export interface PermanentFailure {
 
 export class RecordItem implements RecordMeta {
   status: ItemStatus = ItemStatus.Pending;
+  /** The validated event while the record runs (released when it is done, so a batch does not pin every event). */
   event: AnyEvent | undefined = undefined;
+  eventId: string | undefined = undefined;
+  eventType: string | undefined = undefined;
+  eventVersion: number | undefined = undefined;
   permanent: PermanentFailure | undefined = undefined;
   transient: TransientFailureKind | undefined = undefined;
   transientError: unknown = undefined;
@@ -67,8 +71,8 @@ export class RecordItem implements RecordMeta {
   get log(): Logger {
     if (this.childLog === undefined) {
       this.childLog = this.parentLog.child({
-        eventId: this.event?.id,
-        eventType: this.event?.type,
+        eventId: this.eventId,
+        eventType: this.eventType,
         sequenceNumber: this.sequenceNumber,
         ...(this.subSequenceNumber !== undefined ? { subSequenceNumber: this.subSequenceNumber } : {}),
       });

@@ -98,8 +98,10 @@ export class ConsumerRuntime {
         })
       : undefined;
 
+    const decoder = this.decoder;
     const dispatcher = new Dispatcher(items, mode.concurrency, mode.stopAllOnFailure, {
-      start: (item) => starter.start(item),
+      // Rules 1-3 run when the record starts: a permanent failure is queued for quarantine.
+      start: (item) => (decoder.load(item) ? starter.start(item) : undefined),
       shouldStop: remaining ? () => remaining() < margin : () => false,
     });
     try {
@@ -220,10 +222,9 @@ export class ConsumerRuntime {
   private recordFields(item: RecordItem): Record<string, unknown> {
     const fields: Record<string, unknown> = { sequenceNumber: item.sequenceNumber };
     if (item.subSequenceNumber !== undefined) fields['subSequenceNumber'] = item.subSequenceNumber;
-    const event = item.event;
-    if (event !== undefined) {
-      fields['eventId'] = event.id;
-      fields['eventType'] = event.type;
+    if (item.eventId !== undefined) {
+      fields['eventId'] = item.eventId;
+      fields['eventType'] = item.eventType;
     }
     return fields;
   }

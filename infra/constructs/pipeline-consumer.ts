@@ -14,7 +14,7 @@ import { consumerIteratorAgeThresholdMs, durationThresholdMs } from '../threshol
 import { notifyingAlarm } from './alarm';
 import { PipelineFunction, type AwsLocation } from './pipeline-function';
 import type { PipelineStream } from './pipeline-stream';
-import { SecureQueue } from './secure-queue';
+import { queueSendStatements, SecureQueue } from './secure-queue';
 
 export interface PipelineConsumerProps {
   /** Definition key, e.g. `order-metrics` (the CONSUMER_NAME the runtime sees). */
@@ -93,24 +93,8 @@ export class PipelineConsumer extends Construct {
         Condition: { StringEquals: { 'kms:ViaService': `kinesis.${location.region}.amazonaws.com` } },
       });
     }
-    statements.push(
-      {
-        // The runtime sends quarantined records; the mapping sends on-failure records with this role.
-        Sid: 'SendToOwnQueues',
-        Effect: 'Allow',
-        Action: ['sqs:SendMessage'],
-        Resource: queueArns,
-      },
-      {
-        // Sending to a KMS-encrypted queue needs kms:GenerateDataKey and kms:Decrypt on its key
-        // (SQS developer guide, "Key management": permissions for producers).
-        Sid: 'EncryptMessagesForOwnQueues',
-        Effect: 'Allow',
-        Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
-        Resource: props.stageKeyArn,
-        Condition: { StringEquals: { 'kms:ViaService': `sqs.${location.region}.amazonaws.com` } },
-      },
-    );
+    // The runtime sends quarantined records; the mapping sends on-failure records with this role.
+    statements.push(...queueSendStatements(queueArns, props.stageKeyArn, location.region));
 
     this.fn = new PipelineFunction(this, 'function', {
       functionName: props.functionName,

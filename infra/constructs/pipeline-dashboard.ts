@@ -20,6 +20,8 @@ export interface PipelineDashboardProps {
   streamNames: string[];
   consumers: DashboardConsumer[];
   plainFunctionNames: string[];
+  /** Queues beyond the consumers' (the plain functions' on-failure queues). */
+  extraQueueNames?: string[];
 }
 
 type MetricRow = (string | Record<string, unknown>)[];
@@ -73,7 +75,13 @@ export class PipelineDashboard extends Construct {
     place('Duration p99 (ms)', perFunction('Duration', 'p99', allFunctions));
     place(
       'Quarantine and on-failure depth',
-      props.consumers.flatMap((c) => c.queueNames.map((q) => ['AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', q, { stat: 'Maximum' }])),
+      [...props.consumers.flatMap((c) => c.queueNames), ...(props.extraQueueNames ?? [])].map((q) => [
+        'AWS/SQS',
+        'ApproximateNumberOfMessagesVisible',
+        'QueueName',
+        q,
+        { stat: 'Maximum' },
+      ]),
     );
     place(
       'Consumer runtime: records',

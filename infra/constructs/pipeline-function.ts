@@ -96,7 +96,7 @@ export class PipelineFunction extends Construct {
     this.role = new IamRole(this, 'role', {
       name: props.functionName,
       description: `Execution role of ${props.functionName} (least privilege, managed by cdktf)`,
-      assumeRolePolicy: lambdaTrustPolicy(location.account),
+      assumeRolePolicy: lambdaTrustPolicy(),
     });
     this.rolePolicy = new IamRolePolicy(this, 'policy', {
       name: 'least-privilege',

@@ -6,7 +6,7 @@
 import { Construct } from 'constructs';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { SqsQueuePolicy } from '@cdktf/provider-aws/lib/sqs-queue-policy';
-import { policyDocument } from '../policy-document';
+import { policyDocument, type PolicyStatement } from '../policy-document';
 
 /** SQS developer guide, "Amazon SQS message quotas": retention up to 1,209,600 s (14 days). */
 export const QUEUE_RETENTION_SECONDS = 14 * 24 * 3600;
@@ -75,4 +75,25 @@ export class SecureQueue extends Construct {
     });
     return this.policy;
   }
+}
+
+/** What a role needs to send to KMS-encrypted queues: the send itself and the queue key's data keys. */
+export function queueSendStatements(queueArns: string[], kmsKeyArn: string, region: string): PolicyStatement[] {
+  return [
+    {
+      Sid: 'SendToOwnQueues',
+      Effect: 'Allow',
+      Action: ['sqs:SendMessage'],
+      Resource: queueArns,
+    },
+    {
+      // Sending to a KMS-encrypted queue needs kms:GenerateDataKey and kms:Decrypt on its key
+      // (SQS developer guide, "Key management": permissions for producers).
+      Sid: 'EncryptMessagesForOwnQueues',
+      Effect: 'Allow',
+      Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      Resource: kmsKeyArn,
+      Condition: { StringEquals: { 'kms:ViaService': `sqs.${region}.amazonaws.com` } },
+    },
+  ];
 }

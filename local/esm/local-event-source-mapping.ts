@@ -31,6 +31,7 @@ export class LocalEventSourceMapping {
   private readonly discoverySignal = new Signal();
   private discovery: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
+  private startedAt = new Date(0);
 
   constructor(options: LocalEventSourceMappingOptions) {
     const { settings } = options;
@@ -65,6 +66,7 @@ export class LocalEventSourceMapping {
   async start(): Promise<void> {
     if (this.state !== 'created') throw new Error('a LocalEventSourceMapping starts once');
     this.state = 'running';
+    this.startedAt = new Date(this.ctx.clock.now());
     const shards = await listAllShards(this.ctx.options.kinesis, this.ctx.options.streamName);
     for (const shard of shards) {
       if (shard.ShardId === undefined) continue;
@@ -125,7 +127,7 @@ export class LocalEventSourceMapping {
   private iteratorStart(shardId: string): IteratorStart {
     const { settings } = this.ctx;
     const preacquired = this.preacquired.get(shardId);
-    if (preacquired !== undefined) return { type: 'LATEST', iterator: preacquired };
+    if (preacquired !== undefined) return { type: 'LATEST', iterator: preacquired, resumeAt: this.startedAt };
     if (!this.initialShardIds.has(shardId)) return { type: 'TRIM_HORIZON' };
     const type: ShardIteratorType = settings.startingPosition;
     return type === 'AT_TIMESTAMP' ? { type, timestamp: new Date(settings.startingPositionTimestamp as string) } : { type };

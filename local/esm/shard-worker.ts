@@ -41,6 +41,8 @@ export interface IteratorStart {
   timestamp?: Date;
   /** An iterator acquired in advance (LATEST at start, so records put right after start() are seen). */
   iterator?: string;
+  /** When a pre-acquired LATEST iterator expires before any record was read: resume AT_TIMESTAMP of this time. */
+  resumeAt?: Date;
 }
 
 interface Lane {
@@ -156,7 +158,13 @@ export class ShardWorker {
         if (this.stopRequested) break;
         if (error instanceof ExpiredIteratorException) {
           // Iterators expire after 5 minutes (Kinesis API reference, GetShardIterator): resume after the last record read.
-          iterator = await this.iteratorFor(this.lastReadSequence !== undefined ? { type: 'AFTER_SEQUENCE_NUMBER' } : start);
+          iterator = await this.iteratorFor(
+            this.lastReadSequence !== undefined
+              ? { type: 'AFTER_SEQUENCE_NUMBER' }
+              : start.resumeAt !== undefined
+                ? { type: 'AT_TIMESTAMP', timestamp: start.resumeAt }
+                : start,
+          );
           continue;
         }
         this.log.warn({ err: error }, 'GetRecords failed; backing off');

@@ -11,7 +11,7 @@ import type { SandboxConfig } from './sandbox-protocol';
 
 export interface LocalFunctionSpec {
   name: string;
-  /** Absolute path of the handler module. */
+  /** Absolute path of the handler module (a bundle .mjs with `childScript`, else a .ts run under tsx). */
   entry: string;
   memoryMb: number;
   timeoutSeconds: number;
@@ -25,6 +25,8 @@ export interface LocalFunctionOptions {
   env: Record<string, string>;
   log?: FunctionLog;
   initTimeoutMs?: number;
+  /** The bundled sandbox bootstrap (see bundle.ts); default: sandbox-child.ts under tsx. */
+  childScript?: string;
 }
 
 export interface InvocationRequest {
@@ -184,6 +186,7 @@ export class LocalFunction {
       env: { ...this.options.env, AWS_LAMBDA_LOG_STREAM_NAME: config.logStreamName },
       timeoutMs: spec.timeoutSeconds * 1000,
       ...(this.options.initTimeoutMs !== undefined ? { initTimeoutMs: this.options.initTimeoutMs } : {}),
+      ...(this.options.childScript !== undefined ? { childScript: this.options.childScript } : {}),
       onLine: (line) => {
         this.emf.observe(line);
         this.options.log?.line(line);

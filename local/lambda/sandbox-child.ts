@@ -84,4 +84,7 @@ async function main(): Promise<void> {
 
 // The parent going away ends the sandbox too (no orphans).
 process.on('disconnect', () => process.exit(0));
+// A terminal's Ctrl-C reaches the whole process group: the runner drains and then stops the sandboxes
+// itself, so an invocation in flight must not die of it (Lambda stops environments with SIGTERM/SIGKILL).
+process.on('SIGINT', () => undefined);
 void main();

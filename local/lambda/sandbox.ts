@@ -21,6 +21,11 @@ export type SandboxResult =
 
 export interface SandboxOptions {
   config: SandboxConfig;
+  /**
+   * The bootstrap to run: the bundled sandbox-child.mjs (plain node), or by default
+   * sandbox-child.ts under the tsx loader (then `config.entry` may be a .ts file).
+   */
+  childScript?: string;
   /** Complete environment of the process (nothing is inherited). */
   env: Record<string, string>;
   timeoutMs: number;
@@ -46,10 +51,11 @@ export class Sandbox {
   private busy = false;
 
   constructor(private readonly options: SandboxOptions) {
-    this.child = fork(childEntry, [JSON.stringify(options.config)], {
+    const loader = options.childScript === undefined ? ['--import', tsxLoader] : [];
+    this.child = fork(options.childScript ?? childEntry, [JSON.stringify(options.config)], {
       env: options.env,
       // The function's memory size bounds the V8 heap, so a runaway function dies like an OOM in Lambda.
-      execArgv: ['--import', tsxLoader, `--max-old-space-size=${options.config.memoryLimitInMB}`],
+      execArgv: [...loader, '--enable-source-maps', `--max-old-space-size=${options.config.memoryLimitInMB}`],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'json',
     });

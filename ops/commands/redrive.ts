@@ -1,6 +1,7 @@
 /** `ops redrive <consumer>`: on-failure batches (or, with --quarantine, quarantined records) back into the pipeline. */
 import { GetFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
 import { GetQueueUrlCommand } from '@aws-sdk/client-sqs';
+import { compileFilters } from '../../local/esm/filter-pattern';
 import { defaultInvokeIdentityArn } from '../../local/esm/stream-record';
 import { KinesisProducer } from '../../producers/kinesis-producer';
 import { ShardRangeReader } from '../aws/shard-range-reader';
@@ -130,6 +131,7 @@ export const redriveCommand: Command = {
           reportBatchItemFailures: consumer.definition.mapping.reportBatchItemFailures,
           maxAttempts: intOption(values['max-attempts'], 'max-attempts', 3, 1, 100),
           batchSize: consumer.definition.mapping.batchSize,
+          filter: compileFilters(consumer.definition.mapping.filterPatterns),
         },
         onItem: (report) => {
           if (json) env.io.out(JSON.stringify(report));

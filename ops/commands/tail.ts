@@ -76,6 +76,8 @@ export const tailCommand: Command = {
       pollIntervalMs: intOption(values['poll-interval-ms'], 'poll-interval-ms', 1000, 0),
       onRecords: (shardId, records) => {
         for (const event of inspector.inspectRecords(records, shardId, streamArn)) {
+          // Shards are read concurrently: another shard may deliver after the limit was reached.
+          if (limit !== undefined && printed >= limit) return false;
           if (!filter(event)) continue;
           env.io.out(values.json ? eventJson(event) : formatEventLine(event));
           printed += 1;

@@ -14,7 +14,7 @@ export function formatRedriveItem(report: RedriveItemReport): string[] {
   const where = b ? `${b.shardId} ${b.startSequenceNumber}..${b.endSequenceNumber}` : '';
   const size = b?.batchSize !== undefined ? `/${b.batchSize}` : '';
   const lines = [
-    `${report.status.toUpperCase().padEnd(20)} ${report.id} ${where} read ${report.recordsRead}${size} (${report.getRecordsCalls} GetRecords), redriven ${report.recordsRedriven}: ${report.detail}`,
+    `${report.status.toUpperCase().padEnd(20)} ${report.id} ${where} read ${report.recordsRead}${size} (${report.getRecordsCalls} GetRecords), redriven ${report.recordsRedriven}${report.recordsFiltered ? ` (${report.recordsFiltered} dropped by the mapping's filter)` : ''}: ${report.detail}`,
   ];
   for (const attempt of report.attempts ?? []) {
     lines.push(`  invoke ${attempt.records} record(s) from ${attempt.firstSequenceNumber}: ${attempt.verdict}`);

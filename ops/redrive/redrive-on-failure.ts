@@ -6,6 +6,7 @@
  */
 import type { _Record } from '@aws-sdk/client-kinesis';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
+import type { RecordFilter } from '../../local/esm/filter-pattern';
 import type { ShardRangeReader, UnrecoverablePart } from '../aws/shard-range-reader';
 import { streamNameFromArn } from '../naming';
 import { redriveByInvoke, type InvokeAttempt } from './invoke-redriver';
@@ -24,6 +25,11 @@ export interface InvokeTarget {
   readonly reportBatchItemFailures: boolean;
   readonly maxAttempts: number;
   readonly batchSize: number;
+  /**
+   * The mapping's FilterCriteria (local/esm compileFilters): records it drops are not sent, as the
+   * event source mapping would not send them; they count as processed (Lambda: "invocation-eventfiltering").
+   */
+  readonly filter?: RecordFilter | undefined;
 }
 
 export interface OnFailureRedriveOptions {
@@ -49,8 +55,10 @@ export interface RedriveItemReport {
   readonly batch?: KinesisBatchInfo;
   /** Records read back from the stream. */
   readonly recordsRead: number;
-  /** Records the consumer acknowledged / the producer wrote. */
+  /** Records the consumer acknowledged / the producer wrote (filtered-out records included). */
   readonly recordsRedriven: number;
+  /** Records the mapping's filter criteria drop (not sent, processed by definition). */
+  readonly recordsFiltered?: number;
   readonly getRecordsCalls: number;
   readonly unrecoverable: readonly UnrecoverablePart[];
   readonly attempts?: readonly InvokeAttempt[];
@@ -130,11 +138,13 @@ async function redriveItem(item: SourceItem, options: OnFailureRedriveOptions): 
   let redriven = 0;
   let failure: string | undefined;
   let attempts: readonly InvokeAttempt[] | undefined;
+  let filtered = 0;
   if (read.records.length > 0) {
     const outcome = await redriveRecords(read.records, info, options);
     redriven = outcome.redriven;
     failure = outcome.failure;
     attempts = outcome.attempts;
+    filtered = outcome.filtered ?? 0;
   }
   const succeeded = failure === undefined;
   const remove = succeeded && (!lost || options.discardUnrecoverable);
@@ -153,18 +163,29 @@ async function redriveItem(item: SourceItem, options: OnFailureRedriveOptions): 
       : remove
         ? 'removed'
         : 'kept';
-  return { ...base, status, recordsRedriven: redriven, ...(attempts ? { attempts } : {}), removed: remove, detail };
+  return {
+    ...base,
+    status,
+    recordsRedriven: redriven,
+    ...(filtered > 0 ? { recordsFiltered: filtered } : {}),
+    ...(attempts ? { attempts } : {}),
+    removed: remove,
+    detail,
+  };
 }
 
 async function redriveRecords(
   records: readonly _Record[],
   info: KinesisBatchInfo,
   options: OnFailureRedriveOptions,
-): Promise<{ redriven: number; failure?: string; attempts?: readonly InvokeAttempt[] }> {
+): Promise<{ redriven: number; failure?: string; attempts?: readonly InvokeAttempt[]; filtered?: number }> {
   if (options.mode === 'invoke') {
     const target = options.invoke;
     if (!target) throw new Error('invoke mode needs an invoke target');
-    const result = await redriveByInvoke(records, {
+    const send = target.filter ? records.filter((r) => target.filter!.matches(r.Data ?? new Uint8Array())) : records;
+    const filtered = records.length - send.length;
+    if (send.length === 0) return { redriven: records.length, filtered };
+    const result = await redriveByInvoke(send, {
       lambda: target.lambda,
       functionName: target.functionName,
       eventContext: {
@@ -178,8 +199,8 @@ async function redriveRecords(
       batchSize: target.batchSize,
     });
     return result.ok
-      ? { redriven: result.succeeded, attempts: result.attempts }
-      : { redriven: result.succeeded, failure: `from ${result.failedFrom}: ${result.reason}`, attempts: result.attempts };
+      ? { redriven: result.succeeded + filtered, attempts: result.attempts, filtered }
+      : { redriven: result.succeeded, failure: `from ${result.failedFrom}: ${result.reason}`, attempts: result.attempts, filtered };
   }
   const putter = options.putter;
   if (!putter) throw new Error('reput mode needs a producer');

@@ -8,6 +8,7 @@ import { pipeline } from '../../pipeline';
 import {
   alarmActionViolations,
   allViolations,
+  asyncInvokeViolations,
   encryptionViolations,
   functionViolations,
   mappingViolations,
@@ -40,6 +41,10 @@ describe.each(STAGE_NAMES)('stage %s', (stage) => {
   });
   it('gives every alarm alarm and OK actions', () => expect(alarmActionViolations(tf())).toEqual([]));
   it('gives every function its own role and a log group with retention', () => expect(functionViolations(tf())).toEqual([]));
+  it('gives every asynchronously invoked function an on-failure destination', () => {
+    expect(Object.keys(tf().resource['aws_lambda_function_event_invoke_config'] ?? {})).toHaveLength(1);
+    expect(asyncInvokeViolations(tf())).toEqual([]);
+  });
 });
 
 describe('the checks catch violations', () => {
@@ -90,7 +95,7 @@ describe('the checks catch violations', () => {
     for (const q of Object.values(r['aws_sqs_queue']!)) delete q['kms_master_key_id'];
     for (const t of Object.values(r['aws_sns_topic']!)) delete t['kms_master_key_id'];
     for (const s of Object.values(r['aws_kinesis_stream']!)) s['encryption_type'] = 'NONE';
-    expect(encryptionViolations(tf)).toHaveLength(4 + 1 + 1);
+    expect(encryptionViolations(tf)).toHaveLength(5 + 1 + 1);
     const [alarmId, alarm] = Object.entries(r['aws_cloudwatch_metric_alarm']!)[0]!;
     alarm['ok_actions'] = [];
     expect(alarmActionViolations(tf)).toEqual([`aws_cloudwatch_metric_alarm.${alarmId}: no OK action`]);
@@ -98,6 +103,8 @@ describe('the checks catch violations', () => {
     functions[1]!['role'] = functions[0]!['role'];
     delete r['aws_cloudwatch_log_group'];
     expect(functionViolations(tf)).toHaveLength(functions.length + 1);
+    delete r['aws_lambda_function_event_invoke_config'];
+    expect(asyncInvokeViolations(tf)).toEqual([expect.stringMatching(/^aws_lambda_function\.function-review-intake_.+: invoked asynchronously without an on-failure destination$/)]);
     expect(allViolations(tf).length).toBeGreaterThan(10);
   });
 });

@@ -207,24 +207,32 @@ describe('least-privilege roles', () => {
     expect(sts.some((s) => s.Sid === 'DecryptOwnStream')).toBe(false);
   });
 
-  it('review-intake (no stream, no queue, no downstream) only writes its logs', () => {
+  it('review-intake (no stream, no downstream) only writes its logs and sends to its own on-failure queue', () => {
     const sts = policyOf(dev, 'orders-dev-review-intake');
-    expect(sts.map((s) => s.Sid)).toEqual(['WriteOwnLogGroup']);
+    expect(sts.map((s) => s.Sid)).toEqual(['WriteOwnLogGroup', 'SendToOwnQueues', 'EncryptMessagesForOwnQueues']);
+    const queueId = Object.entries(dev.tf.resource['aws_sqs_queue']!).find(([, q]) => q['name'] === 'orders-dev-review-intake-on-failure')![0];
+    expect(sts[1]!.Resource).toEqual([`\${aws_sqs_queue.${queueId}.arn}`]);
   });
 
-  it('trust policies let only Lambda on behalf of the stage account assume a role', () => {
+  it('review-intake, invoked asynchronously, sends failed events to its on-failure queue after explicit retries', () => {
+    const queueId = Object.entries(dev.tf.resource['aws_sqs_queue']!).find(([, q]) => q['name'] === 'orders-dev-review-intake-on-failure')![0];
+    const fnId = Object.entries(dev.tf.resource['aws_lambda_function']!).find(([, f]) => f['function_name'] === 'orders-dev-review-intake')![0];
+    expectResource(dev, 'aws_lambda_function_event_invoke_config', {
+      function_name: `\${aws_lambda_function.${fnId}.function_name}`,
+      maximum_retry_attempts: 2,
+      maximum_event_age_in_seconds: 21_600,
+      destination_config: { on_failure: { destination: `\${aws_sqs_queue.${queueId}.arn}` } },
+    });
+    for (const id of ['errors', 'throttles', 'on-failure-depth']) {
+      expect(resources(dev, 'aws_cloudwatch_metric_alarm').some((a) => a['alarm_name'] === `orders-dev-review-intake-${id}`)).toBe(true);
+    }
+  });
+
+  it('trust policies let only the Lambda service assume a role', () => {
     for (const role of resources(staging, 'aws_iam_role')) {
       expect(JSON.parse(role['assume_role_policy'] as string)).toEqual({
         Version: '2012-10-17',
-        Statement: [
-          {
-            Sid: 'LambdaAssumeRole',
-            Effect: 'Allow',
-            Principal: { Service: 'lambda.amazonaws.com' },
-            Action: 'sts:AssumeRole',
-            Condition: { StringEquals: { 'aws:SourceAccount': '222222222222' } },
-          },
-        ],
+        Statement: [{ Sid: 'LambdaAssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
       });
     }
   });
@@ -285,7 +293,8 @@ describe('queues and topic', () => {
         message_retention_seconds: 1_209_600,
       });
     }
-    expect(resources(staging, 'aws_sqs_queue_policy')).toHaveLength(4);
+    // + review-intake's on-failure queue
+    expect(resources(staging, 'aws_sqs_queue_policy')).toHaveLength(5);
     for (const policy of resources(staging, 'aws_sqs_queue_policy')) {
       const sts = statements(policy['policy']);
       expect(sts.find((s) => s.Sid === 'DenyInsecureTransport')).toMatchObject({ Effect: 'Deny', Principal: '*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
@@ -391,8 +400,8 @@ describe('alarms', () => {
     for (const s of [dev, staging, prod]) {
       const topicId = Object.keys(s.tf.resource['aws_sns_topic']!)[0]!;
       const all = resources(s, 'aws_cloudwatch_metric_alarm');
-      // 7 per consumer x 2, 3 for the stream, 1 business alarm
-      expect(all).toHaveLength(18);
+      // 7 per consumer x 2, 3 for the plain function, 3 for the stream, 1 business alarm
+      expect(all).toHaveLength(21);
       for (const a of all) {
         expect(a['alarm_actions']).toEqual([`\${aws_sns_topic.${topicId}.arn}`]);
         expect(a['ok_actions']).toEqual([`\${aws_sns_topic.${topicId}.arn}`]);
@@ -433,11 +442,24 @@ describe('dashboard and outputs', () => {
       'consumer-order-metrics-on-failure-queue-url',
       'consumer-order-review-quarantine-queue-url',
       'consumer-order-review-on-failure-queue-url',
+      'function-review-intake-name',
+      'function-review-intake-on-failure-queue-url',
       'alarm-topic-arn',
+      'stage-key-arn',
       'dashboard-url',
     ]) {
       expect(outputs, key).toHaveProperty(key);
     }
     expect(outputs['dashboard-url']!['value']).toBe('https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#dashboards:name=orders-prod');
+  });
+});
+
+describe('synth-time warnings', () => {
+  it('warns when reserved concurrency is below shards x parallelization factor', () => {
+    const config = stageConfig('prod');
+    const tight = synthStage(pipeline, { ...config, consumers: { ...config.consumers, 'order-review': { ...config.consumers['order-review'], reservedConcurrency: 4 } } });
+    const messages = JSON.stringify(tight.stack.node.metadata);
+    expect(messages).toContain('consumer order-review: reservedConcurrency 4 < 8 (shards x parallelizationFactor)');
+    expect(JSON.stringify(prod.stack.node.metadata)).not.toContain('reservedConcurrency');
   });
 });

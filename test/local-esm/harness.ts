@@ -3,7 +3,7 @@
  * in-memory on-failure sink, the activity log, fast timing. Tests assert what AWS would produce:
  * the exact invocations (records per event), checkpoints and on-failure records.
  */
-import { DescribeStreamSummaryCommand, PutRecordCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import { DescribeStreamSummaryCommand, PutRecordCommand, PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { createKinesisClient, ensureStream } from '../../kinesis/client';
 import { LocalEventSourceMapping } from '../../local/esm';
 import type { EsmActivity, EsmClock, InvokeOutcome, KinesisEventRecord, OnFailureRecord, OnFailureSink } from '../../local/esm';
@@ -57,6 +57,17 @@ export class StreamFixture {
       results.push({ sequenceNumber: out.SequenceNumber ?? '', shardId: out.ShardId ?? '', partitionKey });
     }
     return results;
+  }
+
+  /** Put records in one PutRecords call (they arrive together: same tumbling window). */
+  async putTogether(items: Array<{ key?: string; data: unknown }>): Promise<PutResult[]> {
+    const entries = items.map((item, index) => ({
+      PartitionKey: item.key ?? `key-${index}`,
+      Data: Buffer.from(JSON.stringify(item.data)),
+    }));
+    const out = await this.client.send(new PutRecordsCommand({ StreamName: this.streamName, Records: entries }));
+    if (out.FailedRecordCount) throw new Error(`PutRecords failed for ${out.FailedRecordCount} records`);
+    return (out.Records ?? []).map((r, index) => ({ sequenceNumber: r.SequenceNumber ?? '', shardId: r.ShardId ?? '', partitionKey: entries[index]!.PartitionKey }));
   }
 
   async stop(): Promise<void> {

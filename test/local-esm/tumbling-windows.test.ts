@@ -38,7 +38,7 @@ const windowFields = (inv: Invocation) => {
 describe('tumbling windows', () => {
   it('aggregates with state, then a final invoke ends the window; the event carries window, shardId and eventSourceARN', async () => {
     await startOfSecond();
-    const puts = await fixture.put([0, 1, 2].map((i) => ({ data: { i } })));
+    const puts = await fixture.putTogether([0, 1, 2].map((i) => ({ data: { i } })));
     running = await runMapping(fixture, settings({ tumblingWindowInSeconds: 1 }), counting);
     await waitFor(() => running!.invocations.length === 2, 'aggregate + final invoke');
     const arrival = running.invocations[0]!.event.Records[0]!.kinesis.approximateArrivalTimestamp * 1000;
@@ -84,7 +84,7 @@ describe('tumbling windows', () => {
 
   it('a response without state is a failed invocation and is retried', async () => {
     await startOfSecond();
-    const puts = await fixture.put([{ data: 1 }, { data: 2 }]);
+    const puts = await fixture.putTogether([{ data: 1 }, { data: 2 }]);
     running = await runMapping(fixture, settings({ tumblingWindowInSeconds: 1, reportBatchItemFailures: true }), (inv, index) =>
       index === 0 ? ok({ batchItemFailures: [] }) : counting(inv),
     );
@@ -111,5 +111,28 @@ describe('tumbling windows', () => {
       { records: 0, final: true, early: true, state: big },
       { records: 0, final: true, early: false, state: {} },
     ]);
+  });
+
+  it('a failing final invoke is retried and holds the shard until it succeeds', async () => {
+    await startOfSecond();
+    const first = await fixture.put([{ data: 'w1' }]);
+    let finalFailures = 0;
+    running = await runMapping(fixture, settings({ tumblingWindowInSeconds: 1 }), (inv) =>
+      inv.event['isFinalInvokeForWindow'] === true && finalFailures++ < 2 ? ok({}) : counting(inv),
+      // Retries wait 150 ms: long enough for the next window's record to be read meanwhile.
+      { timing: { retryBaseDelayMs: 150, retryMaxDelayMs: 150 } },
+    );
+    await waitFor(() => running!.invocations.length === 2, 'first final invoke');
+    const second = await fixture.put([{ data: 'next window' }]);
+    await waitFor(() => running!.invocations.some((i) => i.sequenceNumbers.includes(second[0]!.sequenceNumber)), 'next window');
+    const shape = running.invocations.slice(0, 5).map((inv) => ({ records: inv.sequenceNumbers, final: inv.event['isFinalInvokeForWindow'] }));
+    expect(shape).toEqual([
+      { records: seqs(first, 0), final: false },
+      { records: [], final: true }, // no state in the response: failed
+      { records: [], final: true }, // retried
+      { records: [], final: true }, // succeeds
+      { records: seqs(second, 0), final: false },
+    ]);
+    expect(running.invocations[3]!.event['state']).toEqual({ count: 1 });
   });
 });

@@ -21,14 +21,20 @@ const payload = (value: unknown) => new TextEncoder().encode(JSON.stringify(valu
 let kinesis: EmbeddedKinesis;
 let stream: StreamHandle;
 let written: Written[];
+let mixed: Written[];
 
 beforeAll(async () => {
   kinesis = await startKinesalite();
   stream = await createStream(kinesis.endpoint, 'orders', 1);
   const fixtures = createFixtures({ seed: 8 });
+  // order-review's mapping filters on {"data":{"type":["order.placed"]}}: these all pass it.
   written = await putRecords(
     stream,
-    fixtures.take(20).map((event) => ({ partitionKey: 'data' in event ? event.data.orderId : 'k', data: json(event) })),
+    Array.from({ length: 20 }, () => fixtures.orderPlaced()).map((event) => ({ partitionKey: event.data.orderId, data: json(event) })),
+  );
+  mixed = await putRecords(
+    stream,
+    [fixtures.orderPaid(), fixtures.orderPlaced(), fixtures.orderShipped(), fixtures.orderPlaced()].map((event) => ({ partitionKey: event.data.orderId, data: json(event) })),
   );
 });
 
@@ -60,7 +66,7 @@ function expectedEvent(records: readonly Written[], arrivals: Map<string, number
 
 async function arrivalsOf(): Promise<Map<string, number>> {
   const reader = new ShardRangeReader(stream.client, { minIntervalMs: 0 });
-  const read = await reader.read({ streamName: stream.name, shardId: written[0]!.shardId, startSequenceNumber: written[0]!.sequenceNumber, endSequenceNumber: written[19]!.sequenceNumber });
+  const read = await reader.read({ streamName: stream.name, shardId: written[0]!.shardId, startSequenceNumber: written[0]!.sequenceNumber, endSequenceNumber: mixed[3]!.sequenceNumber });
   return new Map(read.records.map((r) => [r.SequenceNumber!, r.ApproximateArrivalTimestamp!.getTime() / 1000]));
 }
 
@@ -166,6 +172,18 @@ describe('ops redrive --mode invoke (local data folder)', () => {
     expect(code).toBe(0);
     // Drained: no line left (the claimed file is removed; the runner's next append creates a new one).
     expect(await readFile(file, 'utf8').catch(() => '')).toBe('');
+  });
+
+  it("applies the mapping's filter criteria: records the mapping would not send are not sent, and count as processed", async () => {
+    await writeFile(file, `${JSON.stringify(onFailureRecord(stream.arn, mixed[0]!.shardId, mixed[0]!.sequenceNumber, mixed[3]!.sequenceNumber, 4, FUNCTION_ARN))}\n`);
+    lambdaMock.on(InvokeCommand).resolves({ StatusCode: 200, Payload: payload({ batchItemFailures: [] }) });
+    const { io, out } = captureIo();
+    expect(await runCli(['redrive', 'order-review', '--local', '--data-dir', dataDir], { io, clients: { lambda } })).toBe(0);
+    const invokes = lambdaMock.commandCalls(InvokeCommand);
+    expect(invokes).toHaveLength(1);
+    const event = JSON.parse(new TextDecoder().decode(invokes[0]!.args[0].input.Payload as Uint8Array));
+    expect(event).toEqual(expectedEvent([mixed[1]!, mixed[3]!], await arrivalsOf()));
+    expect(out.find((l) => l.startsWith('REDRIVEN'))).toContain("redriven 4 (2 dropped by the mapping's filter)");
   });
 
   it('--dry-run reads and reports without invoking or touching the file', async () => {

@@ -1,0 +1,92 @@
+/**
+ * order-metrics: order counts and captured revenue per 60 s tumbling window and shard, published as
+ * CloudWatch business metrics when the window closes (see publish-window.ts for the exact guarantee).
+ *
+ * Environment: BUSINESS_METRICS_NAMESPACE (required), BUSINESS_METRICS_DIMENSIONS (JSON object),
+ * LOCAL_DATA_DIR (publish to a local NDJSON file instead of CloudWatch; also the local quarantine),
+ * CONSUMER_NAME (default "order-metrics"), and the runtime's variables (QUARANTINE_QUEUE_URL,
+ * METRICS_NAMESPACE, LOG_LEVEL, MAX_HOPS, TIMEOUT_MARGIN_MS).
+ */
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { registry, type OrderEvent } from '../../schemas';
+import { createKinesisWindowHandler, type ConsumerRuntimeOptions, type KinesisWindowBatchHandler, type WindowInfo } from '../runtime';
+import type { Logger } from '../../telemetry/logger';
+import type { BusinessMetricsPublisher } from './business-metrics-publisher';
+import { CloudWatchBusinessMetricsPublisher } from './cloudwatch-publisher';
+import { readOrderMetricsConfig, type OrderMetricsConfig } from './config';
+import { FileBusinessMetricsPublisher } from './file-publisher';
+import { closeWindow } from './publish-window';
+import { WindowAccumulator, emptyWindowState, readWindowState, type WindowState } from './window-state';
+
+export const CONSUMER_NAME = 'order-metrics';
+
+/** CloudWatch on AWS; the NDJSON file of the team contract when LOCAL_DATA_DIR is set. */
+export function publisherFromConfig(config: OrderMetricsConfig): BusinessMetricsPublisher {
+  return config.localDataDir !== undefined
+    ? new FileBusinessMetricsPublisher({ dataDir: config.localDataDir, namespace: config.namespace })
+    : new CloudWatchBusinessMetricsPublisher({ client: new CloudWatchClient({}), namespace: config.namespace });
+}
+
+export interface OrderMetricsDependencies {
+  readonly config: OrderMetricsConfig;
+  readonly publisher: BusinessMetricsPublisher;
+  /** Runtime options to override (tests: quarantine sink, logger, metrics writer). */
+  readonly runtime?: Partial<ConsumerRuntimeOptions<OrderEvent>>;
+  readonly now?: () => Date;
+}
+
+export function createOrderMetricsHandler(deps: OrderMetricsDependencies): KinesisWindowBatchHandler {
+  const { config, publisher } = deps;
+  // One accumulator per state object: the state Lambda passes in is validated once per invocation,
+  // then each record is an O(1) fold (the reducer returns the accumulator's own state object).
+  const accumulators = new WeakMap<object, WindowAccumulator>();
+  const accumulatorFor = (state: object): WindowAccumulator => {
+    let acc = accumulators.get(state);
+    if (acc === undefined) {
+      acc = new WindowAccumulator(readWindowState(state));
+      accumulators.set(acc.state, acc);
+    }
+    return acc;
+  };
+
+  const onWindowEnd = async (state: WindowState, window: WindowInfo, log: Logger): Promise<void> => {
+    const acc = accumulatorFor(state);
+    const { outcome } = await closeWindow({
+      state: acc.state,
+      window,
+      eventSourceArn: window.streamArn ?? 'unknown-stream',
+      shardId: window.shardId,
+      dimensions: config.dimensions,
+      publisher,
+      ...(deps.now ? { now: deps.now() } : {}),
+    });
+    // The runtime returns the object it holds: carry the marker there too (it may be the raw state).
+    state.publishedWindowKey = acc.state.publishedWindowKey;
+    const s = acc.state;
+    const figures = { placed: s.placed, paid: s.paid, shipped: s.shipped, cancelled: s.cancelled, revenueMinor: s.revenueMinor, duplicatesSkipped: s.duplicatesSkipped };
+    const fields = { window: { start: window.start, end: window.end, terminatedEarly: window.terminatedEarly }, outcome, ...figures };
+    if (outcome === 'outside-cloudwatch-time-range') log.warn(fields, 'window too old or too far ahead for PutMetricData: figures logged, not published');
+    else log.info(fields, 'window closed');
+  };
+
+  return createKinesisWindowHandler<OrderEvent, WindowState>({
+    registry,
+    consumerName: process.env['CONSUMER_NAME'] || CONSUMER_NAME,
+    // The window state rolls back when an invocation fails (Lambda retries with the previous state), but
+    // an in-memory idempotency store does not: it would skip the retried records and lose them from the
+    // window. Redeliveries are skipped by the ids kept in the state instead (window-state.ts).
+    idempotency: false,
+    ...deps.runtime,
+    initialState: emptyWindowState,
+    reduce: (state, event) => {
+      const acc = accumulatorFor(state);
+      acc.fold(event);
+      return acc.state;
+    },
+    onWindowEnd,
+  });
+}
+
+// Once per container: configuration (a bad setting fails the cold start, naming the variable) and clients.
+const config = readOrderMetricsConfig();
+export const handler: KinesisWindowBatchHandler = createOrderMetricsHandler({ config, publisher: publisherFromConfig(config) });

@@ -1,0 +1,132 @@
+/** Rule 4 with the AWS sink: SendMessageBatch batching, size limits, by-reference, partial failures. */
+import { SQSClient, SendMessageBatchCommand, type SendMessageBatchCommandInput } from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  SQS_MAX_BATCH_ENTRIES,
+  SqsQuarantineSink,
+  createKinesisHandler,
+  type QuarantineRecord,
+} from '../../consumers/runtime/index';
+import { registry, type OrderEvent } from '../../schemas/index';
+import { createFixtures } from '../../schemas/fixtures';
+import { LogCapture, b64, kinesisEvent, kinesisRecord, lambdaContext, seq } from './helpers';
+
+const QUEUE = 'https://sqs.eu-west-1.amazonaws.com/123456789012/orders-quarantine';
+const sqs = mockClient(SQSClient);
+afterEach(() => sqs.reset());
+
+function record(i: number, dataBytes = 100, message = 'data is not valid JSON'): QuarantineRecord {
+  return {
+    format: 'kinesis-pipeline.quarantine.v1',
+    consumer: 'c',
+    quarantinedAt: '2026-01-01T00:00:00.000Z',
+    error: { kind: 'invalid-json', message },
+    record: {
+      streamArn: 'arn:aws:kinesis:eu-west-1:123456789012:stream/orders',
+      shardId: 'shardId-000000000000',
+      sequenceNumber: seq(i),
+      eventId: `shardId-000000000000:${seq(i)}`,
+      partitionKey: `k${i}`,
+      approximateArrivalTimestamp: 1_767_225_600,
+      arrivalTime: '2026-01-01T00:00:00.000Z',
+      aggregated: false,
+      data: Buffer.alloc(dataBytes, 65).toString('base64'),
+      dataBytes,
+    },
+  };
+}
+
+const calls = () => sqs.commandCalls(SendMessageBatchCommand).map((c) => c.args[0].input as SendMessageBatchCommandInput);
+
+describe('SqsQuarantineSink', () => {
+  it(`sends at most ${SQS_MAX_BATCH_ENTRIES} entries per SendMessageBatch`, async () => {
+    sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    const sink = new SqsQuarantineSink({ queueUrl: QUEUE, client: new SQSClient({ region: 'eu-west-1' }) });
+    expect(await sink.write(Array.from({ length: 23 }, (_, i) => record(i)))).toEqual([]);
+    expect(calls().map((c) => c.Entries!.length)).toEqual([10, 10, 3]);
+    const bodies = calls().flatMap((c) => c.Entries!.map((e) => JSON.parse(e.MessageBody!) as QuarantineRecord));
+    expect(bodies.map((b) => b.record.sequenceNumber)).toEqual(Array.from({ length: 23 }, (_, i) => seq(i)));
+    expect(calls().every((c) => c.QueueUrl === QUEUE)).toBe(true);
+  });
+
+  it('keeps the sum of bodies in a batch within the byte limit', async () => {
+    sqs.on(SendMessageBatchCommand).resolves({});
+    const sink = new SqsQuarantineSink({ queueUrl: QUEUE, client: new SQSClient({ region: 'eu-west-1' }) });
+    await sink.write(Array.from({ length: 5 }, (_, i) => record(i, 70_000)));
+    const sizes = calls().map((c) => c.Entries!.reduce((sum, e) => sum + Buffer.byteLength(e.MessageBody!, 'utf8'), 0));
+    expect(sizes.length).toBeGreaterThan(1);
+    for (const size of sizes) expect(size).toBeLessThanOrEqual(262_144);
+    expect(calls().reduce((n, c) => n + c.Entries!.length, 0)).toBe(5);
+  });
+
+  it('quarantines a record too large for one message by reference, never truncated silently', async () => {
+    sqs.on(SendMessageBatchCommand).resolves({});
+    const sink = new SqsQuarantineSink({ queueUrl: QUEUE, client: new SQSClient({ region: 'eu-west-1' }) });
+    await sink.write([record(0, 300_000), record(1)]);
+    const bodies = calls().flatMap((c) => c.Entries!.map((e) => JSON.parse(e.MessageBody!) as QuarantineRecord));
+    expect(bodies[0]!.record).toMatchObject({ sequenceNumber: seq(0), shardId: 'shardId-000000000000', dataBytes: 300_000, dataOmitted: 'too-large' });
+    expect(bodies[0]!.record.data).toBeUndefined();
+    expect(bodies[0]!.error.message).toBe('data is not valid JSON');
+    expect(bodies[1]!.record.data).toBe(record(1).record.data);
+  });
+
+  it('honours a larger queue limit (SQS allows up to 1 MiB)', async () => {
+    sqs.on(SendMessageBatchCommand).resolves({});
+    const sink = new SqsQuarantineSink({ queueUrl: QUEUE, client: new SQSClient({ region: 'eu-west-1' }), maxMessageBytes: 1_048_576 });
+    await sink.write([record(0, 300_000)]);
+    const body = JSON.parse(calls()[0]!.Entries![0]!.MessageBody!) as QuarantineRecord;
+    expect(body.record.dataOmitted).toBeUndefined();
+    expect(() => new SqsQuarantineSink({ queueUrl: QUEUE, maxMessageBytes: 2_000_000 })).toThrow(/1048576/);
+  });
+
+  it('retries entries that failed without sender fault once, and reports sender faults', async () => {
+    sqs
+      .on(SendMessageBatchCommand)
+      .resolvesOnce({
+        Failed: [
+          { Id: '1', SenderFault: false, Code: 'InternalError' },
+          { Id: '2', SenderFault: true, Code: 'InvalidMessageContents' },
+        ],
+      })
+      .resolves({});
+    const sink = new SqsQuarantineSink({ queueUrl: QUEUE, client: new SQSClient({ region: 'eu-west-1' }) });
+    expect(await sink.write([record(0), record(1), record(2)])).toEqual([2]);
+    expect(calls().map((c) => c.Entries!.map((e) => e.Id))).toEqual([['0', '1', '2'], ['1']]);
+  });
+
+  it('rejects when nothing could be written', async () => {
+    sqs.on(SendMessageBatchCommand).rejects(new Error('AccessDenied'));
+    const sink = new SqsQuarantineSink({ queueUrl: QUEUE, client: new SQSClient({ region: 'eu-west-1' }) });
+    await expect(sink.write([record(0), record(1)])).rejects.toThrow(/no record could be written/);
+  });
+
+  it('escapes characters SQS does not accept', async () => {
+    sqs.on(SendMessageBatchCommand).resolves({});
+    const sink = new SqsQuarantineSink({ queueUrl: QUEUE, client: new SQSClient({ region: 'eu-west-1' }) });
+    await sink.write([record(0, 10, 'bad \uffff char \u0001')]);
+    const body = calls()[0]!.Entries![0]!.MessageBody!;
+    expect(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/.test(body)).toBe(false);
+    expect((JSON.parse(body) as QuarantineRecord).error.message).toBe('bad \uffff char \u0001');
+  });
+
+  it('end to end: records whose quarantine write failed are redelivered from the lowest one', async () => {
+    sqs.on(SendMessageBatchCommand).callsFake((input: SendMessageBatchCommandInput) => ({
+      Failed: input.Entries!.filter((e) => e.Id === '1').map((e) => ({ Id: e.Id, SenderFault: true, Code: 'InvalidMessageContents' })),
+    }));
+    const f = createFixtures({ seed: 1 });
+    const handler = createKinesisHandler<OrderEvent>({
+      consumerName: 'sqs-e2e',
+      registry,
+      quarantine: new SqsQuarantineSink({ queueUrl: QUEUE, client: new SQSClient({ region: 'eu-west-1' }) }),
+      logDestination: new LogCapture(),
+      metrics: false,
+      handlers: {},
+    });
+    const event = kinesisEvent([f.orderPaid(), 'bad-1', f.orderPaid(), 'bad-3', 'bad-4']);
+    event.Records[4] = kinesisRecord(4, b64('bad-4'));
+    const res = await handler(event, lambdaContext());
+    // entries 0,1,2 of the SQS batch = records 1,3,4; entry "1" (record 3) failed
+    expect(res.batchItemFailures).toEqual([{ itemIdentifier: seq(3) }]);
+  });
+});

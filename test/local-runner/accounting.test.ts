@@ -1,0 +1,61 @@
+/** The run's per-record accounting: every produced record ends in exactly one state per consumer. */
+import { describe, expect, it } from 'vitest';
+import { DeliveryLedger } from '../../local/accounting';
+
+const S0 = 'shardId-000000000000';
+const S1 = 'shardId-000000000001';
+
+function ledgerWithRecords(): DeliveryLedger {
+  const ledger = new DeliveryLedger();
+  ledger.addConsumer('c', 'orders');
+  ledger.recordProduced('orders', S0, '100', { eventId: 'a', valid: true });
+  ledger.recordProduced('orders', S0, '200', { eventId: 'b', valid: false, invalidKind: 'zero-quantity' });
+  ledger.recordProduced('orders', S0, '300', { eventId: 'c', valid: true });
+  ledger.recordProduced('orders', S1, '150', { eventId: 'd', valid: true });
+  return ledger;
+}
+
+describe('DeliveryLedger', () => {
+  it('counts records up to the checkpoint as processed, and the rest as missing', () => {
+    const ledger = ledgerWithRecords();
+    ledger.onActivity('c', { type: 'checkpoint', shardId: S0, sequenceNumber: '200' });
+    const account = ledger.account('c');
+    expect(account).toMatchObject({ produced: 4, processed: 2, missing: 2, accounted: false, invalidProcessed: 1 });
+  });
+
+  it('classifies filtered, quarantined and discarded records, and is accounted when nothing is missing', () => {
+    const ledger = ledgerWithRecords();
+    ledger.onActivity('c', { type: 'filtered', shardId: S0, sequenceNumber: '100' });
+    ledger.onQuarantined('c', { record: { shardId: S0, sequenceNumber: '200' } });
+    ledger.onActivity('c', { type: 'discard', shardId: S1, condition: 'RetryAttemptsExhausted', sequenceNumbers: ['150'] });
+    ledger.onActivity('c', { type: 'checkpoint', shardId: S0, sequenceNumber: '300' });
+    ledger.onActivity('c', { type: 'checkpoint', shardId: S1, sequenceNumber: '150' });
+    expect(ledger.account('c')).toMatchObject({ filtered: 1, quarantined: 1, onFailure: 1, processed: 1, missing: 0, accounted: true, validQuarantined: 0 });
+  });
+
+  it('compares sequence numbers as 128-bit integers, not strings, and never moves a checkpoint back', () => {
+    const ledger = new DeliveryLedger();
+    ledger.addConsumer('c', 'orders');
+    ledger.recordProduced('orders', S0, '49590338271490256608559692538361571095921575989136588898', { eventId: 'x', valid: true });
+    ledger.onActivity('c', { type: 'checkpoint', shardId: S0, sequenceNumber: '49590338271490256608559692538361571095921575989136588898' });
+    ledger.onActivity('c', { type: 'checkpoint', shardId: S0, sequenceNumber: '9' });
+    expect(ledger.account('c').processed).toBe(1);
+  });
+
+  it('counts a record invoked again after its checkpoint as a redelivery, and unknown records as foreign', () => {
+    const ledger = ledgerWithRecords();
+    ledger.onActivity('c', { type: 'checkpoint', shardId: S0, sequenceNumber: '200' });
+    ledger.onActivity('c', { type: 'invoke', shardId: S0, lane: 0, sequenceNumbers: ['200', '300', '999'] });
+    const account = ledger.account('c');
+    expect(account.redeliveredAfterCheckpoint).toBe(1);
+    expect(account.foreign).toBe(1);
+  });
+
+  it('does not call a record foreign when its put result arrives after the invocation', () => {
+    const ledger = new DeliveryLedger();
+    ledger.addConsumer('c', 'orders');
+    ledger.onActivity('c', { type: 'invoke', shardId: S0, lane: 0, sequenceNumbers: ['5'] });
+    ledger.recordProduced('orders', S0, '5', { eventId: 'late', valid: true });
+    expect(ledger.account('c').foreign).toBe(0);
+  });
+});
