@@ -6,160 +6,30 @@
  */
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { pino } from 'pino';
 import { pipeline as defaultPipeline } from '../pipeline/pipeline';
-import type { PipelineDefinition } from '../pipeline/definition-schema';
 import { createKinesisClient, defaultRegion } from '../kinesis/client';
 import { KinesisProducer } from '../producers/index';
-import { createLogger, type Logger } from '../telemetry/logger';
-import { DeliveryLedger, type ConsumerAccount } from './accounting';
+import { createLogger } from '../telemetry/logger';
+import { DeliveryLedger } from './accounting';
 import { addDatum, emptyFigures, type BusinessFigures } from './business-figures';
 import { DataDir } from './data-dir';
-import { LocalEventSourceMapping, type EsmStats, type EsmTiming, type FunctionInvoker } from './esm/index';
-import { startKinesisEngine, type KinesisEngine, type KinesisEngineName } from './kinesis-engine';
+import { LocalEventSourceMapping } from './esm/index';
+import { invokerFor } from './function-invoker';
+import { startKinesisEngine, type KinesisEngine } from './kinesis-engine';
 import { LocalLambdaService } from './lambda/local-lambda-service';
 import type { LocalFunction } from './lambda/local-function';
 import { NdjsonTail } from './ndjson-tail';
 import { OnFailureFileSink } from './on-failure-file-sink';
 import { RateMeter } from './rate-meter';
 import { writeRunnerState, type RunnerStateFile } from './runner-state-file';
+import type { ConsumerSummary, LocalPipeline, LocalPipelineOptions, RunSummary, RunnerSnapshot } from './runner-types';
 import { createPipelineStreams, type LocalStream } from './streams';
 import { SyntheticUpstream } from './synthetic-upstream';
 
+export type * from './runner-types';
+
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-
-export interface LocalPipelineOptions {
-  /** Default: the project's pipeline definition (pipeline/pipeline.ts). */
-  definition?: PipelineDefinition;
-  /** Folder the definition's `entry` paths are relative to (default: the project root). */
-  projectRoot?: string;
-  /** Default `<projectRoot>/.data`. */
-  dataDir?: string;
-  /** Embedded engine (default kinesalite); ignored when `endpoint` is set. */
-  kinesis?: KinesisEngineName;
-  /** An existing Kinesis endpoint (LocalStack, AWS) instead of an embedded engine. */
-  endpoint?: string;
-  /** kinesalite only: keep streams and records under `<dataDir>/kinesalite` across restarts. */
-  persistStream?: boolean;
-  region?: string;
-  /** Synthetic events per second and stream (default 50; 0 = no upstream). */
-  rate?: number;
-  /** Fraction of synthetic events that are invalid (default 0.02). */
-  invalidFraction?: number;
-  /** Stop producing after this many events per stream (default: unlimited). */
-  events?: number;
-  seed?: number;
-  /** LOG_LEVEL of the functions (default: the definition's, else warn). */
-  functionLogLevel?: string;
-  /** Asynchronous invocation retry delays (default Lambda's 60 s and 120 s). */
-  asyncRetryDelaysMs?: readonly number[];
-  /** Timing knobs of the event source mappings (default: AWS-like). */
-  esmTiming?: Partial<EsmTiming>;
-  /** How often runner.json and the counters from files are refreshed (default 1000 ms). */
-  refreshIntervalMs?: number;
-  /** The runner's own log (default: `<dataDir>/logs/runner.log`). */
-  logger?: Logger;
-}
-
-export interface StreamView {
-  name: string;
-  arn: string;
-  shards: number;
-  putRate: number;
-  records: number;
-  invalid: number;
-  failedPuts: number;
-}
-
-export interface ConsumerView {
-  name: string;
-  stream: string;
-  state: EsmStats['state'];
-  batchesPerSecond: number;
-  recordsPerSecond: number;
-  iteratorAgeMs: number;
-  millisBehindLatest: number;
-  maxIteratorAgeMs: number;
-  inFlight: number;
-  retries: number;
-  invocationErrors: number;
-  processed: number;
-  filtered: number;
-  quarantined: number;
-  onFailure: number;
-  duplicatesSkipped: number;
-  missing: number;
-}
-
-export interface FunctionView {
-  name: string;
-  invocations: number;
-  errors: number;
-  timeouts: number;
-  crashes: number;
-  inFlight: number;
-  sandboxes: number;
-  asyncAccepted: number;
-  asyncPending: number;
-  asyncFailed: number;
-}
-
-export interface RunnerSnapshot {
-  at: string;
-  uptimeMs: number;
-  state: RunnerStateFile['state'];
-  pipeline: string;
-  kinesisEngine: string;
-  kinesisEndpoint: string;
-  lambdaEndpoint: string;
-  dataDir: string;
-  streams: StreamView[];
-  consumers: ConsumerView[];
-  functions: FunctionView[];
-  business: BusinessFigures[];
-}
-
-export interface ConsumerSummary extends ConsumerAccount {
-  duplicatesSkipped: number;
-  maxIteratorAgeMs: number;
-  /** RecordsProcessed summed from the consumer's EMF documents (its own count of handled records). */
-  reportedProcessed: number;
-}
-
-export interface RunSummary {
-  durationMs: number;
-  produced: number;
-  producedValid: number;
-  producedInvalid: number;
-  /** Puts the producer gave up on (never written, so not expected downstream). */
-  failedPuts: number;
-  processed: number;
-  quarantined: number;
-  filtered: number;
-  onFailure: number;
-  duplicatesSkipped: number;
-  missing: number;
-  maxIteratorAgeMs: number;
-  consumers: ConsumerSummary[];
-  /** Every produced record is processed, filtered, quarantined or reported on-failure by every consumer of its stream. */
-  accounted: boolean;
-}
-
-export interface LocalPipeline {
-  readonly kinesisEndpoint: string;
-  readonly lambdaEndpoint: string;
-  readonly region: string;
-  readonly dataDir: DataDir;
-  readonly streams: ReadonlyMap<string, LocalStream>;
-  readonly lambda: LocalLambdaService;
-  readonly kinesis: KinesisClient;
-  snapshot(): RunnerSnapshot;
-  /** Resolves true once the upstream is done (`events` reached or stopped) and every record is accounted for. */
-  waitUntilAccounted(timeoutMs: number): Promise<boolean>;
-  /** Stop producing, drain the consumers (up to `drainTimeoutMs`, default 60 s), stop everything, summarise. */
-  stop(options?: { drainTimeoutMs?: number }): Promise<RunSummary>;
-}
 
 interface ConsumerRuntime {
   name: string;
@@ -177,7 +47,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
   await dataDir.ensure();
   const region = options.region ?? defaultRegion();
   const logger =
-    options.logger ?? createLogger({ name: 'local-runner', level: 'info', destination: pino.destination({ dest: dataDir.logFile('runner'), mkdir: true, sync: false }) });
+    options.logger ?? createLogger({ name: 'local-runner', level: 'info', destination: pino.destination({ dest: dataDir.logFile('runner'), mkdir: true, sync: true }) });
   const startedAt = new Date();
   const started = performance.now();
   let state: RunnerStateFile['state'] = 'starting';
@@ -403,18 +273,18 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     await runRefresh();
     const timer = setInterval(runRefresh, options.refreshIntervalMs ?? 1000);
 
-    const allAccounted = () =>
-      [...upstreams.values()].every((u) => u.finished) && ledger.accounts().every((a) => a.missing === 0);
-
-    const waitUntilAccounted = async (timeoutMs: number): Promise<boolean> => {
+    const nothingMissing = () => ledger.accounts().every((a) => a.missing === 0);
+    /** Poll (refreshing the counters read from files) until `done()` or the timeout. */
+    const waitFor = async (done: () => boolean, timeoutMs: number): Promise<boolean> => {
       const deadline = performance.now() + timeoutMs;
       for (;;) {
         await runRefresh();
-        if (allAccounted()) return true;
+        if (done()) return true;
         if (performance.now() > deadline) return false;
         await new Promise((r) => setTimeout(r, 100));
       }
     };
+    const waitUntilAccounted = (timeoutMs: number) => waitFor(() => [...upstreams.values()].every((u) => u.finished) && nothingMissing(), timeoutMs);
 
     let stopping: Promise<RunSummary> | undefined;
     const stop = (stopOptions: { drainTimeoutMs?: number } = {}): Promise<RunSummary> => {
@@ -423,7 +293,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
         logger.info('draining: upstream stops, consumers finish what was produced');
         await Promise.all([...upstreams.values()].map((u) => u.stop()));
         // Every upstream is finished now: wait until the consumers have checkpointed everything.
-        const drained = await waitUntilAccountedAfterStop(stopOptions.drainTimeoutMs ?? 60_000);
+        const drained = await waitFor(nothingMissing, stopOptions.drainTimeoutMs ?? 60_000);
         if (!drained) logger.warn('drain timeout: some records were not processed in time');
         await Promise.all(consumers.map((c) => c.esm.stop()));
         await lambda.drainAsync();
@@ -439,16 +309,6 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
         return summary;
       })();
       return stopping;
-    };
-
-    const waitUntilAccountedAfterStop = async (timeoutMs: number): Promise<boolean> => {
-      const deadline = performance.now() + timeoutMs;
-      for (;;) {
-        await runRefresh();
-        if (ledger.accounts().every((a) => a.missing === 0)) return true;
-        if (performance.now() > deadline) return false;
-        await new Promise((r) => setTimeout(r, 100));
-      }
     };
 
     const summarise = (): RunSummary => {
@@ -504,26 +364,4 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     await cleanup();
     throw error;
   }
-}
-
-/** The event source mapping's FunctionInvoker: one synchronous invocation in the function's sandbox pool. */
-export function invokerFor(fn: LocalFunction): FunctionInvoker {
-  return async (event: object) => {
-    let result;
-    try {
-      result = await fn.invoke({ payload: JSON.stringify(event) });
-    } catch (error) {
-      return { ok: false, errorType: 'Crashed', errorMessage: (error as Error).message, durationMs: 0 };
-    }
-    if (result.ok) {
-      let response: unknown;
-      try {
-        response = JSON.parse(result.payload);
-      } catch {
-        response = result.payload;
-      }
-      return { ok: true, response, durationMs: result.durationMs };
-    }
-    return { ok: false, errorType: result.errorType, errorMessage: `${result.error.errorType}: ${result.error.errorMessage}`, durationMs: result.durationMs };
-  };
 }

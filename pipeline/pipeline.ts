@@ -47,7 +47,7 @@ export const pipeline = definePipeline({
       memoryMb: 256,
       timeoutSeconds: 30,
       invokes: ['review-intake'],
-      environment: { REVIEW_AMOUNT_THRESHOLD_MINOR: '50000' },
+      environment: { REVIEW_AMOUNT_THRESHOLD_MINOR: '250000' },
       mapping: {
         batchSize: 100,
         maximumBatchingWindowInSeconds: 0,

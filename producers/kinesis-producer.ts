@@ -80,7 +80,10 @@ export interface AggregationOptions {
 
 export interface KinesisProducerOptions<E = OrderEvent> {
   streamName: string;
-  /** A ready client (you own it); otherwise one is built from the options below. */
+  /**
+   * A ready client (you own it; `close()` leaves it open); otherwise one is built from the options below.
+   * Build it with `maxAttempts: 1`: the producer retries failed entries itself, SDK retries resend whole batches.
+   */
   client?: KinesisClient;
   endpoint?: string;
   region?: string;

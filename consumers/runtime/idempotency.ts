@@ -40,8 +40,9 @@ export class LruIdempotencyStore implements IdempotencyStore {
 
   add(eventId: string): void {
     const ids = this.ids;
-    if (ids.has(eventId)) ids.delete(eventId);
-    else if (ids.size >= this.maxEntries) ids.delete(ids.keys().next().value as string);
+    // Called right after has() returned false, so the id is almost always new: one set, plus an
+    // eviction of the oldest id when full. (Re-adding a present id keeps its old position: harmless.)
+    if (ids.size >= this.maxEntries && !ids.has(eventId)) ids.delete(ids.keys().next().value as string);
     ids.set(eventId, true);
   }
 

@@ -75,6 +75,8 @@ export class ShardWorker {
   private latestArrivalMs = 0;
   private lastPollStartedAt = 0;
   private windowState: WindowState | undefined;
+  /** Lane per partition key, computed once per key (bounded: cleared when it grows past 10,000 keys). */
+  private readonly laneCache = new Map<string, number>();
 
   constructor(ctx: MappingContext, shardId: string, start: IteratorStart) {
     this.ctx = ctx;
@@ -212,13 +214,23 @@ export class ShardWorker {
         ctx.emit({ type: 'filtered', shardId: this.shardId, sequenceNumber: record.sequenceNumber });
         continue;
       }
-      const lane = this.lanes[this.lanes.length === 1 ? 0 : laneOf(record.partitionKey, this.lanes.length)] as Lane;
+      const lane = this.lanes[this.lanes.length === 1 ? 0 : this.laneIndex(record.partitionKey)] as Lane;
       lane.buffer.push({ record, bufferedAt: now });
     }
     if (filtered.length > 0) {
       ctx.counters.recordsFiltered += filtered.length;
       this.complete(filtered);
     }
+  }
+
+  private laneIndex(partitionKey: string): number {
+    let index = this.laneCache.get(partitionKey);
+    if (index === undefined) {
+      if (this.laneCache.size >= 10_000) this.laneCache.clear();
+      index = laneOf(partitionKey, this.lanes.length);
+      this.laneCache.set(partitionKey, index);
+    }
+    return index;
   }
 
   // ---- processing ------------------------------------------------------------------------------

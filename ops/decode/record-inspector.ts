@@ -57,6 +57,8 @@ export class RecordInspector {
   inspectEventRecords(records: readonly KinesisStreamRecord[], shardId: string): InspectedEvent[] {
     const { items } = this.decoder.decode(records, shardId, this.log);
     return items.map((item) => {
+      // decode() splits records (and aggregates) into items; load() validates one, as the runtime does just before running it.
+      const valid = item.permanent === undefined && this.decoder.load(item);
       const base = {
         shardId: item.shardId,
         sequenceNumber: item.sequenceNumber,
@@ -64,9 +66,7 @@ export class RecordInspector {
         partitionKey: item.partitionKey,
         arrivalTime: new Date(item.arrivalTimeMs),
       };
-      if (item.event !== undefined) {
-        return { ...base, valid: true, id: item.event.id, type: item.event.type, version: item.event.version };
-      }
+      if (valid) return { ...base, valid: true, id: item.eventId, type: item.eventType, version: item.eventVersion };
       const raw = envelopeFields(item.rawValue);
       return { ...base, valid: false, ...raw, failureKind: item.permanent?.kind, reason: item.permanent?.message ?? 'invalid' };
     });

@@ -128,3 +128,43 @@ describe('bad-input corpus: each kind is quarantined with its payload and a read
     }
   });
 });
+
+describe('unsafe JSON inside an open contract (one that would accept it)', () => {
+  it('quarantines forbidden keys and deep nesting even when the event validates', async () => {
+    const { z } = await import('zod');
+    const { EventRegistry, defineEvent } = await import('../../schemas/index');
+    const noteAdded = defineEvent({
+      type: 'note.added',
+      version: 1,
+      description: 'test contract with an open-ended field',
+      data: z.strictObject({ attributes: z.record(z.string(), z.unknown()) }),
+    });
+    const openRegistry = new EventRegistry([noteAdded]);
+    const quarantine = new InMemoryQuarantineSink();
+    const handled: unknown[] = [];
+    const handler = createKinesisHandler({
+      consumerName: 'open',
+      registry: openRegistry,
+      quarantine,
+      logDestination: new LogCapture(),
+      metrics: false,
+      handlers: { 'note.added': (e: { data: unknown }) => void handled.push(e.data) },
+    });
+    const envelope = { id: '5f0c6d2e-8f4b-4c7a-9d7e-2b1a3c4d5e6f', type: 'note.added', version: 1, occurredAt: '2026-01-01T00:00:00Z', source: 'test' };
+    const deep = { ...envelope, data: { attributes: { x: JSON.parse('['.repeat(60) + ']'.repeat(60)) as unknown } } };
+    const ok = { ...envelope, data: { attributes: { colour: 'blue' } } };
+    const res = await handler(
+      {
+        Records: [
+          kinesisRecord(0, json(`{"id":"${envelope.id}","type":"note.added","version":1,"occurredAt":"2026-01-01T00:00:00Z","source":"t","data":{"attributes":{"__proto__":{"polluted":true}}}}`)),
+          kinesisRecord(1, json(deep)),
+          kinesisRecord(2, json(ok)),
+        ],
+      },
+      lambdaContext(),
+    );
+    expect(res.batchItemFailures).toEqual([]);
+    expect(quarantine.records.map((r) => r.error.kind)).toEqual(['forbidden-key', 'too-deep']);
+    expect(handled).toEqual([{ attributes: { colour: 'blue' } }]);
+  });
+});

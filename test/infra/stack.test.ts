@@ -160,7 +160,7 @@ describe('functions', () => {
     expect((review['environment'] as { variables: Record<string, string> }).variables).toMatchObject({
       CONSUMER_NAME: 'order-review',
       REVIEW_INTAKE_FUNCTION_NAME: 'orders-dev-review-intake',
-      REVIEW_AMOUNT_THRESHOLD_MINOR: '50000',
+      REVIEW_AMOUNT_THRESHOLD_MINOR: pipeline.consumers['order-review']!.environment['REVIEW_AMOUNT_THRESHOLD_MINOR'],
       LOG_LEVEL: 'debug',
       QUARANTINE_QUEUE_URL: expect.stringMatching(/^\$\{aws_sqs_queue\..+\.url\}$/),
     });

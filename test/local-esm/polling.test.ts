@@ -2,7 +2,7 @@
  * Shards, iterators, polling and batching (page "Using AWS Lambda with Amazon Kinesis"; Kinesis
  * developer guide "Complete the resharding action" for parent-before-child order).
  */
-import { SplitShardCommand } from '@aws-sdk/client-kinesis';
+import { MergeShardsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { listAllShards, waitForStreamActive } from '../../kinesis/client';
 import { MAX_INVOCATION_PAYLOAD_BYTES } from '../../local/esm/batch-assembly';
@@ -182,3 +182,36 @@ describe('resharding', () => {
     expect(new Set(after.map((a) => a.shardId)).has(before[0]!.shardId)).toBe(false);
   });
 });
+
+describe('resharding: merge', () => {
+  it('a merged shard starts only after both parents are fully processed', async () => {
+    await fixture.stop();
+    fixture = await StreamFixture.start(2);
+    const before = await fixture.put(Array.from({ length: 8 }, (_, i) => ({ key: `before-${i}`, data: { i } })));
+    const [a, b] = await listAllShards(fixture.client, fixture.streamName);
+    await fixture.client.send(new MergeShardsCommand({ StreamName: fixture.streamName, ShardToMerge: a!.ShardId!, AdjacentShardToMerge: b!.ShardId! }));
+    await waitForStreamActive(fixture.client, fixture.streamName, { pollMs: 10 });
+    const after = await fixture.put([0, 1, 2].map((i) => ({ key: `after-${i}`, data: { i } })));
+    const parentSeqs = new Set(before.map((p) => p.sequenceNumber));
+    // The second parent's first attempt fails: the child must wait for it too.
+    let failed = false;
+    running = await runMapping(fixture, settings({ batchSize: 10 }), (inv) =>
+      !failed && inv.event.Records[0]!.eventID.startsWith(b!.ShardId!) ? ((failed = true), thrown()) : ok(),
+    );
+    await waitFor(() => running!.mapping.stats().recordsProcessed === 11, 'all records');
+    expect(failed).toBe(true);
+    expect(new Set(before.map((p) => p.shardId))).toEqual(new Set([a!.ShardId, b!.ShardId]));
+    const childId = after[0]!.shardId;
+    expect([a!.ShardId, b!.ShardId]).not.toContain(childId);
+    const childStart = running.activity.findIndex((x) => x.type === 'shard-started' && x.shardId === childId);
+    for (const parent of [a!.ShardId!, b!.ShardId!]) {
+      const finished = running.activity.findIndex((x) => x.type === 'shard-finished' && x.shardId === parent);
+      expect(finished).toBeGreaterThanOrEqual(0);
+      expect(childStart).toBeGreaterThan(finished);
+    }
+    const order = invoked();
+    const firstChild = order.findIndex((s) => !parentSeqs.has(s));
+    expect(order.slice(firstChild).every((s) => !parentSeqs.has(s))).toBe(true);
+  });
+});
+

@@ -135,4 +135,13 @@ describe('tumbling windows', () => {
     ]);
     expect(running.invocations[3]!.event['state']).toEqual({ count: 1 });
   });
+
+  it('with a tumbling window the shard runs one batch at a time whatever ParallelizationFactor says (state is per shard)', async () => {
+    await startOfSecond();
+    const puts = await fixture.putTogether([0, 1, 2, 3, 4, 5].map((i) => ({ key: `key-${i}`, data: { i } })));
+    running = await runMapping(fixture, settings({ tumblingWindowInSeconds: 1, parallelizationFactor: 3, batchSize: 10 }), counting);
+    await waitFor(() => running!.invocations.length === 2, 'aggregate + final');
+    expect(running.invocations.map((i) => i.sequenceNumbers)).toEqual([puts.map((p) => p.sequenceNumber), []]);
+    expect(running.invocations[1]!.event['state']).toEqual({ count: 6 });
+  });
 });

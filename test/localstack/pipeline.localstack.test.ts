@@ -128,8 +128,8 @@ describe.skipIf(!runtime.available)('pipeline on LocalStack (real event source m
     const fixtures = createFixtures({ seed: 7 });
     const producer = new KinesisProducer({ streamName: deployed.streams['orders']!.name, endpoint, region: REGION });
     const valid = fixtures.take(60);
-    // Large orders so order-review has something to send for review.
-    for (let i = 0; i < 5; i++) valid.push(fixtures.orderPlaced({ lines: 5 }));
+    // Orders with more lines than REVIEW_MAX_LINES (30), so order-review sends them for review.
+    for (let i = 0; i < 5; i++) valid.push(fixtures.orderPlaced({ lines: 40 }));
     const invalid = Array.from({ length: 6 }, () => fixtures.invalid());
     await Promise.all(valid.map((event) => producer.put(event)));
     await Promise.all(
@@ -159,7 +159,7 @@ describe.skipIf(!runtime.available)('pipeline on LocalStack (real event source m
     const fixtures = createFixtures({ seed: 8 });
     const streamArn = drill.streams['orders']!.arn;
     const producer = new KinesisProducer({ streamName: drill.streams['orders']!.name, endpoint, region: REGION });
-    await Promise.all(Array.from({ length: 5 }, () => producer.put(fixtures.orderPlaced({ lines: 5 }))));
+    await Promise.all(Array.from({ length: 5 }, () => producer.put(fixtures.orderPlaced({ lines: 40 }))));
     await producer.close();
 
     const received: Message[] = [];

@@ -12,7 +12,10 @@ import {
 } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { listAllShards } from '../../kinesis/client';
+import { ShardRangeReader } from '../../ops/aws/shard-range-reader';
 import { runCli } from '../../ops/cli';
+import { createFixtures } from '../../schemas/fixtures';
 import { startKinesalite, type EmbeddedKinesis } from '../support/emulators';
 import { captureIo, createStream, json, onFailureRecord, putRecords, type StreamHandle, type Written } from './helpers';
 
@@ -32,7 +35,9 @@ beforeAll(async () => {
   kinesis = await startKinesalite();
   // The stage's stream name: <pipeline>-<stage>-<stream>.
   stream = await createStream(kinesis.endpoint, 'orders-dev-orders', 1);
-  written = await putRecords(stream, Array.from({ length: 6 }, (_, i) => ({ partitionKey: `ord_${i}`, data: json({ i }) })));
+  // order.placed events: order-review's mapping filter (data.type = order.placed) lets them through.
+  const fixtures = createFixtures({ seed: 4 });
+  written = await putRecords(stream, Array.from({ length: 6 }, () => fixtures.orderPlaced()).map((e) => ({ partitionKey: e.data.orderId, data: json(e) })));
 });
 afterAll(async () => {
   await kinesis.stop();
@@ -123,5 +128,59 @@ describe('ops redrive from the on-failure queue', () => {
     expect(sqsMock.commandCalls(GetQueueUrlCommand)).toHaveLength(0);
     expect(sqsMock.commandCalls(ReceiveMessageCommand).map((c) => c.args[0].input.MaxNumberOfMessages)).toEqual([1]);
     expect(sqsMock.commandCalls(DeleteMessageCommand).map((c) => c.args[0].input)).toEqual([{ QueueUrl: 'https://q/other', ReceiptHandle: 'rh1' }]);
+  });
+});
+
+describe('ops redrive --quarantine from the quarantine queue', () => {
+  it('re-puts what is valid now and deletes only those messages', async () => {
+    const quarantineUrl = QUEUE_URL.replace('on-failure', 'quarantine');
+    sqsMock.on(GetQueueUrlCommand).resolves({ QueueUrl: quarantineUrl });
+    const fixtures = createFixtures({ seed: 5 });
+    const good = fixtures.orderShipped();
+    const bad = { ...fixtures.orderShipped(), version: 9 };
+    const message = (event: { id: string; data: { orderId: string } }, seq: string) =>
+      JSON.stringify({
+        format: 'kinesis-pipeline.quarantine.v1',
+        consumer: 'order-review',
+        quarantinedAt: '2026-11-25T16:00:00.000Z',
+        error: { kind: 'unknown-version', message: 'unknown version' },
+        event: { id: event.id },
+        record: {
+          streamArn: stream.arn,
+          shardId: 'shardId-000000000000',
+          sequenceNumber: seq,
+          eventId: `shardId-000000000000:${seq}`,
+          partitionKey: event.data.orderId,
+          approximateArrivalTimestamp: 1764086400,
+          arrivalTime: '2026-11-25T16:00:00.000Z',
+          aggregated: false,
+          data: Buffer.from(JSON.stringify(event)).toString('base64'),
+          dataBytes: JSON.stringify(event).length,
+        },
+      });
+    sqsMock
+      .on(ReceiveMessageCommand)
+      .resolvesOnce({ Messages: [{ MessageId: 'q1', ReceiptHandle: 'rh-q1', Body: message(good, '1') }, { MessageId: 'q2', ReceiptHandle: 'rh-q2', Body: message(bad, '2') }] })
+      .resolves({ Messages: [] });
+
+    const { io, out } = captureIo();
+    const code = await runCli([...args, '--endpoint', kinesis.endpoint, '--quarantine'], { io, clients: { sqs, lambda } });
+
+    expect(code).toBe(1);
+    expect(sqsMock.commandCalls(GetQueueUrlCommand).map((c) => c.args[0].input)).toEqual([{ QueueName: 'orders-dev-order-review-quarantine' }]);
+    expect(sqsMock.commandCalls(DeleteMessageCommand).map((c) => c.args[0].input)).toEqual([{ QueueUrl: quarantineUrl, ReceiptHandle: 'rh-q1' }]);
+    expect(sqsMock.commandCalls(ChangeMessageVisibilityBatchCommand).map((c) => c.args[0].input)).toEqual([
+      { QueueUrl: quarantineUrl, Entries: [{ Id: '0', ReceiptHandle: 'rh-q2', VisibilityTimeout: 0 }] },
+    ]);
+    expect(lambdaMock.commandCalls(InvokeCommand)).toHaveLength(0);
+    const shard = (await listAllShards(stream.client, stream.name))[0]!;
+    const read = await new ShardRangeReader(stream.client, { minIntervalMs: 0, maxIdlePolls: 1 }).read({
+      streamName: stream.name,
+      shardId: shard.ShardId!,
+      startSequenceNumber: written[5]!.sequenceNumber,
+      endSequenceNumber: '9'.repeat(128),
+    });
+    expect(read.records.slice(1).map((r) => [r.PartitionKey, JSON.parse(Buffer.from(r.Data!).toString()).id])).toEqual([[good.data.orderId, good.id]]);
+    expect(out.find((l) => l.startsWith('STILL-INVALID'))).toContain('unknown version 9 of event type "order.shipped"');
   });
 });

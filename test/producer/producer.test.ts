@@ -134,6 +134,25 @@ describe('KPL aggregation', () => {
   });
 });
 
+describe('ordered mode', () => {
+  it('keeps a hot key in order, and with aggregation packs its queued records together', async () => {
+    for (const aggregation of [false, true]) {
+      const stream = uniqueStreamName('hot');
+      await ensureStream(client, { name: stream, shardCount: 2 });
+      const producer = new KinesisProducer({ logger: quietLogger(), streamName: stream, endpoint: emulator.endpoint, ordered: true, aggregation });
+      const events = interleavedEvents(1, 300, 21);
+      await Promise.all(events.map((e) => producer.put(e)));
+      await producer.close();
+      const stored = await readUserRecords(client, stream);
+      expect(stored.map((s) => eventId(s.data))).toEqual(events.map((e) => e.id));
+      const stats = producer.stats();
+      // One record of the key in flight at a time: without aggregation one per request.
+      if (aggregation) expect(stats.requests).toBeLessThan(30);
+      else expect(stats.requests).toBe(300);
+    }
+  });
+});
+
 describe('flush and close', () => {
   it('flush resolves only after every earlier put settled; put after close is refused', async () => {
     const stream = uniqueStreamName('flush');

@@ -1,0 +1,144 @@
+/** Options, views and results of the local pipeline runner (see pipeline-runner.ts). */
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import type { PipelineDefinition } from '../pipeline/definition-schema';
+import type { Logger } from '../telemetry/logger';
+import type { ConsumerAccount } from './accounting';
+import type { BusinessFigures } from './business-figures';
+import type { DataDir } from './data-dir';
+import type { EsmStats, EsmTiming } from './esm/index';
+import type { KinesisEngineName } from './kinesis-engine';
+import type { LocalLambdaService } from './lambda/local-lambda-service';
+import type { RunnerStateFile } from './runner-state-file';
+import type { LocalStream } from './streams';
+
+export interface LocalPipelineOptions {
+  /** Default: the project's pipeline definition (pipeline/pipeline.ts). */
+  definition?: PipelineDefinition;
+  /** Folder the definition's `entry` paths are relative to (default: the project root). */
+  projectRoot?: string;
+  /** Default `<projectRoot>/.data`. */
+  dataDir?: string;
+  /** Embedded engine (default kinesalite); ignored when `endpoint` is set. */
+  kinesis?: KinesisEngineName;
+  /** An existing Kinesis endpoint (LocalStack, AWS) instead of an embedded engine. */
+  endpoint?: string;
+  /** kinesalite only: keep streams and records under `<dataDir>/kinesalite` across restarts. */
+  persistStream?: boolean;
+  region?: string;
+  /** Synthetic events per second and stream (default 50; 0 = no upstream). */
+  rate?: number;
+  /** Fraction of synthetic events that are invalid (default 0.02). */
+  invalidFraction?: number;
+  /** Stop producing after this many events per stream (default: unlimited). */
+  events?: number;
+  seed?: number;
+  /** LOG_LEVEL of the functions (default: the definition's, else warn). */
+  functionLogLevel?: string;
+  /** Asynchronous invocation retry delays (default Lambda's 60 s and 120 s). */
+  asyncRetryDelaysMs?: readonly number[];
+  /** Timing knobs of the event source mappings (default: AWS-like). */
+  esmTiming?: Partial<EsmTiming>;
+  /** How often runner.json and the counters from files are refreshed (default 1000 ms). */
+  refreshIntervalMs?: number;
+  /** The runner's own log (default: `<dataDir>/logs/runner.log`). */
+  logger?: Logger;
+}
+
+export interface StreamView {
+  name: string;
+  arn: string;
+  shards: number;
+  putRate: number;
+  records: number;
+  invalid: number;
+  failedPuts: number;
+}
+
+export interface ConsumerView {
+  name: string;
+  stream: string;
+  state: EsmStats['state'];
+  batchesPerSecond: number;
+  recordsPerSecond: number;
+  iteratorAgeMs: number;
+  millisBehindLatest: number;
+  maxIteratorAgeMs: number;
+  inFlight: number;
+  retries: number;
+  invocationErrors: number;
+  processed: number;
+  filtered: number;
+  quarantined: number;
+  onFailure: number;
+  duplicatesSkipped: number;
+  missing: number;
+}
+
+export interface FunctionView {
+  name: string;
+  invocations: number;
+  errors: number;
+  timeouts: number;
+  crashes: number;
+  inFlight: number;
+  sandboxes: number;
+  asyncAccepted: number;
+  asyncPending: number;
+  asyncFailed: number;
+}
+
+export interface RunnerSnapshot {
+  at: string;
+  uptimeMs: number;
+  state: RunnerStateFile['state'];
+  pipeline: string;
+  kinesisEngine: string;
+  kinesisEndpoint: string;
+  lambdaEndpoint: string;
+  dataDir: string;
+  streams: StreamView[];
+  consumers: ConsumerView[];
+  functions: FunctionView[];
+  business: BusinessFigures[];
+}
+
+export interface ConsumerSummary extends ConsumerAccount {
+  duplicatesSkipped: number;
+  maxIteratorAgeMs: number;
+  /** RecordsProcessed summed from the consumer's EMF documents (its own count of handled records). */
+  reportedProcessed: number;
+}
+
+export interface RunSummary {
+  durationMs: number;
+  produced: number;
+  producedValid: number;
+  producedInvalid: number;
+  /** Puts the producer gave up on (never written, so not expected downstream). */
+  failedPuts: number;
+  processed: number;
+  quarantined: number;
+  filtered: number;
+  onFailure: number;
+  duplicatesSkipped: number;
+  missing: number;
+  maxIteratorAgeMs: number;
+  consumers: ConsumerSummary[];
+  /** Every produced record is processed, filtered, quarantined or reported on-failure by every consumer of its stream. */
+  accounted: boolean;
+}
+
+export interface LocalPipeline {
+  readonly kinesisEndpoint: string;
+  readonly lambdaEndpoint: string;
+  readonly region: string;
+  readonly dataDir: DataDir;
+  readonly streams: ReadonlyMap<string, LocalStream>;
+  readonly lambda: LocalLambdaService;
+  readonly kinesis: KinesisClient;
+  snapshot(): RunnerSnapshot;
+  /** Resolves true once the upstream is done (`events` reached or stopped) and every record is accounted for. */
+  waitUntilAccounted(timeoutMs: number): Promise<boolean>;
+  /** Stop producing, drain the consumers (up to `drainTimeoutMs`, default 60 s), stop everything, summarise. */
+  stop(options?: { drainTimeoutMs?: number }): Promise<RunSummary>;
+}
