@@ -2,11 +2,12 @@
  * KinesisProducer: validated events in, PutRecords batches out, nothing lost.
  *
  * Life of a record: `put` validates (registry), derives the partition key, serialises, checks the
- * Kinesis limits, then waits for buffer room (backpressure). Admitted records are packed into
- * Kinesis records (one each, or KPL aggregates per shard), batched into PutRecords requests
- * (500 records / 5 MiB / linger), sent with bounded concurrency, and only the failed entries of a
- * response are retried (PutRecords is not atomic: Kinesis API reference, PutRecords). Every `put`
- * promise settles: resolved with shard and sequence number, or rejected with a typed error.
+ * Kinesis limits, then waits for buffer room (backpressure). Admitted records pass the ordering gate
+ * (ordered mode), are packed into Kinesis records (one each, or KPL aggregates per shard), batched
+ * into PutRecords requests (500 records / 5 MiB / linger), sent with bounded concurrency, and only
+ * the failed entries of a response are retried (PutRecords is not atomic: Kinesis API reference,
+ * PutRecords). Every `put` promise settles: resolved with shard and sequence number, or rejected
+ * with a typed error.
  */
 import {
   PutRecordsCommand,
@@ -15,11 +16,8 @@ import {
   type PutRecordsRequestEntry,
   type PutRecordsResultEntry,
 } from '@aws-sdk/client-kinesis';
-import { AggregateSizer, encodeAggregate, KPL_OVERHEAD_BYTES, varintSize } from '../kinesis/kpl';
-import { createKinesisClient, type AwsCredentials } from '../kinesis/client';
-import { partitionKeyToHashKey } from '../kinesis/hash-key';
+import { createKinesisClient } from '../kinesis/client';
 import { orderPartitionKey, registry, type OrderEvent } from '../schemas/index';
-import type { ContractError } from '../schemas/errors';
 import { createLogger, type Logger } from '../telemetry/logger';
 import type { MetricPublisher, StatisticSet } from '../telemetry/metric-publisher';
 import {
@@ -31,36 +29,17 @@ import {
   type DeliveryFailureReason,
 } from './errors';
 import { Fifo } from './fifo';
-import {
-  checkPartitionKey,
-  checkRecordSize,
-  DEFAULT_MAX_RECORD_BYTES,
-  MAX_LARGE_RECORD_BYTES,
-  MAX_RECORDS_PER_REQUEST,
-  MAX_REQUEST_BYTES,
-  MIB,
-  recordBytes,
-} from './limits';
-import {
-  backoffDelay,
-  errorCodeOf,
-  isRetryableCode,
-  isThrottleCode,
-  resolveRetryOptions,
-  type ResolvedRetryOptions,
-  type RetryOptions,
-} from './retry-policy';
+import { FlushTracker } from './flush-tracker';
+import { KeyOrderGate } from './key-order';
+import { checkPartitionKey, checkRecordSize, recordBytes } from './limits';
+import { resolveSettings, type KinesisProducerOptions, type ResolvedSettings, type ValidationResult } from './options';
+import { RecordPacker } from './packer';
+import type { Entry, PutResult, UserRecord } from './records';
+import { backoffDelay, errorCodeOf, isRetryableCode, isThrottleCode } from './retry-policy';
 import { ShardRouter } from './shard-router';
 
-/** Where a record was written. */
-export interface PutResult {
-  readonly shardId: string;
-  readonly sequenceNumber: string;
-  /** Position inside a KPL aggregate (all its user records share `sequenceNumber`); absent when not aggregated. */
-  readonly subSequenceNumber?: number;
-  /** Sends it took (1 = first try). */
-  readonly attempts: number;
-}
+export type { PutResult } from './records';
+export type { AggregationOptions, KinesisProducerOptions, ValidationResult } from './options';
 
 /** A pre-serialised record for `putRecord` (no contract validation). */
 export interface RawRecord {
@@ -68,60 +47,6 @@ export interface RawRecord {
   readonly data: Uint8Array | string;
   /** Decimal 128-bit hash key overriding the partition key's MD5 for routing. */
   readonly explicitHashKey?: string;
-}
-
-/** Outcome of validating one input; the schema registry's `safeParse` has this shape. */
-export type ValidationResult<E> = { ok: true; event: E } | { ok: false; error: ContractError };
-
-export interface AggregationOptions {
-  /** Largest aggregate in bytes, data + partition key (default 51 200, the KPL's AggregationMaxSize). */
-  maxBytes?: number;
-}
-
-export interface KinesisProducerOptions<E = OrderEvent> {
-  streamName: string;
-  /**
-   * A ready client (you own it; `close()` leaves it open); otherwise one is built from the options below.
-   * Build it with `maxAttempts: 1`: the producer retries failed entries itself, SDK retries resend whole batches.
-   */
-  client?: KinesisClient;
-  endpoint?: string;
-  region?: string;
-  credentials?: AwsCredentials;
-  /** HTTP/1.1 handler (default: on for `http://` endpoints, i.e. emulators). */
-  http1?: boolean;
-  /** Validation of `put` input (default: the schema registry). */
-  validate?: (input: unknown) => ValidationResult<E>;
-  /** Partition key of a validated event (default: `data.orderId`). */
-  partitionKey?: (event: E) => string;
-  /** Bytes written for a validated event (default: its JSON). */
-  serialize?: (event: E) => Uint8Array;
-  /** Longest time a record waits for its batch to fill (default 20 ms). */
-  lingerMs?: number;
-  /** Records per PutRecords (default and maximum 500). */
-  maxBatchRecords?: number;
-  /** Bytes per PutRecords, data + keys (default and usual maximum 5 MiB). */
-  maxBatchBytes?: number;
-  /** Data + partition key per Kinesis record (default 1 MiB; up to 10 MiB for streams with a raised MaxRecordSizeInKiB). */
-  maxRecordBytes?: number;
-  /** Concurrent PutRecords requests (default 8). */
-  maxInFlightRequests?: number;
-  /** Records held (queued, in flight or awaiting retry) before `put` waits (default 20 000). */
-  maxBufferedRecords?: number;
-  /** Bytes held before `put` waits (default 64 MiB). */
-  maxBufferedBytes?: number;
-  /** Longest `put` waits for buffer room before rejecting with BufferFullError (default 30 000 ms). */
-  maxPutWaitMs?: number;
-  retry?: RetryOptions;
-  /** Per-key ordering: never send a key's record while an earlier one of that key is unacknowledged. */
-  ordered?: boolean;
-  /** KPL aggregation of records bound for the same shard (default off). */
-  aggregation?: boolean | AggregationOptions;
-  /** CloudWatch metrics (off when absent). The producer flushes it on close but does not close it. */
-  metrics?: MetricPublisher;
-  logger?: Logger;
-  /** Random source for backoff jitter (tests pass a seeded one). */
-  random?: () => number;
 }
 
 export interface ProducerStats {
@@ -141,51 +66,11 @@ export interface ProducerStats {
   failed: number;
   /** User records rejected before sending (validation, limits, buffer full, closed). */
   rejected: number;
-  /** User records currently held. */
+  /** User records currently held (queued, in flight, backing off, or held back by ordering). */
   buffered: number;
   /** Shard map reloads after the first (aggregation; triggered by reshards). */
   shardMapRefreshes: number;
   inFlightRequests: number;
-}
-
-interface UserRecord {
-  readonly partitionKey: string;
-  readonly explicitHashKey: string | undefined;
-  readonly data: Uint8Array;
-  readonly bytes: number;
-  readonly source: unknown;
-  readonly epoch: number;
-  enqueuedAt: number;
-  resolve: (result: PutResult) => void;
-  reject: (error: Error) => void;
-}
-
-/** One Kinesis record of a PutRecords request: a single user record or a KPL aggregate. */
-interface Entry {
-  readonly partitionKey: string;
-  readonly explicitHashKey: string | undefined;
-  readonly data: Uint8Array;
-  readonly bytes: number;
-  readonly users: readonly UserRecord[];
-  readonly aggregated: boolean;
-  /** Shard predicted from the shard map (aggregation only). */
-  readonly shardId: string | undefined;
-  /** Distinct partition keys (ordered mode only). */
-  readonly keys: readonly string[];
-  attempts: number;
-  firstSentAt: number;
-  notBefore: number;
-  /** Settled (written or rejected). */
-  done: boolean;
-  /** Waiting for its backoff to pass. */
-  retrying: boolean;
-}
-
-interface OpenAggregate {
-  readonly shardId: string | undefined;
-  readonly records: UserRecord[];
-  readonly sizer: AggregateSizer;
-  readonly keyBytes: number;
 }
 
 interface Waiter {
@@ -194,7 +79,14 @@ interface Waiter {
   cancelled: boolean;
 }
 
-const EMPTY_KEYS: readonly string[] = [];
+/** Final failures of one response, logged as one line. */
+interface FailureSummary {
+  kinesisRecords: number;
+  userRecords: number;
+  reasons: Partial<Record<DeliveryFailureReason, number>>;
+  codes: Record<string, number>;
+}
+
 const textEncoder = new TextEncoder();
 
 function defaultPartitionKey(event: unknown): string {
@@ -214,26 +106,18 @@ export class KinesisProducer<E = OrderEvent> {
   private readonly validate: (input: unknown) => ValidationResult<E>;
   private readonly keyOf: (event: E) => string;
   private readonly serialize: (event: E) => Uint8Array;
-  private readonly lingerMs: number;
-  private readonly maxBatchRecords: number;
-  private readonly maxBatchBytes: number;
-  private readonly maxRecordBytes: number;
-  private readonly maxInFlight: number;
-  private readonly maxBufferedRecords: number;
-  private readonly maxBufferedBytes: number;
-  private readonly maxPutWaitMs: number;
-  private readonly retry: ResolvedRetryOptions;
-  private readonly ordered: boolean;
-  private readonly aggregateMaxBytes: number;
-  private readonly aggregating: boolean;
+  private readonly settings: ResolvedSettings;
   private readonly metrics: MetricPublisher | undefined;
   private readonly log: Logger;
   private readonly random: () => number;
   private readonly router: ShardRouter | undefined;
+  private readonly packer: RecordPacker;
+  private readonly gate: KeyOrderGate | undefined;
+  private readonly flushes = new FlushTracker();
 
-  // Pipeline state.
+  // Records admitted while the shard map loads (aggregation), routed in put order once it is there.
   private readonly intake = new Fifo<UserRecord>();
-  private readonly aggregates = new Map<string, OpenAggregate>();
+  // Sealed Kinesis records waiting for a request, and retries whose backoff has passed.
   private readonly ready = new Fifo<Entry>();
   private readyBytes = 0;
   private readonly retryReady = new Fifo<Entry>();
@@ -243,19 +127,12 @@ export class KinesisProducer<E = OrderEvent> {
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Number.POSITIVE_INFINITY;
   private pumping = false;
+  private pumpScheduled = false;
 
-  // Ordered mode: unacknowledged Kinesis records per key, and records held back behind them.
-  private readonly outstanding = new Map<string, number>();
-  private readonly waiting = new Map<string, Fifo<UserRecord>>();
-
-  // Backpressure and flush accounting.
+  // Backpressure.
   private bufferedRecords = 0;
   private bufferedBytes = 0;
   private readonly waiters = new Fifo<Waiter>();
-  private epoch = 0;
-  private readonly pendingByEpoch = new Map<number, number>();
-  private flushWaiters: { epoch: number; resolve: () => void }[] = [];
-  private flushing = 0;
   private closed = false;
   private closing: Promise<void> | undefined;
 
@@ -272,26 +149,11 @@ export class KinesisProducer<E = OrderEvent> {
 
   constructor(options: KinesisProducerOptions<E>) {
     this.streamName = options.streamName;
+    this.settings = resolveSettings(options as KinesisProducerOptions<unknown>);
     this.log = options.logger ?? createLogger({ name: 'producer', base: { stream: options.streamName } });
     this.validate = options.validate ?? ((input) => registry.safeParse(input) as unknown as ValidationResult<E>);
     this.keyOf = options.partitionKey ?? defaultPartitionKey;
     this.serialize = options.serialize ?? defaultSerialize;
-    this.lingerMs = nonNegative('lingerMs', options.lingerMs ?? 20);
-    this.maxBatchRecords = inRange('maxBatchRecords', options.maxBatchRecords ?? MAX_RECORDS_PER_REQUEST, 1, MAX_RECORDS_PER_REQUEST);
-    this.maxRecordBytes = inRange('maxRecordBytes', options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES, 1, MAX_LARGE_RECORD_BYTES);
-    this.maxBatchBytes = inRange('maxBatchBytes', options.maxBatchBytes ?? MAX_REQUEST_BYTES, 1, 10 * MIB);
-    this.maxInFlight = inRange('maxInFlightRequests', options.maxInFlightRequests ?? 8, 1, 1000);
-    this.maxBufferedRecords = inRange('maxBufferedRecords', options.maxBufferedRecords ?? 20_000, 1, Number.MAX_SAFE_INTEGER);
-    this.maxBufferedBytes = inRange('maxBufferedBytes', options.maxBufferedBytes ?? 64 * MIB, 1, Number.MAX_SAFE_INTEGER);
-    this.maxPutWaitMs = nonNegative('maxPutWaitMs', options.maxPutWaitMs ?? 30_000);
-    this.retry = resolveRetryOptions(options.retry);
-    this.ordered = options.ordered ?? false;
-    this.aggregating = options.aggregation !== undefined && options.aggregation !== false;
-    const aggregation = typeof options.aggregation === 'object' ? options.aggregation : {};
-    this.aggregateMaxBytes = Math.min(
-      inRange('aggregation.maxBytes', aggregation.maxBytes ?? 51_200, 64, MAX_LARGE_RECORD_BYTES),
-      this.maxRecordBytes,
-    );
     this.metrics = options.metrics;
     this.random = options.random ?? Math.random;
     this.ownsClient = options.client === undefined;
@@ -304,11 +166,20 @@ export class KinesisProducer<E = OrderEvent> {
         ...(options.http1 !== undefined ? { http1: options.http1 } : {}),
         // The producer retries failed entries itself; SDK retries would resend whole batches.
         maxAttempts: 1,
-        maxSockets: Math.max(50, this.maxInFlight * 2),
+        maxSockets: Math.max(50, this.settings.maxInFlight * 2),
       });
-    this.router = this.aggregating
+    this.router = this.settings.aggregate
       ? new ShardRouter(this.client, this.streamName, this.log, () => this.onShardMapChange())
       : undefined;
+    this.packer = new RecordPacker({
+      aggregate: this.settings.aggregate,
+      maxAggregateBytes: this.settings.maxAggregateBytes,
+      ordered: this.settings.ordered,
+      router: this.router,
+      emit: (entry) => this.enqueueEntry(entry),
+      isOutstanding: (key) => this.gate?.isOutstanding(key) ?? false,
+    });
+    this.gate = this.settings.ordered ? new KeyOrderGate((record) => this.place(record)) : undefined;
   }
 
   /**
@@ -350,14 +221,9 @@ export class KinesisProducer<E = OrderEvent> {
 
   /** Resolves when every record put before this call is written or rejected. */
   flush(): Promise<void> {
-    const epoch = this.epoch++;
-    if (!this.hasPendingUpTo(epoch)) return Promise.resolve();
-    this.flushing++;
-    const done = new Promise<void>((resolve) => this.flushWaiters.push({ epoch, resolve }));
+    const done = this.flushes.flush();
     this.pump();
-    return done.finally(() => {
-      this.flushing--;
-    });
+    return done;
   }
 
   /** Refuse new records, drain everything (write or reject), release resources. Idempotent. */
@@ -383,7 +249,7 @@ export class KinesisProducer<E = OrderEvent> {
     };
   }
 
-  // ---------------------------------------------------------------- admission
+  // ---------------------------------------------------------------- admission and backpressure
 
   private rejectEarly(error: Error): Promise<PutResult> {
     this.counters.rejected++;
@@ -395,15 +261,16 @@ export class KinesisProducer<E = OrderEvent> {
     try {
       checkPartitionKey(partitionKey);
       bytes = recordBytes(data.length, partitionKey);
-      checkRecordSize(bytes, this.maxRecordBytes);
+      checkRecordSize(bytes, this.settings.maxRecordBytes);
     } catch (error) {
       return this.rejectEarly(error as Error);
     }
     this.counters.accepted++;
-    const epoch = this.epoch;
-    this.pendingByEpoch.set(epoch, (this.pendingByEpoch.get(epoch) ?? 0) + 1);
+    const epoch = this.flushes.current;
+    this.flushes.add(epoch);
     return new Promise<PutResult>((resolve, reject) => {
       const record: UserRecord = { partitionKey, explicitHashKey, data, bytes, source, epoch, enqueuedAt: 0, resolve, reject };
+      // Waiting puts go first, so records are admitted in put order.
       if (this.waiters.length === 0 && this.hasRoom(bytes)) {
         this.admit(record);
         this.schedulePump();
@@ -414,11 +281,12 @@ export class KinesisProducer<E = OrderEvent> {
   }
 
   private hasRoom(bytes: number): boolean {
-    if (this.bufferedRecords === 0) return true; // one oversize-for-buffer record may always go alone
-    return this.bufferedRecords < this.maxBufferedRecords && this.bufferedBytes + bytes <= this.maxBufferedBytes;
+    if (this.bufferedRecords === 0) return true; // a record bigger than maxBufferedBytes may still go alone
+    return this.bufferedRecords < this.settings.maxBufferedRecords && this.bufferedBytes + bytes <= this.settings.maxBufferedBytes;
   }
 
   private wait(record: UserRecord): void {
+    const s = this.settings;
     const waiter: Waiter = {
       record,
       cancelled: false,
@@ -426,16 +294,16 @@ export class KinesisProducer<E = OrderEvent> {
         waiter.cancelled = true;
         this.counters.rejected++;
         this.counters.accepted--;
-        this.settleEpoch(record.epoch);
         record.reject(
           new BufferFullError(
-            `producer buffer full for ${this.maxPutWaitMs} ms (maxPutWaitMs): ${this.bufferedRecords} records / ` +
-              `${this.bufferedBytes} bytes held (maxBufferedRecords ${this.maxBufferedRecords}, maxBufferedBytes ` +
-              `${this.maxBufferedBytes}); Kinesis is not keeping up - nothing was sent for this record`,
+            `producer buffer full for ${s.maxPutWaitMs} ms (maxPutWaitMs): ${this.bufferedRecords} records / ` +
+              `${this.bufferedBytes} bytes held (maxBufferedRecords ${s.maxBufferedRecords}, maxBufferedBytes ` +
+              `${s.maxBufferedBytes}); Kinesis is not keeping up - nothing was sent for this record`,
           ),
         );
+        this.flushes.settle(record.epoch);
         this.admitWaiters();
-      }, this.maxPutWaitMs),
+      }, s.maxPutWaitMs),
     };
     this.waiters.push(waiter);
   }
@@ -460,157 +328,47 @@ export class KinesisProducer<E = OrderEvent> {
     record.enqueuedAt = performance.now();
     this.bufferedRecords++;
     this.bufferedBytes += record.bytes;
-    if (this.router && !this.router.ready) {
-      this.router.load();
-      this.intake.push(record);
-    } else if (this.intake.length > 0) {
+    if ((this.router && !this.router.ready) || this.intake.length > 0) {
+      this.router?.load();
       this.intake.push(record);
     } else {
       this.route(record);
     }
   }
 
-  /** Records admitted while the shard map loaded, routed in put order. */
   private drainIntake(): void {
     if (this.router && !this.router.ready) return;
     for (const record of this.intake.drain()) this.route(record);
   }
 
   private route(record: UserRecord): void {
-    if (this.ordered) {
-      const key = record.partitionKey;
-      const queue = this.waiting.get(key);
-      if (queue) {
-        queue.push(record);
-        return;
-      }
-      if (this.outstanding.has(key) || !this.place(record)) {
-        const q = new Fifo<UserRecord>();
-        q.push(record);
-        this.waiting.set(key, q);
-      }
-      return;
-    }
-    this.place(record);
+    if (this.gate) this.gate.route(record);
+    else this.place(record);
   }
 
-  /**
-   * Put a record into a Kinesis record: its own, or the open aggregate of its shard. Returns false
-   * (record not placed) when, in ordered mode, sealing an aggregate just made its key outstanding.
-   */
   private place(record: UserRecord): boolean {
-    this.armLinger();
-    if (!this.aggregating) {
-      this.enqueueEntry(this.singleEntry(record, undefined));
-      return true;
-    }
-    const { groupKey, shardId } = this.groupOf(record);
-    let aggregate = this.aggregates.get(groupKey);
-    const keyBytes = Buffer.byteLength(record.partitionKey, 'utf8');
-    const alone = KPL_OVERHEAD_BYTES + keyBytes * 2 + record.data.length + 16 + varintSize(record.data.length);
-    if (alone > this.aggregateMaxBytes) {
-      // Too big to share an aggregate: send it as its own Kinesis record, after what is already open.
-      if (aggregate) this.seal(groupKey, aggregate);
-      if (this.ordered && this.outstanding.has(record.partitionKey)) return false;
-      this.enqueueEntry(this.singleEntry(record, shardId));
-      return true;
-    }
-    if (aggregate && aggregate.sizer.sizeWith(record) + aggregate.keyBytes > this.aggregateMaxBytes) {
-      this.seal(groupKey, aggregate);
-      aggregate = undefined;
-      if (this.ordered && this.outstanding.has(record.partitionKey)) return false;
-    }
-    if (!aggregate) {
-      aggregate = { shardId, records: [], sizer: new AggregateSizer(), keyBytes };
-      this.aggregates.set(groupKey, aggregate);
-    }
-    aggregate.records.push(record);
-    aggregate.sizer.add(record);
-    return true;
-  }
-
-  private groupOf(record: UserRecord): { groupKey: string; shardId: string | undefined } {
-    const map = this.router?.map;
-    if (map) {
-      const hashKey = record.explicitHashKey !== undefined ? BigInt(record.explicitHashKey) : partitionKeyToHashKey(record.partitionKey);
-      const shard = map.shardForHashKey(hashKey);
-      if (shard) return { groupKey: shard.shardId, shardId: shard.shardId };
-    }
-    // No shard map: only records of the same key are certain to share a shard.
-    return { groupKey: `key:${record.explicitHashKey ?? record.partitionKey}`, shardId: undefined };
-  }
-
-  private seal(groupKey: string, aggregate: OpenAggregate): void {
-    this.aggregates.delete(groupKey);
-    const { records } = aggregate;
-    if (records.length === 1) {
-      this.enqueueEntry(this.singleEntry(records[0]!, aggregate.shardId));
-      return;
-    }
-    const first = records[0]!;
-    const data = encodeAggregate(records);
-    let keys = EMPTY_KEYS;
-    if (this.ordered) keys = [...new Set(records.map((r) => r.partitionKey))];
-    this.enqueueEntry({
-      // The aggregate routes like its first user record: all of them map to the same shard.
-      partitionKey: first.partitionKey,
-      explicitHashKey: first.explicitHashKey,
-      data,
-      bytes: data.length + aggregate.keyBytes,
-      users: records,
-      aggregated: true,
-      shardId: aggregate.shardId,
-      keys,
-      attempts: 0,
-      firstSentAt: 0,
-      notBefore: 0,
-      done: false,
-      retrying: false,
-    });
-  }
-
-  private sealAll(): void {
-    for (const [groupKey, aggregate] of this.aggregates) this.seal(groupKey, aggregate);
-  }
-
-  private singleEntry(record: UserRecord, shardId: string | undefined): Entry {
-    return {
-      partitionKey: record.partitionKey,
-      explicitHashKey: record.explicitHashKey,
-      data: record.data,
-      bytes: record.bytes,
-      users: [record],
-      aggregated: false,
-      shardId,
-      keys: this.ordered ? [record.partitionKey] : EMPTY_KEYS,
-      attempts: 0,
-      firstSentAt: 0,
-      notBefore: 0,
-      done: false,
-      retrying: false,
-    };
+    this.lingerDeadline ??= performance.now() + this.settings.lingerMs;
+    return this.packer.place(record);
   }
 
   private enqueueEntry(entry: Entry): void {
-    for (const key of entry.keys) this.outstanding.set(key, (this.outstanding.get(key) ?? 0) + 1);
+    this.gate?.sealed(entry);
     this.ready.push(entry);
     this.readyBytes += entry.bytes;
   }
 
   private onShardMapChange(): void {
     // Open aggregates were grouped by the old map: send them as they are, group anew from now on.
-    this.sealAll();
+    this.packer.sealAll();
     this.pump();
   }
 
-  // ---------------------------------------------------------------- sending
-
-  private pumpScheduled = false;
+  // ---------------------------------------------------------------- batching and sending
 
   /** Coalesce the pumps of a synchronous burst of puts into one, so they share batches. */
   private schedulePump(): void {
     if (this.pumpScheduled) return;
-    if (this.ready.length >= this.maxBatchRecords || this.readyBytes >= this.maxBatchBytes) {
+    if (this.ready.length >= this.settings.maxBatchRecords || this.readyBytes >= this.settings.maxBatchBytes) {
       this.pump();
       return;
     }
@@ -621,10 +379,6 @@ export class KinesisProducer<E = OrderEvent> {
     });
   }
 
-  private armLinger(): void {
-    this.lingerDeadline ??= performance.now() + this.lingerMs;
-  }
-
   private pump(): void {
     if (this.pumping) return;
     this.pumping = true;
@@ -632,17 +386,18 @@ export class KinesisProducer<E = OrderEvent> {
       this.drainIntake();
       const now = performance.now();
       this.promoteDueRetries(now);
-      while (this.inFlight < this.maxInFlight) {
+      const s = this.settings;
+      while (this.inFlight < s.maxInFlight) {
         const lingerDue =
-          this.flushing > 0 || this.closed || (this.lingerDeadline !== undefined && this.lingerDeadline <= now);
-        const full = this.ready.length >= this.maxBatchRecords || this.readyBytes >= this.maxBatchBytes;
+          this.flushes.flushing > 0 || this.closed || (this.lingerDeadline !== undefined && this.lingerDeadline <= now);
+        const full = this.ready.length >= s.maxBatchRecords || this.readyBytes >= s.maxBatchBytes;
         // Retries go out as soon as their backoff passed; fresh records ride along.
         if (!full && !lingerDue && this.retryReady.length === 0) break;
-        if (!full && lingerDue && this.aggregates.size > 0) this.sealAll();
+        if (!full && lingerDue && this.packer.openCount > 0) this.packer.sealAll();
         if (this.ready.length === 0 && this.retryReady.length === 0) break;
         this.send(this.takeBatch());
       }
-      if (this.ready.length === 0 && this.aggregates.size === 0) this.lingerDeadline = undefined;
+      if (this.ready.length === 0 && this.packer.openCount === 0) this.lingerDeadline = undefined;
       this.armTimer(now);
     } finally {
       this.pumping = false;
@@ -652,9 +407,10 @@ export class KinesisProducer<E = OrderEvent> {
   private takeBatch(): Entry[] {
     const batch: Entry[] = [];
     let bytes = 0;
+    const { maxBatchRecords, maxBatchBytes } = this.settings;
     for (const queue of [this.retryReady, this.ready]) {
-      for (let e = queue.peek(); e !== undefined && batch.length < this.maxBatchRecords; e = queue.peek()) {
-        if (batch.length > 0 && bytes + e.bytes > this.maxBatchBytes) return batch;
+      for (let e = queue.peek(); e !== undefined && batch.length < maxBatchRecords; e = queue.peek()) {
+        if (batch.length > 0 && bytes + e.bytes > maxBatchBytes) return batch;
         queue.shift();
         if (queue === this.ready) this.readyBytes -= e.bytes;
         batch.push(e);
@@ -666,12 +422,12 @@ export class KinesisProducer<E = OrderEvent> {
 
   private promoteDueRetries(now: number): void {
     if (this.delayed.length === 0) return;
-    const due: Entry[] = [];
     const later: Entry[] = [];
-    for (const e of this.delayed) (e.notBefore <= now ? due : later).push(e);
-    if (due.length === 0) return;
+    for (const e of this.delayed) {
+      if (e.notBefore <= now) this.retryReady.push(e);
+      else later.push(e);
+    }
     this.delayed = later;
-    for (const e of due) this.retryReady.push(e);
   }
 
   private armTimer(now: number): void {
@@ -717,9 +473,11 @@ export class KinesisProducer<E = OrderEvent> {
         (error: unknown) => this.onRequestError(batch, error),
       )
       .catch((error: unknown) => {
-        // A bug in response handling must not strand promises: fail the batch loudly.
+        // A bug in response handling must not strand promises: fail what is unsettled, loudly.
         this.log.error({ err: { name: (error as Error).name, message: (error as Error).message } }, 'producer response handling failed');
-        for (const e of batch) if (!e.done && !e.retrying) this.finalFailure(e, 'InternalProducerError', 'non-retryable', String(error));
+        const summary = newSummary();
+        for (const e of batch) if (!e.done && !e.retrying) this.finalFailure(e, 'InternalProducerError', 'non-retryable', String(error), summary);
+        this.logFailures(summary);
       })
       .finally(() => {
         this.inFlight--;
@@ -731,7 +489,10 @@ export class KinesisProducer<E = OrderEvent> {
     this.metrics?.record('RequestTime', performance.now() - sentAt, 'Milliseconds');
     const results = out.Records ?? [];
     if (results.length !== batch.length) {
-      this.onRequestError(batch, Object.assign(new Error(`PutRecords returned ${results.length} results for ${batch.length} records`), { name: 'InternalFailure' }));
+      const error = Object.assign(new Error(`PutRecords returned ${results.length} results for ${batch.length} records`), {
+        name: 'InternalFailure',
+      });
+      this.onRequestError(batch, error);
       return;
     }
     let failed = 0;
@@ -740,6 +501,7 @@ export class KinesisProducer<E = OrderEvent> {
     let written = 0;
     let writtenUsers = 0;
     let throttled = 0;
+    const summary = newSummary();
     for (let i = 0; i < batch.length; i++) {
       const e = batch[i]!;
       const r: PutRecordsResultEntry = results[i]!;
@@ -753,7 +515,7 @@ export class KinesisProducer<E = OrderEvent> {
         failedUsers += e.users.length;
         if (isThrottleCode(code)) throttled++;
         (codes ??= {})[code] = (codes[code] ?? 0) + 1;
-        this.failEntry(e, code, r.ErrorMessage ?? code);
+        this.failEntry(e, code, r.ErrorMessage ?? code, undefined, summary);
       }
     }
     this.counters.throttles += throttled;
@@ -764,8 +526,12 @@ export class KinesisProducer<E = OrderEvent> {
       if (throttled > 0) this.metrics.record('Throttles', throttled);
     }
     if (failed > 0) {
-      this.log.info({ failed, failedUserRecords: failedUsers, errorCodes: codes, records: batch.length }, 'PutRecords partially failed; failed entries will be retried');
+      this.log.info(
+        { failed, failedUserRecords: failedUsers, errorCodes: codes, records: batch.length },
+        'PutRecords partially failed; failed entries will be retried',
+      );
     }
+    this.logFailures(summary);
   }
 
   private onRequestError(batch: Entry[], error: unknown): void {
@@ -775,11 +541,10 @@ export class KinesisProducer<E = OrderEvent> {
       this.counters.throttles += batch.length;
       this.metrics?.record('Throttles', batch.length);
     }
-    this.log.warn(
-      { errorCode: code, message, records: batch.length, retryable: isRetryableCode(code) },
-      'PutRecords request failed',
-    );
-    for (const e of batch) this.failEntry(e, code, message, error);
+    this.log.warn({ errorCode: code, message, records: batch.length, retryable: isRetryableCode(code) }, 'PutRecords request failed');
+    const summary = newSummary();
+    for (const e of batch) this.failEntry(e, code, message, error, summary);
+    this.logFailures(summary);
   }
 
   private succeed(e: Entry, shardId: string, sequenceNumber: string): void {
@@ -791,28 +556,30 @@ export class KinesisProducer<E = OrderEvent> {
     const users = e.users;
     for (let i = 0; i < users.length; i++) {
       const u = users[i]!;
-      this.release(u);
+      // Settle the put before the flush accounting, so a flush never resolves ahead of its puts.
       u.resolve(
         e.aggregated
           ? { shardId, sequenceNumber, subSequenceNumber: i, attempts: e.attempts }
           : { shardId, sequenceNumber, attempts: e.attempts },
       );
+      this.release(u);
     }
-    this.completeEntry(e);
+    this.gate?.settled(e);
   }
 
-  private failEntry(e: Entry, code: string, message: string, cause?: unknown): void {
-    if (!isRetryableCode(code)) return this.finalFailure(e, code, 'non-retryable', message, cause);
-    if (e.attempts >= this.retry.maxAttempts) return this.finalFailure(e, code, 'attempts-exhausted', message, cause);
+  private failEntry(e: Entry, code: string, message: string, cause: unknown, summary: FailureSummary): void {
+    const retry = this.settings.retry;
+    if (!isRetryableCode(code)) return this.finalFailure(e, code, 'non-retryable', message, summary, cause);
+    if (e.attempts >= retry.maxAttempts) return this.finalFailure(e, code, 'attempts-exhausted', message, summary, cause);
     const now = performance.now();
-    const delay = backoffDelay(e.attempts, this.retry, this.random);
-    if (now + delay - e.firstSentAt > this.retry.maxElapsedMs) return this.finalFailure(e, code, 'time-exhausted', message, cause);
+    const delay = backoffDelay(e.attempts, retry, this.random);
+    if (now + delay - e.firstSentAt > retry.maxElapsedMs) return this.finalFailure(e, code, 'time-exhausted', message, summary, cause);
     e.notBefore = now + delay;
     e.retrying = true;
     this.delayed.push(e);
   }
 
-  private finalFailure(e: Entry, code: string, reason: DeliveryFailureReason, message: string, cause?: unknown): void {
+  private finalFailure(e: Entry, code: string, reason: DeliveryFailureReason, message: string, summary: FailureSummary, cause?: unknown): void {
     e.done = true;
     const elapsed = Math.round(performance.now() - e.firstSentAt);
     const why =
@@ -820,72 +587,41 @@ export class KinesisProducer<E = OrderEvent> {
         ? 'the error is not retryable'
         : reason === 'attempts-exhausted'
           ? `retries exhausted after ${e.attempts} attempts (retry.maxAttempts)`
-          : `retry time exhausted after ${elapsed} ms (retry.maxElapsedMs ${this.retry.maxElapsedMs})`;
+          : `retry time exhausted after ${elapsed} ms (retry.maxElapsedMs ${this.settings.retry.maxElapsedMs})`;
     this.counters.failed += e.users.length;
-    this.metrics?.record('UserRecordsFailed', e.users.length);
-    this.log.error(
-      { errorCode: code, reason, attempts: e.attempts, elapsedMs: elapsed, userRecords: e.users.length, partitionKey: e.partitionKey },
-      'records not written',
-    );
+    summary.kinesisRecords++;
+    summary.userRecords += e.users.length;
+    summary.reasons[reason] = (summary.reasons[reason] ?? 0) + 1;
+    summary.codes[code] = (summary.codes[code] ?? 0) + 1;
+    const text = `record not written to ${this.streamName}: ${why}; last error ${code}: ${message}`;
     for (const u of e.users) {
+      u.reject(new DeliveryError(u.source, u.partitionKey, code, e.attempts, reason, text, { cause }));
       this.release(u);
-      u.reject(
-        new DeliveryError(u.source, u.partitionKey, code, e.attempts, reason, `record not written to ${this.streamName}: ${why}; last error ${code}: ${message}`, {
-          cause,
-        }),
-      );
     }
-    this.completeEntry(e);
+    this.gate?.settled(e);
   }
 
-  /** Ordered mode: an entry is acknowledged (either way), so the next records of its keys may go. */
-  private completeEntry(e: Entry): void {
-    for (const key of e.keys) {
-      const n = (this.outstanding.get(key) ?? 1) - 1;
-      if (n > 0) {
-        this.outstanding.set(key, n);
-        continue;
-      }
-      this.outstanding.delete(key);
-      const queue = this.waiting.get(key);
-      if (!queue) continue;
-      for (let r = queue.peek(); r !== undefined && !this.outstanding.has(key); r = queue.peek()) {
-        if (!this.place(r)) break;
-        queue.shift();
-      }
-      if (queue.length === 0) this.waiting.delete(key);
-    }
+  /** One error line per response for the records given up on (never their payloads). */
+  private logFailures(summary: FailureSummary): void {
+    if (summary.kinesisRecords === 0) return;
+    this.metrics?.record('UserRecordsFailed', summary.userRecords);
+    this.log.error(
+      { kinesisRecords: summary.kinesisRecords, userRecords: summary.userRecords, reasons: summary.reasons, errorCodes: summary.codes },
+      'records not written; their put() promises were rejected with DeliveryError',
+    );
   }
 
   /** A user record settled: free its buffer room and count it off its flush epoch. */
   private release(u: UserRecord): void {
     this.bufferedRecords--;
     this.bufferedBytes -= u.bytes;
-    this.settleEpoch(u.epoch);
+    this.flushes.settle(u.epoch);
     if (this.waiters.length > 0) this.admitWaiters();
   }
+}
 
-  private settleEpoch(epoch: number): void {
-    const n = (this.pendingByEpoch.get(epoch) ?? 1) - 1;
-    if (n > 0) {
-      this.pendingByEpoch.set(epoch, n);
-      return;
-    }
-    this.pendingByEpoch.delete(epoch);
-    if (this.flushWaiters.length === 0) return;
-    const remaining: { epoch: number; resolve: () => void }[] = [];
-    for (const w of this.flushWaiters) {
-      if (this.hasPendingUpTo(w.epoch)) remaining.push(w);
-      else w.resolve();
-    }
-    this.flushWaiters = remaining;
-  }
-
-  private hasPendingUpTo(epoch: number): boolean {
-    // Epochs enter the map in increasing order and leave it when drained: the first key is the oldest.
-    for (const pending of this.pendingByEpoch.keys()) return pending <= epoch;
-    return false;
-  }
+function newSummary(): FailureSummary {
+  return { kinesisRecords: 0, userRecords: 0, reasons: {}, codes: {} };
 }
 
 function addBufferingTimes(stats: StatisticSet | undefined, users: readonly UserRecord[], now: number): StatisticSet {
@@ -898,16 +634,4 @@ function addBufferingTimes(stats: StatisticSet | undefined, users: readonly User
     if (t > s.max) s.max = t;
   }
   return s;
-}
-
-function nonNegative(name: string, value: number): number {
-  if (!(value >= 0) || !Number.isFinite(value)) throw new RangeError(`${name} must be a finite number >= 0, got ${value}`);
-  return value;
-}
-
-function inRange(name: string, value: number, min: number, max: number): number {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(`${name} must be an integer in ${min}..${max}, got ${value}`);
-  }
-  return value;
 }

@@ -68,7 +68,10 @@ function isPlainObject(value: unknown): value is WindowState {
 export function createKinesisWindowHandler<E extends AnyEvent, S extends WindowState>(
   options: KinesisWindowHandlerOptions<E, S>,
 ): KinesisWindowBatchHandler {
-  const runtime = new ConsumerRuntime(options as unknown as ConsumerRuntimeOptions<AnyEvent>);
+  // No idempotency store by default: when an invocation fails, Lambda retries the window with the
+  // previous state, and an in-memory store would then skip (lose) the retried records. Dedupe by ids
+  // kept in the state, or pass a store explicitly.
+  const runtime = new ConsumerRuntime({ ...options, idempotency: options.idempotency ?? false } as unknown as ConsumerRuntimeOptions<AnyEvent>);
   const { reduce, initialState, onWindowEnd } = options;
   const mode = { concurrency: 1, stopAllOnFailure: true };
 

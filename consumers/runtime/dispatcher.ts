@@ -108,9 +108,17 @@ export class Dispatcher {
     this.inFlight += 1;
     this.lanes.set(item.partitionKey, { failed: false, head: undefined, tail: undefined });
     pending.then(
-      () => this.settled(item),
+      () => this.settledSafely(item),
       (error: unknown) => this.crash(error),
     );
+  }
+
+  private settledSafely(item: RecordItem): void {
+    try {
+      this.settled(item);
+    } catch (error) {
+      this.crash(error); // a runtime bug while continuing the key: fail the invocation (rule 12)
+    }
   }
 
   /** An async record finished: continue its key, or release its slot. */
@@ -143,7 +151,7 @@ export class Dispatcher {
       if (pending !== undefined) {
         // The key keeps its slot while its next record runs.
         pending.then(
-          () => this.settled(next),
+          () => this.settledSafely(next),
           (error: unknown) => this.crash(error),
         );
         return;

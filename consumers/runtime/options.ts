@@ -44,7 +44,10 @@ export interface ConsumerRuntimeOptions<E extends AnyEvent> {
    * else LOCAL_DATA_DIR -> FileQuarantineSink (`<dir>/quarantine/<consumer>.ndjson`); neither -> error at creation.
    */
   quarantine?: QuarantineSink;
-  /** Duplicate detection by envelope id; `false` disables it. Default: LruIdempotencyStore (env IDEMPOTENCY_MAX_ENTRIES, else 50,000). */
+  /**
+   * Duplicate detection by envelope id; `false` disables it. Default for createKinesisHandler: LruIdempotencyStore
+   * (env IDEMPOTENCY_MAX_ENTRIES, else 50,000); for createKinesisWindowHandler: none (see there).
+   */
   idempotency?: IdempotencyStore | false;
   /** Partition keys processed concurrently. Default: env CONSUMER_CONCURRENCY, else 10. */
   concurrency?: number;

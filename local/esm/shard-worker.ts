@@ -169,6 +169,8 @@ export class ShardWorker {
           );
           continue;
         }
+        // Errors before invocation (throttling, network) are retried; they consume no retry attempt
+        // (page "Using AWS Lambda with Amazon Kinesis", Error handling).
         this.log.warn({ err: error }, 'GetRecords failed; backing off');
         await this.pause(timing.readErrorBackoffMs);
         continue;

@@ -4,16 +4,49 @@
  * bootstrap. A sandbox then starts with plain `node` (no TypeScript loader), so cold starts take a
  * fraction of a second and several of them fit in Lambda's 10 s Init limit even on two cores.
  * Not minified, with linked source maps (`--enable-source-maps`), so stack traces name the .ts lines.
+ * A bundle is rebuilt only when one of its input files changed (esbuild's metafile lists them).
  */
-import { mkdir, rm, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { build, version as esbuildVersion } from 'esbuild';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
 export class BundleError extends Error {
   override readonly name = 'BundleError';
+}
+
+/** What a bundle was built from: every input file with its size and modification time. */
+interface BuildStamp {
+  esbuild: string;
+  node: string;
+  entry: string;
+  inputs: Record<string, { size: number; mtimeMs: number }>;
+}
+
+async function fileStamp(path: string): Promise<{ size: number; mtimeMs: number } | undefined> {
+  return stat(path).then(
+    (s) => ({ size: s.size, mtimeMs: s.mtimeMs }),
+    () => undefined,
+  );
+}
+
+/** True when the bundle exists and none of its inputs changed since it was built (a restart skips the build). */
+async function upToDate(entryPath: string, outfile: string): Promise<boolean> {
+  let stamp: BuildStamp;
+  try {
+    stamp = JSON.parse(await readFile(`${outfile}.inputs.json`, 'utf8')) as BuildStamp;
+  } catch {
+    return false;
+  }
+  if (stamp.esbuild !== esbuildVersion || stamp.node !== process.versions.node || stamp.entry !== entryPath) return false;
+  if ((await fileStamp(outfile)) === undefined) return false;
+  for (const [path, was] of Object.entries(stamp.inputs)) {
+    const now = await fileStamp(path);
+    if (now === undefined || now.size !== was.size || now.mtimeMs !== was.mtimeMs) return false;
+  }
+  return true;
 }
 
 async function bundle(entryPath: string, outfile: string): Promise<void> {
@@ -22,10 +55,13 @@ async function bundle(entryPath: string, outfile: string): Promise<void> {
   } catch {
     throw new BundleError(`handler entry ${entryPath} does not exist`);
   }
+  if (await upToDate(entryPath, outfile)) return;
   await rm(dirname(outfile), { recursive: true, force: true });
   await mkdir(dirname(outfile), { recursive: true });
+  let metafile;
   try {
-    await build({
+    ({ metafile } = await build({
+      metafile: true,
       entryPoints: [entryPath],
       outfile,
       bundle: true,
@@ -38,10 +74,18 @@ async function bundle(entryPath: string, outfile: string): Promise<void> {
       // Bundled CommonJS dependencies may still require() Node built-ins.
       banner: { js: "import { createRequire as __localRequire } from 'node:module'; const require = __localRequire(import.meta.url);" },
       logLevel: 'silent',
-    });
+    }));
   } catch (error) {
     throw new BundleError(`could not bundle ${entryPath}: ${(error as Error).message}`);
   }
+  const inputs: BuildStamp['inputs'] = {};
+  for (const input of Object.keys(metafile.inputs)) {
+    const path = resolve(input);
+    const stamp = await fileStamp(path);
+    if (stamp) inputs[path] = stamp;
+  }
+  const stamp: BuildStamp = { esbuild: esbuildVersion, node: process.versions.node, entry: entryPath, inputs };
+  await writeFile(`${outfile}.inputs.json`, JSON.stringify(stamp), 'utf8');
 }
 
 /** Bundle a function's handler module to `<buildDir>/<name>/index.mjs`; returns that path. */

@@ -35,6 +35,13 @@ export interface TailOptions {
   readonly pollIntervalMs?: number;
   readonly busyIntervalMs?: number;
   readonly signal?: AbortSignal;
+  /**
+   * Emulate AT_TIMESTAMP by reading from TRIM_HORIZON and skipping records that arrived earlier.
+   * For the local emulators: kinesalite never answers GetShardIterator AT_TIMESTAMP on a shard with
+   * no record at or after the timestamp (AWS returns an iterator at the tip), and kinesis-mock does
+   * not honour AT_TIMESTAMP. Local streams are small, so the scan is cheap.
+   */
+  readonly timestampByScan?: boolean;
 }
 
 interface ShardState {
@@ -79,8 +86,10 @@ export async function tailStream(options: TailOptions): Promise<void> {
     }
   };
 
-  const readShard = async (state: ShardState, start: TailStart): Promise<void> => {
+  const readShard = async (state: ShardState, requested: TailStart): Promise<void> => {
     const shardId = state.shard.ShardId!;
+    const notBefore = requested.type === 'AT_TIMESTAMP' && options.timestampByScan ? requested.timestamp.getTime() : undefined;
+    const start: TailStart = notBefore !== undefined ? { type: 'TRIM_HORIZON' } : requested;
     const iteratorInput = (after?: string): GetShardIteratorCommandInput => {
       const base = { StreamName: options.streamName, ShardId: shardId };
       if (after !== undefined) return { ...base, ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: after };
@@ -99,13 +108,12 @@ export async function tailStream(options: TailOptions): Promise<void> {
         iterator = (await options.kinesis.send(new GetShardIteratorCommand(iteratorInput(last)))).ShardIterator;
         continue;
       }
-      const records = out.Records ?? [];
-      if (records.length > 0) {
-        last = records[records.length - 1]!.SequenceNumber;
-        if (options.onRecords(shardId, records) === false) stop();
-      }
+      const all = out.Records ?? [];
+      const records = notBefore === undefined ? all : all.filter((r) => (r.ApproximateArrivalTimestamp?.getTime() ?? 0) >= notBefore);
+      if (all.length > 0) last = all[all.length - 1]!.SequenceNumber;
+      if (records.length > 0 && options.onRecords(shardId, records) === false) stop();
       iterator = out.NextShardIterator ?? undefined;
-      state.caughtUp = records.length === 0 && out.MillisBehindLatest === 0;
+      state.caughtUp = all.length === 0 && out.MillisBehindLatest === 0;
       if (!iterator) break;
       if (options.untilCaughtUp && allCaughtUp()) stop();
       if (stopped) break;

@@ -73,6 +73,7 @@ export const tailCommand: Command = {
       streamName,
       start,
       untilCaughtUp: values['until-caught-up'] ?? false,
+      timestampByScan: ctx.target === 'local',
       pollIntervalMs: intOption(values['poll-interval-ms'], 'poll-interval-ms', 1000, 0),
       onRecords: (shardId, records) => {
         for (const event of inspector.inspectRecords(records, shardId, streamArn)) {

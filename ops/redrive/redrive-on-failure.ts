@@ -85,7 +85,19 @@ export async function redriveOnFailure(options: OnFailureRedriveOptions): Promis
       const batch = await options.source.next();
       if (batch.length === 0) break;
       for (const item of batch) {
-        const report = await redriveItem(item, options);
+        // One batch's failure (a Kinesis or Lambda error) is reported and kept; the others go on.
+        const report = await redriveItem(item, options).catch(
+          (error: unknown): RedriveItemReport => ({
+            id: item.id,
+            status: 'failed',
+            recordsRead: 0,
+            recordsRedriven: 0,
+            getRecordsCalls: 0,
+            unrecoverable: [],
+            removed: false,
+            detail: `kept: ${(error as Error).name}: ${(error as Error).message}`,
+          }),
+        );
         items.push(report);
         options.onItem?.(report);
       }
@@ -159,7 +171,7 @@ async function redriveItem(item: SourceItem, options: OnFailureRedriveOptions): 
   const detail = !succeeded
     ? `kept: ${failure}`
     : lost && !remove
-      ? 'kept: part of the batch is past retention (rerun with --discard-unrecoverable to remove it once noted)'
+      ? `kept: ${read.records.length === 0 ? 'the batch is' : 'part of the batch is'} no longer readable (rerun with --discard-unrecoverable to remove it once noted)`
       : remove
         ? 'removed'
         : 'kept';

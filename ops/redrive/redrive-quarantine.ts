@@ -54,7 +54,9 @@ export async function redriveQuarantine(options: QuarantineRedriveOptions): Prom
       const batch = await options.source.next();
       if (batch.length === 0) break;
       for (const item of batch) {
-        const report = await redriveOne(item, options);
+        const report = await redriveOne(item, options).catch(
+          (error: unknown): QuarantineItemReport => ({ id: item.id, status: 'failed', detail: `kept: ${(error as Error).name}: ${(error as Error).message}`, removed: false }),
+        );
         items.push(report);
         options.onItem?.(report);
       }

@@ -19,7 +19,8 @@ export interface LocalStatus {
 
 export async function collectLocalStatus(ctx: OpsContext, consumers: readonly string[]): Promise<LocalStatus> {
   const runner = ctx.runner as RunnerInfo;
-  const alive = runnerAlive(runner);
+  // A stopped runner says so in runner.json; its pid may since belong to another process.
+  const alive = runnerAlive(runner) && runner['state'] !== 'stopped';
   const rows = await Promise.all(
     consumers.map(async (name): Promise<ConsumerStatus> => {
       const t = resolveConsumer(ctx, name);

@@ -569,6 +569,17 @@ describe('rule 9: tumbling windows', () => {
     await expect(handler({ Records: [] } as unknown as KinesisStreamTumblingWindowEvent, lambdaContext())).rejects.toThrow(/tumbling window/);
   });
 
+  it('re-reduces records Lambda redelivers with the previous state (no in-memory dedupe by default)', async () => {
+    const f = fixtures();
+    const handler = windowSetup(() => undefined);
+    const p = [f.orderPaid({ amountMinor: 10 }), f.orderPaid({ amountMinor: 20 })];
+    const first = await handler(windowEvent(p, {}), lambdaContext());
+    expect(first.state).toEqual({ orders: 2, revenueMinor: 30 });
+    // the invocation failed after all (e.g. timeout): Lambda retries the same records with the old state
+    const retry = await handler(windowEvent(p, {}), lambdaContext());
+    expect(retry.state).toEqual({ orders: 2, revenueMinor: 30 });
+  });
+
   it('fails the final invocation when onWindowEnd fails, so Lambda retries it', async () => {
     const handler = windowSetup(() => {
       throw new Error('could not publish');
@@ -681,6 +692,20 @@ describe('rule 12: a runtime crash throws so Lambda can retry and bisect', () =>
       },
     });
     await expect(handler(kinesisEvent([f.orderPaid()]), lambdaContext())).rejects.toThrow('stdout closed');
+  });
+
+  it('throws when the runtime fails on the async path (no unhandled rejection, no hang)', async () => {
+    const f = fixtures();
+    let calls = 0;
+    const { handler } = setup({ handlers: { 'order.paid': async () => tick() } });
+    const context = lambdaContext({
+      getRemainingTimeInMillis: () => {
+        calls += 1;
+        if (calls > 1) throw new Error('context broken');
+        return 60_000;
+      },
+    });
+    await expect(handler(kinesisEvent([f.orderPaid(), f.orderPaid()], ['same', 'same']), context)).rejects.toThrow('context broken');
   });
 
   it('does not throw for handler errors (they are partial failures)', async () => {

@@ -31,6 +31,7 @@ const definition = definePipeline({
     sink: { entry, memoryMb: 128, timeoutSeconds: 5 },
     limited: { entry, memoryMb: 128, timeoutSeconds: 5, reservedConcurrency: 1 },
     broken: { entry: 'test/local-runner/fixtures/broken-import.ts', memoryMb: 128, timeoutSeconds: 5 },
+    callback: { entry: 'test/local-runner/fixtures/callback-handler.ts', memoryMb: 128, timeoutSeconds: 5 },
   },
 });
 
@@ -157,6 +158,14 @@ describe('RequestResponse invocations', () => {
     const stats = service.get('scripted').stats();
     expect(stats.crashes).toBeGreaterThanOrEqual(2);
     expect(stats.sandboxesReplaced).toBeGreaterThanOrEqual(2);
+  });
+
+  it('supports callback-style handlers (result and error)', async () => {
+    const ok = await invoke('callback', {});
+    expect(decode(ok.Payload)).toMatchObject({ style: 'callback' });
+    const failed = await invoke('callback', { fail: true });
+    expect(failed.FunctionError).toBe('Unhandled');
+    expect(decode(failed.Payload)).toMatchObject({ errorType: 'RangeError', errorMessage: 'callback failure' });
   });
 
   it('reports a module that fails to load as a function error (Runtime.ImportModuleError)', async () => {

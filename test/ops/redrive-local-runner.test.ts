@@ -112,4 +112,19 @@ describe('ops redrive on the local runner', () => {
     }, 30_000);
     expect(all).toBe(true);
   });
+
+  it('status --local reads the running runner: mappings running, nothing left on-failure, the fault-time errors counted', async () => {
+    const { io, out } = captureIo();
+    const code = await runCli(['status', '--local', '--data-dir', dataDir], { io, definition });
+    expect(out[0]).toContain(`local runner running (pid ${process.pid})`);
+    for (const consumer of ['invoked', 'reputted']) {
+      const row = out.find((l) => l.startsWith(consumer))!.split(/\s{2,}/);
+      // CONSUMER MAPPING LAST-RESULT ITER-AGE ERR THR ON-FAIL QUAR ALARMS HEALTH
+      expect(row[1]).toBe('running');
+      expect(Number(row[4])).toBeGreaterThan(0); // invocations failed while the fault was on
+      expect(row[6]).toBe('0');
+      expect(row[7]).toBe('0');
+    }
+    expect(code).toBe(1); // the errors of the last hour make it unhealthy, as the Errors alarm would
+  });
 });

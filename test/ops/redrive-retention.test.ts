@@ -12,10 +12,12 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ShardRangeReader } from '../../ops/aws/shard-range-reader';
 import { runCli } from '../../ops/cli';
+import { createFixtures } from '../../schemas/fixtures';
 import { startKinesalite, type EmbeddedKinesis } from '../support/emulators';
 import { captureIo, createStream, json, localDataDir, onFailureRecord, putRecords, type StreamHandle, type Written } from './helpers';
 
 const HOUR = 3_600_000;
+const placed = createFixtures({ seed: 25 });
 let kinesis: EmbeddedKinesis;
 
 beforeAll(async () => {
@@ -48,7 +50,8 @@ async function agedStream(name: string, old: number, fresh: number): Promise<{ s
   }).then(async ({ stream, old: oldRecords }) => ({
     stream,
     old: oldRecords,
-    fresh: await putRecords(stream, Array.from({ length: fresh }, (_, i) => ({ partitionKey: `fresh-${i}`, data: json({ fresh: i }) }))),
+    // order.placed events: order-review's mapping filter lets them through to the function.
+    fresh: await putRecords(stream, Array.from({ length: fresh }, (_, i) => ({ partitionKey: `fresh-${i}`, data: json(placed.orderPlaced()) }))),
   }));
 }
 

@@ -1,6 +1,7 @@
 /** `ops tail` on real kinesalite data: valid, invalid and KPL-aggregated records, across shards. */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { encodeAggregate } from '../../kinesis/kpl';
+import { tailStream } from '../../ops/aws/stream-tailer';
 import { runCli } from '../../ops/cli';
 import { parseSince } from '../../ops/commands/tail';
 import { createFixtures } from '../../schemas/fixtures';
@@ -89,11 +90,11 @@ describe('ops tail', () => {
     expect(limited.out).toHaveLength(2);
   });
 
-  it('--since starts at a time (AT_TIMESTAMP)', async () => {
+  it('--since starts at a time (every shard, even one with nothing newer)', async () => {
     // kinesalite stamps arrival with Date.now() (never before the stream's creation): shift both.
     const realNow = Date.now.bind(Date);
     const spy = vi.spyOn(Date, 'now').mockImplementation(() => realNow() - 2 * 3_600_000);
-    const since = await createStream(kinesis.endpoint, 'tail-since', 1);
+    const since = await createStream(kinesis.endpoint, 'tail-since', 2);
     await putRecords(since, [{ partitionKey: 'two-hours-ago', data: json({}) }]);
     spy.mockRestore();
     const dir = await localDataDir(kinesis.endpoint, { orders: since.arn });
@@ -102,6 +103,36 @@ describe('ops tail', () => {
     expect(await runCli(['tail', '--local', '--data-dir', dir, '--since', '1h', '--until-caught-up', '--poll-interval-ms', '10'], { io })).toBe(0);
     expect(out).toHaveLength(1);
     expect(out[0]).toContain('key=now');
+  });
+
+  it('tailStream sends AT_TIMESTAMP to Kinesis when not scanning (the AWS path)', async () => {
+    const realNow = Date.now.bind(Date);
+    const spy = vi.spyOn(Date, 'now').mockImplementation(() => realNow() - 2 * 3_600_000);
+    const s = await createStream(kinesis.endpoint, 'tail-at-timestamp', 1);
+    await putRecords(s, [{ partitionKey: 'old', data: json({}) }]);
+    spy.mockRestore();
+    await putRecords(s, [{ partitionKey: 'new', data: json({}) }]);
+    const types: string[] = [];
+    s.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'GetShardIteratorCommand') types.push((args.input as { ShardIteratorType: string }).ShardIteratorType);
+        return next(args);
+      },
+      { step: 'initialize', name: 'iteratorTypes' },
+    );
+    const keys: string[] = [];
+    await tailStream({
+      kinesis: s.client,
+      streamName: s.name,
+      start: { type: 'AT_TIMESTAMP', timestamp: new Date(realNow() - 3_600_000) },
+      untilCaughtUp: true,
+      pollIntervalMs: 10,
+      onRecords: (_shard, records) => {
+        keys.push(...records.map((r) => r.PartitionKey!));
+      },
+    });
+    expect(types).toEqual(['AT_TIMESTAMP']);
+    expect(keys).toEqual(['new']);
   });
 
   it('explains bad options', async () => {
