@@ -11,7 +11,7 @@
  *   invoke-requests/<fn>.ndjson  every Invoke request the local Lambda endpoint accepted (before its 202/200)
  *   logs/<function>.log          the function's log lines (what CloudWatch Logs would hold)
  *   kinesalite/                  the embedded stream's storage, with --persist-stream
- *   .build/                      esbuild bundles the sandboxes run (rebuilt at every start)
+ *   .build/                      esbuild bundles the sandboxes run (rebuilt when a source changed)
  */
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -56,7 +56,7 @@ export class DataDir {
     return join(this.root, 'logs', `${fn}.log`);
   }
 
-  /** esbuild bundles of the functions, rebuilt at every start. */
+  /** esbuild bundles of the functions (see lambda/bundle.ts). */
   get buildDir(): string {
     return join(this.root, '.build');
   }

@@ -139,6 +139,7 @@ export function renderSummary(summary: RunSummary): string[] {
     if (c.invalidProcessed > 0) notes.push(`${c.invalidProcessed} invalid events processed`);
     if (c.redeliveredAfterCheckpoint > 0) notes.push(`${c.redeliveredAfterCheckpoint} records redelivered after checkpoint`);
     if (c.foreign > 0) notes.push(`${c.foreign} records from before this run`);
+    if (c.reportedProcessed !== c.processed && c.foreign === 0) notes.push(`the consumer reported ${c.reportedProcessed} processed (EMF)`);
     if (notes.length > 0) lines.push(yellow(`    ${notes.join('; ')}`));
   }
   lines.push(`  totals: processed ${summary.processed}, quarantined ${summary.quarantined}, on-failure ${summary.onFailure},`);

@@ -115,6 +115,7 @@ export class LocalFunction {
       this.active += 1;
     }
     try {
+      if (this.closed) throw new Error(`function ${this.name} is shut down`);
       return await this.runOnce(request);
     } finally {
       const next = this.waiting.shift();
@@ -216,6 +217,11 @@ export class LocalFunction {
   /** Stops every sandbox (in-flight invocations end as crashes: call after draining). */
   async close(): Promise<void> {
     this.closed = true;
+    // Invocations still waiting for a slot get one and fail at once (they hold it until their finally).
+    for (const waiter of this.waiting.splice(0)) {
+      this.active += 1;
+      waiter();
+    }
     this.idle.length = 0;
     await Promise.all([...this.all].map((s) => s.stop()));
     this.all.clear();

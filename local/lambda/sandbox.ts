@@ -62,11 +62,18 @@ export class Sandbox {
     if (this.child.stdout) onLines(this.child.stdout, (line) => options.onLine(line, 'stdout'));
     if (this.child.stderr) onLines(this.child.stderr, (line) => options.onLine(line, 'stderr'));
     this.child.on('message', (message: SandboxMessage) => this.messageListener?.(message));
-    this.child.on('error', () => undefined);
-    this.child.once('exit', (code, signal) => {
+    const markExited = (description: string) => {
+      if (this.exited) return;
       this.exited = true;
-      this.exitDescription = signal !== null ? `signal: ${signal.toLowerCase().replace(/^sig/, '')}` : `exit status ${code ?? 0}`;
+      this.exitDescription = description;
       for (const listener of this.exitListeners) listener();
+    };
+    // A process that could not be spawned emits 'error' and never 'exit'.
+    this.child.on('error', (error) => {
+      if (this.child.pid === undefined) markExited(`could not start: ${error.message}`);
+    });
+    this.child.once('exit', (code, signal) => {
+      markExited(signal !== null ? `signal: ${signal.toLowerCase().replace(/^sig/, '')}` : `exit status ${code ?? 0}`);
     });
     this.ready = this.awaitReady(options.initTimeoutMs ?? INIT_TIMEOUT_MS);
   }

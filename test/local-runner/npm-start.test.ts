@@ -58,9 +58,13 @@ describe('npm start', () => {
     expect(summary, stderr).toBeDefined();
     expect(summary!['accounted']).toBe(true);
     expect(summary!['produced'] as number).toBeGreaterThan(0);
-    const consumers = summary!['consumers'] as { consumer: string; missing: number; processed: number }[];
+    const consumers = summary!['consumers'] as { consumer: string; missing: number; processed: number; reportedProcessed: number }[];
     expect(consumers.map((c) => c.consumer).sort()).toEqual(['order-metrics', 'order-review']);
-    for (const c of consumers) expect(c.missing).toBe(0);
+    for (const c of consumers) {
+      expect(c.missing, c.consumer).toBe(0);
+      // The consumer's own count (EMF RecordsProcessed) equals the distinct records it processed: none twice.
+      expect(c.reportedProcessed, c.consumer).toBe(c.processed);
+    }
     const runner = JSON.parse(await readFile(join(dataRoot, 'runner.json'), 'utf8')) as { state: string; functions: Record<string, { stats: { crashes: number } }> };
     expect(runner.state).toBe('stopped');
     // Ctrl-C reached the sandboxes too; none of them died of it.

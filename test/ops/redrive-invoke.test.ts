@@ -186,6 +186,18 @@ describe('ops redrive --mode invoke (local data folder)', () => {
     expect(out.find((l) => l.startsWith('REDRIVEN'))).toContain("redriven 4 (2 dropped by the mapping's filter)");
   });
 
+  it('an Invoke API error fails that batch only: every on-failure record is kept and reported', async () => {
+    const a = JSON.stringify(onFailureRecord(stream.arn, written[0]!.shardId, written[0]!.sequenceNumber, written[1]!.sequenceNumber, 2, FUNCTION_ARN));
+    const b = JSON.stringify(onFailureRecord(stream.arn, written[2]!.shardId, written[2]!.sequenceNumber, written[3]!.sequenceNumber, 2, FUNCTION_ARN));
+    await writeFile(file, `${a}\n${b}\n`);
+    lambdaMock.on(InvokeCommand).rejects(new Error('Function not found: order-review'));
+    const { io, out } = captureIo();
+    expect(await runCli(['redrive', 'order-review', '--local', '--data-dir', dataDir], { io, clients: { lambda } })).toBe(1);
+    expect(out.filter((l) => l.startsWith('FAILED') && l.includes('Function not found'))).toHaveLength(2);
+    expect(lambdaMock.commandCalls(InvokeCommand)).toHaveLength(2);
+    expect((await readFile(file, 'utf8')).split('\n').filter(Boolean).sort()).toEqual([a, b].sort());
+  });
+
   it('--dry-run reads and reports without invoking or touching the file', async () => {
     const range = written.slice(4, 8);
     const line = JSON.stringify(onFailureRecord(stream.arn, range[0]!.shardId, range[0]!.sequenceNumber, range[3]!.sequenceNumber, 4, FUNCTION_ARN));

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { _Record } from '@aws-sdk/client-kinesis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listAllShards } from '../../kinesis/client';
+import { hashKeyToString, partitionKeyToHashKey, shardIdForPartitionKey } from '../../kinesis/hash-key';
 import { encodeAggregate } from '../../kinesis/kpl';
 import { ShardRangeReader } from '../../ops/aws/shard-range-reader';
 import { runCli } from '../../ops/cli';
@@ -73,6 +74,33 @@ describe('ops redrive --mode reput', () => {
     expect(reput.map((r) => Buffer.from(r.Data!).toString('hex'))).toEqual(range.map((r) => Buffer.from(r.data).toString('hex')));
     expect(await readFile(file, 'utf8').catch(() => '')).toBe('');
     expect(out.some((l) => l.startsWith('REDRIVEN') && l.includes('redriven 3'))).toBe(true);
+  });
+
+  it("keeps an aggregate on its user records' shard even when its outer partition key hashes elsewhere", async () => {
+    const stream = await createStream(kinesis.endpoint, 'reput-routing', 2);
+    const shards = await listAllShards(stream.client, stream.name);
+    const keyOn = (shardId: string, prefix: string) => {
+      for (let i = 0; ; i++) if (shardIdForPartitionKey(shards, `${prefix}-${i}`) === shardId) return `${prefix}-${i}`;
+    };
+    const [shard0, shard1] = [shards[0]!.ShardId!, shards[1]!.ShardId!];
+    const user = keyOn(shard1, 'user');
+    const outer = keyOn(shard0, 'outer');
+    const aggregate = encodeAggregate([{ partitionKey: user, data: json({ n: 1 }) }]);
+    // As a KPL producer routes it: the outer key is arbitrary, the explicit hash key picks the shard.
+    const [original] = await putRecords(stream, [{ partitionKey: outer, data: aggregate, explicitHashKey: hashKeyToString(partitionKeyToHashKey(user)) }]);
+    expect(original!.shardId).toBe(shard1);
+    const dataDir = await localDataDir(kinesis.endpoint, { orders: stream.arn });
+    await writeFile(
+      join(dataDir, 'on-failure', 'order-metrics.ndjson'),
+      `${JSON.stringify(onFailureRecord(stream.arn, original!.shardId, original!.sequenceNumber, original!.sequenceNumber, 1))}\n`,
+    );
+    const { io } = captureIo();
+    expect(await runCli(['redrive', 'order-metrics', '--local', '--data-dir', dataDir, '--mode', 'reput'], { io })).toBe(0);
+    const onShard1 = (await readAll(stream)).filter((r) => Buffer.from(r.Data!).equals(Buffer.from(aggregate)));
+    expect(onShard1).toHaveLength(2);
+    const reader = new ShardRangeReader(stream.client, { minIntervalMs: 0, maxIdlePolls: 1 });
+    const shard0Records = await reader.read({ streamName: stream.name, shardId: shard0, startSequenceNumber: shards[0]!.SequenceNumberRange!.StartingSequenceNumber!, endSequenceNumber: '9'.repeat(128) });
+    expect(shard0Records.records).toHaveLength(0);
   });
 
   it('--dry-run re-puts nothing', async () => {

@@ -34,6 +34,8 @@ const HOSTILE: FaultOptions = {
   resetRate: 0.1,
   slowRate: 0.1,
   slowMs: 25,
+  // Each request-level fault at least once, whatever the batching, then the random mix.
+  schedule: ['pass', 'reset', 'http500', 'requestThrottle', 'slow'],
 };
 
 const FAST_RETRIES = { maxAttempts: 40, baseDelayMs: 1, maxDelayMs: 15, maxElapsedMs: 60_000 };
@@ -59,7 +61,7 @@ async function runUnderFaults(options: { ordered: boolean; aggregation: boolean;
       // Small aggregates and batches: many requests, so every fault kind gets its turn.
       aggregation: options.aggregation ? { maxBytes: 2048 } : false,
       retry: FAST_RETRIES,
-      maxBatchRecords: options.aggregation ? 4 : 100,
+      maxBatchRecords: options.aggregation ? 4 : 25,
       lingerMs: 2,
       random: seeded(99),
       logger,

@@ -30,7 +30,11 @@ export interface FaultOptions {
   /** Share of PutRecords requests delayed by `slowMs` before forwarding. */
   slowRate?: number;
   slowMs?: number;
+  /** Faults for the first PutRecords requests, in order, before the random mix applies (guarantees each kind occurs). */
+  schedule?: readonly RequestFault[];
 }
+
+export type RequestFault = 'pass' | 'reset' | 'http500' | 'requestThrottle' | 'resetAfterForward' | 'slow';
 
 export interface FaultCounts {
   putRecordsRequests: number;
@@ -139,25 +143,34 @@ export async function startFaultProxy(upstream: string, initial: FaultOptions = 
     }
     counts.putRecordsRequests++;
     const o = options;
-    const draw = random();
+    const scheduled = o.schedule?.[counts.putRecordsRequests - 1];
+    // A scheduled fault maps onto the same decision ladder as a random draw.
+    const ladder: RequestFault[] = ['reset', 'http500', 'requestThrottle', 'resetAfterForward', 'slow'];
+    const rates = [o.resetRate ?? 0, o.http500Rate ?? 0, o.requestThrottleRate ?? 0, o.resetAfterForwardRate ?? 0, o.slowRate ?? 0];
+    let draw = random();
+    if (scheduled !== undefined) {
+      const index = ladder.indexOf(scheduled);
+      draw = 0.5;
+      for (let i = 0; i < rates.length; i++) rates[i] = i === index ? 1 : 0;
+    }
     let edge = 0;
-    if (draw < (edge += o.resetRate ?? 0)) {
+    if (draw < (edge += rates[0]!)) {
       counts.resets++;
       req.socket.destroy();
       return;
     }
-    if (draw < (edge += o.http500Rate ?? 0)) {
+    if (draw < (edge += rates[1]!)) {
       counts.http500++;
       jsonError(res, 500, 'InternalFailure', 'injected internal failure');
       return;
     }
-    if (draw < (edge += o.requestThrottleRate ?? 0)) {
+    if (draw < (edge += rates[2]!)) {
       counts.requestThrottles++;
       jsonError(res, 400, 'ProvisionedThroughputExceededException', 'Rate exceeded for stream (injected)');
       return;
     }
-    const resetAfter = draw < (edge += o.resetAfterForwardRate ?? 0);
-    if (!resetAfter && draw < (edge += o.slowRate ?? 0)) {
+    const resetAfter = draw < (edge += rates[3]!);
+    if (!resetAfter && draw < (edge += rates[4]!)) {
       counts.slow++;
       await new Promise((r) => setTimeout(r, o.slowMs ?? 100));
     }
