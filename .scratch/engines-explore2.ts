@@ -25,7 +25,7 @@ for (const name of (process.argv[2] ? [process.argv[2]] : ['kinesalite', 'kinesi
   const arr = tr.Records![0]!.ApproximateArrivalTimestamp!;
   console.log('arrival', arr.toISOString(), arr.getTime() % 1000);
   await tryit('AT_TIMESTAMP exact', async () => (await c.send(new GetRecordsCommand({ ShardIterator: (await c.send(new GetShardIteratorCommand({ StreamName: 's', ShardId: 'shardId-000000000000', ShardIteratorType: 'AT_TIMESTAMP', Timestamp: arr }))).ShardIterator! }))).Records?.length);
-  await tryit('AT_TIMESTAMP exact+1ms', async () => (await c.send(new GetRecordsCommand({ ShardIterator: (await c.send(new GetShardIteratorCommand({ StreamName: 's', ShardId: 'shardId-000000000000', ShardIteratorType: 'AT_TIMESTAMP', Timestamp: new Date(arr.getTime() + 1) }))).ShardIterator! }))).Records?.length);
+  if (name !== 'kinesalite') await tryit('AT_TIMESTAMP exact+1ms', async () => (await c.send(new GetRecordsCommand({ ShardIterator: (await c.send(new GetShardIteratorCommand({ StreamName: 's', ShardId: 'shardId-000000000000', ShardIteratorType: 'AT_TIMESTAMP', Timestamp: new Date(arr.getTime() + 1) }))).ShardIterator! }))).Records?.length);
   await tryit('1MiB data + key', () => c.send(new PutRecordCommand({ StreamName: 's', PartitionKey: 'abc', Data: Buffer.alloc(1024 * 1024) })).then((o) => o.ShardId));
   await tryit('PutRecords 5MiB+', () => c.send(new PutRecordsCommand({ StreamName: 's', Records: Array.from({ length: 6 }, () => ({ PartitionKey: 'a', Data: Buffer.alloc(1000 * 1000) })) })).then((o) => o.FailedRecordCount));
   // Split

@@ -139,11 +139,11 @@ function kibEvents(count: number): { events: OrderEvent[]; bytes: number } {
 }
 
 function workloads(): Workload[] {
-  const kibCount = Math.round(20_000 * scale);
+  const kibCount = Math.round(12_000 * scale);
   const { events, bytes } = kibEvents(kibCount);
   process.stderr.write(`1 KiB events: order.placed with 10-11 lines, mean ${Math.round(bytes)} bytes of JSON\n`);
   const serialized = events.map((e) => Buffer.from(JSON.stringify(e)));
-  const smallCount = Math.round(30_000 * scale);
+  const smallCount = Math.round(20_000 * scale);
   const payload = new Uint8Array(100).fill(0x61);
   const smallKeys = Array.from({ length: 5000 }, (_, i) => `key-${i}`);
   return [
@@ -227,64 +227,84 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-/** Median over the rounds of one (size, scenario), with the spread of records/s. */
-interface Summary extends Result {
-  min: number;
-  max: number;
-  runs: number;
+interface Run extends Result {
+  round: number;
 }
 
-function summarise(results: Result[]): Summary[] {
-  const keys = [...new Set(results.map((r) => `${r.size}|${r.scenario}`))];
+/** Per (size, scenario): medians over rounds; the ratio to the ceiling is taken within each round. */
+interface Summary {
+  size: string;
+  scenario: string;
+  runs: number;
+  rate: number;
+  minRate: number;
+  maxRate: number;
+  vsCeiling: number;
+  minVsCeiling: number;
+  maxVsCeiling: number;
+  kinesisPerRequest: number;
+  userPerKinesis: number;
+  cpuPer1000: number;
+  emulatorCpu: number;
+}
+
+function summarise(runs: Run[]): Summary[] {
+  const keys = [...new Set(runs.map((r) => `${r.size}|${r.scenario}`))];
   return keys.map((key) => {
-    const runs = results.filter((r) => `${r.size}|${r.scenario}` === key);
-    const rates = runs.map((r) => r.userRecordsPerSec);
+    const mine = runs.filter((r) => `${r.size}|${r.scenario}` === key);
+    const ratios = mine.flatMap((r) => {
+      const ceil = runs.find((c) => c.scenario === 'ceiling' && c.size === r.size && c.round === r.round);
+      return ceil ? [r.userRecordsPerSec / ceil.userRecordsPerSec] : [];
+    });
+    const rates = mine.map((r) => r.userRecordsPerSec);
+    const sum = (f: (r: Run) => number) => mine.reduce((s, r) => s + f(r), 0);
     return {
-      ...runs[0]!,
-      userRecordsPerSec: median(rates),
-      clientCpuMsPer1000: median(runs.map((r) => r.clientCpuMsPer1000)),
-      kinesisRecords: runs.reduce((s, r) => s + r.kinesisRecords, 0),
-      requests: runs.reduce((s, r) => s + r.requests, 0),
-      userRecords: runs.reduce((s, r) => s + r.userRecords, 0),
-      emulatorCpuSeconds: runs.reduce((s, r) => s + r.emulatorCpuSeconds, 0),
-      seconds: runs.reduce((s, r) => s + r.seconds, 0),
-      min: Math.min(...rates),
-      max: Math.max(...rates),
-      runs: runs.length,
+      size: mine[0]!.size,
+      scenario: mine[0]!.scenario,
+      runs: mine.length,
+      rate: median(rates),
+      minRate: Math.min(...rates),
+      maxRate: Math.max(...rates),
+      vsCeiling: ratios.length ? median(ratios) : Number.NaN,
+      minVsCeiling: ratios.length ? Math.min(...ratios) : Number.NaN,
+      maxVsCeiling: ratios.length ? Math.max(...ratios) : Number.NaN,
+      kinesisPerRequest: sum((r) => r.kinesisRecords) / sum((r) => r.requests),
+      userPerKinesis: sum((r) => r.userRecords) / sum((r) => r.kinesisRecords),
+      cpuPer1000: median(mine.map((r) => r.clientCpuMsPer1000)),
+      emulatorCpu: sum((r) => r.emulatorCpuSeconds) / sum((r) => r.seconds),
     };
   });
 }
 
-function table(results: Summary[]): string {
-  const rows = results.map((r) => {
-    const ceil = results.find((c) => c.scenario === 'ceiling' && c.size === r.size)!;
-    const naiveR = results.find((c) => c.scenario === 'naive' && c.size === r.size)!;
-    const n = (x: number) => Math.round(x).toLocaleString('en-US');
+function table(rows: Summary[]): string {
+  const n = (x: number) => Math.round(x).toLocaleString('en-US');
+  const body = rows.map((r) => {
+    const naive = rows.find((c) => c.scenario === 'naive' && c.size === r.size)!;
+    const ratio = Number.isNaN(r.vsCeiling) ? 'n/a' : `${r.vsCeiling.toFixed(2)} (${r.minVsCeiling.toFixed(2)}-${r.maxVsCeiling.toFixed(2)})`;
     return (
-      `| ${r.size} | ${r.scenario} | ${n(r.userRecordsPerSec)} (${n(r.min)}-${n(r.max)}, ${r.runs} runs) | ` +
-      `${(r.userRecordsPerSec / ceil.userRecordsPerSec).toFixed(2)} | ${(r.userRecordsPerSec / naiveR.userRecordsPerSec).toFixed(1)} | ` +
-      `${(r.kinesisRecords / r.requests).toFixed(1)} | ${(r.userRecords / r.kinesisRecords).toFixed(1)} | ` +
-      `${r.clientCpuMsPer1000.toFixed(1)} | ${Math.round((r.emulatorCpuSeconds / r.seconds) * 100)}% |`
+      `| ${r.size} | ${r.scenario} | ${n(r.rate)} (${n(r.minRate)}-${n(r.maxRate)}) | ${ratio} | ${(r.rate / naive.rate).toFixed(1)} | ` +
+      `${r.kinesisPerRequest.toFixed(1)} | ${r.userPerKinesis.toFixed(1)} | ${r.cpuPer1000.toFixed(1)} | ${Math.round(r.emulatorCpu * 100)}% |`
     );
   });
   return [
-    '| size | scenario | user records/s, median (min-max) | x ceiling | x naive | Kinesis records/request | user records/Kinesis record | client CPU ms/1000 user records | emulator CPU |',
+    '| size | scenario | user records/s, median (min-max) | x ceiling, same round, median (min-max) | x naive | Kinesis records/request | user records/Kinesis record | client CPU ms/1000 user records | emulator CPU |',
     '|---|---|---:|---:|---:|---:|---:|---:|---:|',
-    ...rows,
+    ...body,
   ].join('\n');
 }
 
-const ROUNDS = QUICK ? 1 : 3;
+const ROUNDS = QUICK ? 1 : 5;
 
 async function main(): Promise<void> {
   process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
   process.stderr.write(`cores ${availableParallelism()}, load average at start ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
-  const results: Result[] = [];
+  const runs: Run[] = [];
   const loads = workloads();
   // Warm-up (JIT, sockets) on a throwaway emulator; not reported.
   await producerRun({ ...loads[1]!, count: 5000 }, false);
-  for (const w of loads) results.push(await naive(w));
-  // Interleave rounds and rotate the order so machine noise (2 shared cores) hits every scenario alike.
+  for (const w of loads) runs.push({ ...(await naive(w)), round: -1 });
+  // Rounds of back-to-back runs, order rotated per round: machine noise (2 shared cores) hits every
+  // scenario alike, and each scenario is compared with the ceiling measured in its own round.
   for (let round = 0; round < ROUNDS; round++) {
     for (const w of loads) {
       const scenarios = [
@@ -293,7 +313,7 @@ async function main(): Promise<void> {
         ...(w.putRaw ? [() => producerRun(w, false, true)] : []),
         () => producerRun(w, true),
       ];
-      for (let k = 0; k < scenarios.length; k++) results.push(await scenarios[(k + round) % scenarios.length]!());
+      for (let k = 0; k < scenarios.length; k++) runs.push({ ...(await scenarios[(k + round) % scenarios.length]!()), round });
     }
   }
   // What put() adds over putRecord(): one registry parse and one JSON.stringify per event, measured alone.
@@ -301,13 +321,13 @@ async function main(): Promise<void> {
   const v0 = process.cpuUsage();
   for (const e of sample) JSON.stringify((registry.safeParse(e) as { event: unknown }).event);
   const v = process.cpuUsage(v0);
-  process.stdout.write(`validation + serialisation alone: ${(((v.user + v.system) / 1000 / sample.length) * 1000).toFixed(1)} ms CPU per 1000 1-KiB events\n\n`);
   const order = ['ceiling', 'naive', 'producer (put, validated)', 'producer (putRecord, no validation)', 'producer', 'aggregated (put, validated)', 'aggregated'];
-  const summary = summarise(results).sort(
+  const rows = summarise(runs).sort(
     (a, b) => loads.findIndex((w) => w.size === a.size) - loads.findIndex((w) => w.size === b.size) || order.indexOf(a.scenario) - order.indexOf(b.scenario),
   );
-  process.stdout.write(`${table(summary)}\n`);
-  process.stderr.write(`load average at end ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
+  process.stdout.write(`${table(rows)}\n\n`);
+  process.stdout.write(`validation + serialisation alone: ${(((v.user + v.system) / 1000 / sample.length) * 1000).toFixed(1)} ms CPU per 1000 1-KiB events\n`);
+  process.stdout.write(`load average at end: ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
 }
 
 await main();

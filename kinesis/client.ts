@@ -34,7 +34,7 @@ export interface KinesisClientOptions {
   maxSockets?: number;
   /** SDK-level retry attempts (default: SDK default of 3). Producers that retry themselves pass 1. */
   maxAttempts?: number;
-  /** Per-request socket timeout for the HTTP/1.1 handler, ms (default 30 s). */
+  /** Per-request timeout, ms (HTTP/1.1 handler: default 30 s; the SDK's HTTP/2 handler: its default unless set). */
   requestTimeoutMs?: number;
 }
 
@@ -64,7 +64,9 @@ export function createKinesisClient(options: KinesisClientOptions = {}): Kinesis
             requestTimeout: options.requestTimeoutMs ?? 30_000,
           }),
         }
-      : {}),
+      : options.requestTimeoutMs !== undefined
+        ? { requestHandler: { requestTimeout: options.requestTimeoutMs } }
+        : {}),
   });
 }
 

@@ -3,13 +3,16 @@
  * shard and sequence number from the PutRecords result) must end, for every consumer of its stream,
  * in exactly one of these states:
  * - filtered:    skipped by the mapping's FilterCriteria (counts as processed, as in Lambda);
- * - quarantined: the consumer wrote it to its quarantine file (matched by shard + sequence number);
  * - on-failure:  discarded by the mapping after retries / record age, reported on-failure;
+ * - quarantined: the consumer wrote it to its quarantine file (matched by shard + sequence number);
  * - processed:   at or below the mapping's checkpoint and none of the above;
  * - missing:     not yet (or never) checkpointed: lost, if the run is over.
  * The mapping's activity stream supplies checkpoints, filtered and discarded records; the
  * consumers' quarantine files supply the quarantined ones. A record delivered again after it was
  * checkpointed counts as a redelivery: effectively processed twice unless the consumer skipped it.
+ *
+ * Incremental: a checkpoint resolves only the records still open on that shard, and counters are
+ * kept as records resolve, so the cost per refresh does not grow with the length of the run.
  */
 import type { EsmActivity } from './esm/types';
 
@@ -41,51 +44,122 @@ export interface ConsumerAccount {
   accounted: boolean;
 }
 
+/** Marks a consumer's mapping or quarantine file put on a record (bit flags). */
+const FILTERED = 1;
+const DISCARDED = 2;
+const QUARANTINED = 4;
+
+type Outcome = 'processed' | 'filtered' | 'onFailure' | 'quarantined';
+
+function outcomeOf(marks: number): Outcome {
+  if (marks & FILTERED) return 'filtered';
+  if (marks & DISCARDED) return 'onFailure';
+  if (marks & QUARANTINED) return 'quarantined';
+  return 'processed';
+}
+
+interface Entry {
+  readonly sequence: bigint;
+  readonly record: ProducedRecord;
+  /** Per consumer of the stream (by index): marks, and whether the record is resolved. */
+  readonly marks: Uint8Array;
+  readonly resolved: Uint8Array;
+}
+
 interface ConsumerLedger {
-  stream: string;
-  checkpoints: Map<string, bigint>;
-  filtered: Set<string>;
-  discarded: Set<string>;
-  quarantined: Set<string>;
-  foreign: Set<string>;
-  redelivered: number;
+  readonly name: string;
+  readonly stream: string;
+  /** Index of this consumer in its stream's entries' per-consumer arrays. */
+  readonly index: number;
+  readonly checkpoints: Map<string, bigint>;
+  /** Open (unresolved) entries per shard: only the backlog, not the whole run. */
+  readonly open: Map<string, Set<Entry>>;
+  /** Marks for records whose put result has not arrived yet. */
+  readonly earlyMarks: Map<string, number>;
+  /** Records invoked that this run has not (yet) produced. */
+  readonly unknownInvoked: Set<string>;
+  readonly counts: Record<Outcome, number> & { produced: number; validQuarantined: number; invalidProcessed: number; redelivered: number };
 }
 
 const key = (shardId: string, sequenceNumber: string) => `${shardId}:${sequenceNumber}`;
 
 export class DeliveryLedger {
-  /** stream -> shard -> sequence number -> record */
-  private readonly produced = new Map<string, Map<string, Map<string, ProducedRecord>>>();
+  private readonly entries = new Map<string, Map<string, Entry>>();
   private readonly consumers = new Map<string, ConsumerLedger>();
-  private readonly producedCount = new Map<string, number>();
+  private readonly byStream = new Map<string, ConsumerLedger[]>();
 
+  /** Register every consumer before the first record is produced. */
   addConsumer(consumer: string, stream: string): void {
-    this.consumers.set(consumer, {
+    const siblings = this.byStream.get(stream) ?? [];
+    const ledger: ConsumerLedger = {
+      name: consumer,
       stream,
+      index: siblings.length,
       checkpoints: new Map(),
-      filtered: new Set(),
-      discarded: new Set(),
-      quarantined: new Set(),
-      foreign: new Set(),
-      redelivered: 0,
-    });
+      open: new Map(),
+      earlyMarks: new Map(),
+      unknownInvoked: new Set(),
+      counts: { produced: 0, processed: 0, filtered: 0, onFailure: 0, quarantined: 0, validQuarantined: 0, invalidProcessed: 0, redelivered: 0 },
+    };
+    siblings.push(ledger);
+    this.byStream.set(stream, siblings);
+    this.consumers.set(consumer, ledger);
   }
 
   recordProduced(stream: string, shardId: string, sequenceNumber: string, record: ProducedRecord): void {
-    let shards = this.produced.get(stream);
-    if (!shards) this.produced.set(stream, (shards = new Map()));
-    let records = shards.get(shardId);
-    if (!records) shards.set(shardId, (records = new Map()));
-    records.set(sequenceNumber, record);
-    this.producedCount.set(stream, (this.producedCount.get(stream) ?? 0) + 1);
+    let entries = this.entries.get(stream);
+    if (!entries) this.entries.set(stream, (entries = new Map()));
+    const k = key(shardId, sequenceNumber);
+    const consumers = this.byStream.get(stream) ?? [];
+    const entry: Entry = { sequence: BigInt(sequenceNumber), record, marks: new Uint8Array(consumers.length), resolved: new Uint8Array(consumers.length) };
+    entries.set(k, entry);
+    for (const ledger of consumers) {
+      ledger.counts.produced += 1;
+      ledger.unknownInvoked.delete(k);
+      const early = ledger.earlyMarks.get(k);
+      if (early !== undefined) {
+        entry.marks[ledger.index] = early;
+        ledger.earlyMarks.delete(k);
+      }
+      const checkpoint = ledger.checkpoints.get(shardId);
+      // The mapping may have checkpointed past it before its put result arrived.
+      if (checkpoint !== undefined && entry.sequence <= checkpoint) this.resolve(ledger, entry);
+      else {
+        let open = ledger.open.get(shardId);
+        if (!open) ledger.open.set(shardId, (open = new Set()));
+        open.add(entry);
+      }
+    }
   }
 
-  producedOn(stream: string): number {
-    return this.producedCount.get(stream) ?? 0;
+  private entry(ledger: ConsumerLedger, k: string): Entry | undefined {
+    return this.entries.get(ledger.stream)?.get(k);
   }
 
-  private isProduced(stream: string, shardId: string, sequenceNumber: string): boolean {
-    return this.produced.get(stream)?.get(shardId)?.has(sequenceNumber) ?? false;
+  private count(ledger: ConsumerLedger, entry: Entry, delta: 1 | -1): void {
+    const outcome = outcomeOf(entry.marks[ledger.index]!);
+    ledger.counts[outcome] += delta;
+    if (outcome === 'quarantined' && entry.record.valid) ledger.counts.validQuarantined += delta;
+    if (outcome === 'processed' && !entry.record.valid) ledger.counts.invalidProcessed += delta;
+  }
+
+  private resolve(ledger: ConsumerLedger, entry: Entry): void {
+    entry.resolved[ledger.index] = 1;
+    this.count(ledger, entry, 1);
+  }
+
+  private mark(ledger: ConsumerLedger, shardId: string, sequenceNumber: string, flag: number): void {
+    const k = key(shardId, sequenceNumber);
+    const entry = this.entry(ledger, k);
+    if (!entry) {
+      ledger.earlyMarks.set(k, (ledger.earlyMarks.get(k) ?? 0) | flag);
+      return;
+    }
+    const resolved = entry.resolved[ledger.index] === 1;
+    // A mark arriving after resolution (a quarantine line read late) moves the record to its class.
+    if (resolved) this.count(ledger, entry, -1);
+    entry.marks[ledger.index]! |= flag;
+    if (resolved) this.count(ledger, entry, 1);
   }
 
   /** Feed every activity of the consumer's event source mapping here. */
@@ -96,21 +170,31 @@ export class DeliveryLedger {
       case 'checkpoint': {
         const next = BigInt(activity.sequenceNumber);
         const previous = ledger.checkpoints.get(activity.shardId);
-        if (previous === undefined || next > previous) ledger.checkpoints.set(activity.shardId, next);
+        if (previous !== undefined && next <= previous) break;
+        ledger.checkpoints.set(activity.shardId, next);
+        const open = ledger.open.get(activity.shardId);
+        if (!open) break;
+        for (const entry of open) {
+          if (entry.sequence <= next) {
+            open.delete(entry);
+            this.resolve(ledger, entry);
+          }
+        }
         break;
       }
       case 'filtered':
-        ledger.filtered.add(key(activity.shardId, activity.sequenceNumber));
+        this.mark(ledger, activity.shardId, activity.sequenceNumber, FILTERED);
         break;
       case 'discard':
-        for (const sequenceNumber of activity.sequenceNumbers) ledger.discarded.add(key(activity.shardId, sequenceNumber));
+        for (const sequenceNumber of activity.sequenceNumbers) this.mark(ledger, activity.shardId, sequenceNumber, DISCARDED);
         break;
       case 'invoke': {
         const checkpoint = ledger.checkpoints.get(activity.shardId);
         for (const sequenceNumber of activity.sequenceNumbers) {
-          if (checkpoint !== undefined && BigInt(sequenceNumber) <= checkpoint) ledger.redelivered += 1;
-          // Possibly foreign: the put's result may still be on its way; decided when accounting.
-          if (!this.isProduced(ledger.stream, activity.shardId, sequenceNumber)) ledger.foreign.add(key(activity.shardId, sequenceNumber));
+          if (checkpoint !== undefined && BigInt(sequenceNumber) <= checkpoint) ledger.counts.redelivered += 1;
+          const k = key(activity.shardId, sequenceNumber);
+          // Possibly foreign: the put's result may still be on its way (recordProduced clears it).
+          if (!this.entry(ledger, k)) ledger.unknownInvoked.add(k);
         }
         break;
       }
@@ -124,48 +208,30 @@ export class DeliveryLedger {
     const ledger = this.consumers.get(consumer);
     const record = (line as { record?: { shardId?: unknown; sequenceNumber?: unknown } } | null)?.record;
     if (!ledger || typeof record?.shardId !== 'string' || typeof record.sequenceNumber !== 'string') return;
-    ledger.quarantined.add(key(record.shardId, record.sequenceNumber));
+    this.mark(ledger, record.shardId, record.sequenceNumber, QUARANTINED);
   }
 
   account(consumer: string): ConsumerAccount {
     const ledger = this.consumers.get(consumer);
     if (!ledger) throw new Error(`unknown consumer ${consumer}`);
-    const account: ConsumerAccount = {
+    const c = ledger.counts;
+    const resolved = c.processed + c.filtered + c.onFailure + c.quarantined;
+    const missing = c.produced - resolved;
+    return {
       consumer,
       stream: ledger.stream,
-      produced: 0,
-      processed: 0,
-      quarantined: 0,
-      filtered: 0,
-      onFailure: 0,
-      missing: 0,
-      validQuarantined: 0,
-      invalidProcessed: 0,
-      redeliveredAfterCheckpoint: ledger.redelivered,
-      foreign: [...ledger.foreign].filter((k) => {
-        const at = k.indexOf(':');
-        return !this.isProduced(ledger.stream, k.slice(0, at), k.slice(at + 1));
-      }).length,
-      accounted: false,
+      produced: c.produced,
+      processed: c.processed,
+      quarantined: c.quarantined,
+      filtered: c.filtered,
+      onFailure: c.onFailure,
+      missing,
+      validQuarantined: c.validQuarantined,
+      invalidProcessed: c.invalidProcessed,
+      redeliveredAfterCheckpoint: c.redelivered,
+      foreign: ledger.unknownInvoked.size,
+      accounted: missing === 0,
     };
-    for (const [shardId, records] of this.produced.get(ledger.stream) ?? []) {
-      const checkpoint = ledger.checkpoints.get(shardId);
-      for (const [sequenceNumber, record] of records) {
-        account.produced += 1;
-        const k = key(shardId, sequenceNumber);
-        if (ledger.filtered.has(k)) account.filtered += 1;
-        else if (ledger.discarded.has(k)) account.onFailure += 1;
-        else if (ledger.quarantined.has(k)) {
-          account.quarantined += 1;
-          if (record.valid) account.validQuarantined += 1;
-        } else if (checkpoint !== undefined && BigInt(sequenceNumber) <= checkpoint) {
-          account.processed += 1;
-          if (!record.valid) account.invalidProcessed += 1;
-        } else account.missing += 1;
-      }
-    }
-    account.accounted = account.missing === 0;
-    return account;
   }
 
   accounts(): ConsumerAccount[] {

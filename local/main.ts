@@ -26,6 +26,23 @@ async function main(): Promise<number> {
   }
 
   const view = cli.ui ? new TerminalView(process.stdout) : undefined;
+  // Signals are handled from the start: a Ctrl-C during startup stops cleanly once started (a
+  // default SIGINT death would skip the exit handlers that stop the engines and sandboxes).
+  let stopRequested: (() => void) | undefined;
+  const stopSignal = new Promise<void>((resolve) => (stopRequested = resolve));
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals += 1;
+    if (signals > 1) {
+      view?.close();
+      process.stderr.write(`\n${signal} again: stopping at once, without draining\n`);
+      process.exit(130);
+    }
+    stopRequested?.();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
   if (!view) write(JSON.stringify({ type: 'starting', at: new Date().toISOString(), options: cli.pipeline }));
   else process.stdout.write('starting the local pipeline (Kinesis, streams, functions)...\n');
 
@@ -46,20 +63,6 @@ async function main(): Promise<number> {
   show();
   const timer = setInterval(show, cli.intervalSeconds * 1000);
 
-  let stopRequested: (() => void) | undefined;
-  const stopSignal = new Promise<void>((resolve) => (stopRequested = resolve));
-  let signals = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    signals += 1;
-    if (signals > 1) {
-      view?.close();
-      process.stderr.write(`\n${signal} again: stopping at once, without draining\n`);
-      process.exit(130);
-    }
-    stopRequested?.();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
   const durationTimer = cli.durationSeconds !== undefined ? setTimeout(() => stopRequested?.(), cli.durationSeconds * 1000) : undefined;
 
   await stopSignal;

@@ -164,6 +164,7 @@ export class KinesisProducer<E = OrderEvent> {
         ...(options.region !== undefined ? { region: options.region } : {}),
         ...(options.credentials !== undefined ? { credentials: options.credentials } : {}),
         ...(options.http1 !== undefined ? { http1: options.http1 } : {}),
+        requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
         // The producer retries failed entries itself; SDK retries would resend whole batches.
         maxAttempts: 1,
         maxSockets: Math.max(50, this.settings.maxInFlight * 2),

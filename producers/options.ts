@@ -28,6 +28,8 @@ export interface KinesisProducerOptions<E = OrderEvent> {
   credentials?: AwsCredentials;
   /** HTTP/1.1 handler (default: on for `http://` endpoints, i.e. emulators). */
   http1?: boolean;
+  /** Per-request timeout of the client built here (default 30 000 ms); a timed-out request is retried. */
+  requestTimeoutMs?: number;
   /** Validation of `put` input (default: the schema registry). */
   validate?: (input: unknown) => ValidationResult<E>;
   /** Partition key of a validated event (default: `data.orderId`). */

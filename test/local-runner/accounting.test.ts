@@ -58,4 +58,33 @@ describe('DeliveryLedger', () => {
     ledger.recordProduced('orders', S0, '5', { eventId: 'late', valid: true });
     expect(ledger.account('c').foreign).toBe(0);
   });
+
+  it('moves a record from processed to quarantined when its quarantine line is read after the checkpoint', () => {
+    const ledger = ledgerWithRecords();
+    ledger.onActivity('c', { type: 'checkpoint', shardId: S0, sequenceNumber: '300' });
+    expect(ledger.account('c')).toMatchObject({ processed: 3, quarantined: 0, invalidProcessed: 1 });
+    ledger.onQuarantined('c', { record: { shardId: S0, sequenceNumber: '200' } });
+    ledger.onQuarantined('c', { record: { shardId: S0, sequenceNumber: '200' } });
+    expect(ledger.account('c')).toMatchObject({ processed: 2, quarantined: 1, invalidProcessed: 0 });
+  });
+
+  it('resolves a record whose put result arrives after the checkpoint passed it, with marks seen before it', () => {
+    const ledger = new DeliveryLedger();
+    ledger.addConsumer('c', 'orders');
+    ledger.onActivity('c', { type: 'filtered', shardId: S0, sequenceNumber: '7' });
+    ledger.onActivity('c', { type: 'checkpoint', shardId: S0, sequenceNumber: '10' });
+    ledger.recordProduced('orders', S0, '7', { eventId: 'early', valid: true });
+    ledger.recordProduced('orders', S0, '11', { eventId: 'later', valid: true });
+    expect(ledger.account('c')).toMatchObject({ produced: 2, filtered: 1, missing: 1 });
+  });
+
+  it('keeps one account per consumer of the same stream', () => {
+    const ledger = new DeliveryLedger();
+    ledger.addConsumer('a', 'orders');
+    ledger.addConsumer('b', 'orders');
+    ledger.recordProduced('orders', S0, '1', { eventId: 'x', valid: true });
+    ledger.onActivity('a', { type: 'checkpoint', shardId: S0, sequenceNumber: '1' });
+    expect(ledger.account('a')).toMatchObject({ processed: 1, missing: 0 });
+    expect(ledger.account('b')).toMatchObject({ processed: 0, missing: 1 });
+  });
 });

@@ -217,6 +217,11 @@ describe('API errors', () => {
     await expect(invoke('sink', big, { InvocationType: 'Event' })).rejects.toBeInstanceOf(RequestTooLargeException);
   });
 
+  it('answers RequestTooLargeException above the 6 MB synchronous payload quota', async () => {
+    const big = { blob: 'x'.repeat(6 * 1024 * 1024) };
+    await expect(invoke('sink', big)).rejects.toBeInstanceOf(RequestTooLargeException);
+  });
+
   it('answers 204 for DryRun without running the function', async () => {
     const before = service.get('sink').stats().invocations;
     const out = await invoke('sink', { action: 'echo' }, { InvocationType: 'DryRun' });

@@ -200,7 +200,7 @@ describe('ambiguous failures', () => {
     const { outcomes, stored, counts } = await runUnderFaults({
       ordered: false,
       aggregation: false,
-      faults: { seed: 77, resetAfterForwardRate: 0.3 },
+      faults: { seed: 77, resetAfterForwardRate: 0.3, schedule: ['resetAfterForward'] },
       events,
     });
     expect(counts.resetsAfterForward).toBeGreaterThan(0);
@@ -210,6 +210,37 @@ describe('ambiguous failures', () => {
     // Duplicates come only from the entries Kinesis wrote while the client saw a reset.
     expect(ids.length - events.length).toBeLessThanOrEqual(counts.ambiguousEntries);
     expect(ids.length - events.length).toBeGreaterThan(0);
+  });
+});
+
+describe('request timeouts', () => {
+  it('retries a request that outlives requestTimeoutMs; at-least-once, nothing lost', async () => {
+    const stream = uniqueStreamName('timeout');
+    await ensureStream(client, { name: stream, shardCount: 1 });
+    // The proxy sleeps 400 ms before forwarding the first request: the client gives up at 100 ms,
+    // the proxy still forwards (Kinesis wrote it), the retry writes it again.
+    const proxy = await startFaultProxy(emulator.endpoint, { slowMs: 400, schedule: ['slow'] });
+    try {
+      const { logger, lines } = capturingLogger();
+      const producer = new KinesisProducer({
+        streamName: stream,
+        endpoint: proxy.endpoint,
+        requestTimeoutMs: 100,
+        retry: { baseDelayMs: 1, maxDelayMs: 5 },
+        logger,
+      });
+      const events = interleavedEvents(5, 4, 13);
+      const results = await Promise.all(events.map((e) => producer.put(e)));
+      await producer.close();
+      expect(proxy.counts.slow).toBe(1);
+      expect(results.some((r) => r.attempts > 1)).toBe(true);
+      expect(lines.some((l) => l.includes('TimeoutError'))).toBe(true);
+      await new Promise((r) => setTimeout(r, 500)); // let the slow forward land
+      const ids = (await readUserRecords(client, stream)).map((u) => eventId(u.data));
+      expect(new Set(ids)).toEqual(new Set(events.map((e) => e.id)));
+    } finally {
+      await proxy.stop();
+    }
   });
 });
 

@@ -1,0 +1,11 @@
+import { createFixtures } from '../schemas/fixtures';
+import { LruIdempotencyStore } from '../consumers/runtime/idempotency';
+const f = createFixtures({ seed: 1 });
+const texts = Array.from({ length: 10000 }, () => JSON.stringify(f.orderPlaced({ lines: 10 })));
+const cpu = (fn: () => void) => { const ts: number[] = []; for (let r = 0; r < 15; r++) { const ids = texts.map((t) => (JSON.parse(t) as { id: string }).id); const c0 = process.cpuUsage(); fn.call(null, ids as never); const c = process.cpuUsage(c0); ts.push((c.user + c.system) / 1000); } ts.sort((a, b) => a - b); return ts[7]!.toFixed(2); };
+let ids: string[] = [];
+const run = (name: string, body: (ids: string[]) => void) => { const ts: number[] = []; for (let r = 0; r < 15; r++) { ids = texts.map((t) => (JSON.parse(t) as { id: string }).id); const c0 = process.cpuUsage(); body(ids); const c = process.cpuUsage(c0); ts.push((c.user + c.system) / 1000); } ts.sort((a, b) => a - b); console.log(name.padEnd(12), ts[7]!.toFixed(2), 'ms/10k'); };
+run('lru', (ids) => { const s = new LruIdempotencyStore(50000); for (const id of ids) { if (!s.has(id)) s.add(id); } });
+run('map', (ids) => { const m = new Map<string, true>(); for (const id of ids) { if (!m.has(id)) m.set(id, true); } });
+run('set', (ids) => { const m = new Set<string>(); for (const id of ids) { if (!m.has(id)) m.add(id); } });
+void cpu;
