@@ -62,6 +62,8 @@ export function createKinesisClient(options: KinesisClientOptions = {}): Kinesis
             httpAgent: new HttpAgent({ keepAlive: true, maxSockets }),
             httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets }),
             requestTimeout: options.requestTimeoutMs ?? 30_000,
+            // Without this, @smithy/node-http-handler only logs a warning when the timeout passes.
+            throwOnRequestTimeout: true,
           }),
         }
       : options.requestTimeoutMs !== undefined
