@@ -59,7 +59,7 @@ export class BufferFullError extends ProducerError {
   }
 }
 
-export type DeliveryFailureReason = 'attempts-exhausted' | 'time-exhausted' | 'non-retryable' | 'closed';
+export type DeliveryFailureReason = 'attempts-exhausted' | 'time-exhausted' | 'non-retryable';
 
 /**
  * The record could not be written: retries were exhausted (by attempts or time) or the error is not

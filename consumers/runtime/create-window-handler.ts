@@ -11,6 +11,7 @@
  */
 import type { Context, KinesisStreamStateResponse, KinesisStreamTumblingWindowEvent } from 'aws-lambda';
 import type { Logger } from '../../telemetry/logger';
+import { shardIdOf } from './decode';
 import { RuntimeInvariantError } from './errors';
 import { HandlerRunner, type EventStep } from './handler-runner';
 import type { ConsumerRuntimeOptions } from './options';
@@ -101,8 +102,8 @@ export function createKinesisWindowHandler<E extends AnyEvent, S extends WindowS
         result.log.warn({ stateBytes: bytes }, 'window state exceeds 1 MB: Lambda will terminate the window early');
       }
       if (event.isFinalInvokeForWindow && result.batchItemFailures.length === 0 && onWindowEnd !== undefined) {
-        const shardId = (event as { shardId?: string }).shardId ?? result.items[0]?.shardId ?? 'unknown';
-        const streamArn = (event as { eventSourceARN?: string }).eventSourceARN ?? result.items[0]?.streamArn;
+        const shardId = (event as { shardId?: string }).shardId ?? shardIdOf(event.Records[0]?.eventID);
+        const streamArn = (event as { eventSourceARN?: string }).eventSourceARN ?? event.Records[0]?.eventSourceARN;
         await onWindowEnd(
           state,
           { start: event.window.start, end: event.window.end, shardId, streamArn, terminatedEarly: event.isWindowTerminatedEarly === true },

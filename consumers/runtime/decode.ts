@@ -71,13 +71,14 @@ export class RecordDecoder {
     return closed;
   }
 
-  decode(records: readonly KinesisStreamRecord[], fallbackShardId: string, log: Logger): DecodedBatch {
-    const items: RecordItem[] = [];
+  /**
+   * Checks that every record has Lambda's Kinesis shape (throws RuntimeInvariantError otherwise, rule
+   * 12) and returns the oldest arrival time in Unix ms. No allocation.
+   */
+  check(records: readonly KinesisStreamRecord[]): number {
     let oldest = Infinity;
-    let shardId = fallbackShardId;
     for (let i = 0; i < records.length; i++) {
-      const record = records[i]!;
-      const k = record?.kinesis;
+      const k = records[i]?.kinesis;
       if (
         k === undefined ||
         typeof k.data !== 'string' ||
@@ -87,43 +88,65 @@ export class RecordDecoder {
         typeof k.approximateArrivalTimestamp !== 'number'
       ) {
         // Not something Lambda sends: fail the invocation so retries/bisect handle it (rule 12).
-        throw new RuntimeInvariantError(`Records[${i}] is not a Kinesis stream record (kinesis.data/sequenceNumber/partitionKey/approximateArrivalTimestamp missing)`);
+        throw new RuntimeInvariantError(
+          `Records[${i}] is not a Kinesis stream record (kinesis.data/sequenceNumber/partitionKey/approximateArrivalTimestamp missing)`,
+        );
       }
-      const eventID = record.eventID;
-      if (typeof eventID === 'string' && !(eventID.startsWith(shardId) && eventID.charCodeAt(shardId.length) === 58)) {
-        shardId = shardIdOf(eventID);
-      }
-      const arrival = k.approximateArrivalTimestamp;
-      if (arrival * 1000 < oldest) oldest = arrival * 1000;
-      const streamArn = record.eventSourceARN;
-      const b64 = k.data;
-      // KPL magic F3 89 9A C2 always base64-encodes to a leading "84maw": only such records are
-      // decoded here (their user records and keys are needed for scheduling); plain records are
-      // decoded when they start, so a batch never holds all its parsed events at once.
-      if (b64.charCodeAt(0) === 56 && b64.startsWith('84maw')) {
-        const bytes = Buffer.from(b64, 'base64');
-        if (isWellFormedBase64(b64, bytes.length) && isAggregate(bytes)) {
-          let users;
-          try {
-            users = decodeAggregate(bytes);
-          } catch (error) {
-            if (!(error instanceof KplDecodeError)) throw error;
-            const item = new RecordItem(record, i, k.sequenceNumber, undefined, k.partitionKey, undefined, shardId, streamArn, arrival, undefined, log);
-            this.fail(item, { kind: 'corrupt-aggregate', message: `KPL aggregate is corrupt: ${error.message}` }, undefined);
-            items.push(item);
-            continue;
-          }
-          for (const user of users) {
-            items.push(
-              new RecordItem(record, i, k.sequenceNumber, user.subSequenceNumber, user.partitionKey, user.explicitHashKey, shardId, streamArn, arrival, user.data, log),
-            );
-          }
-          continue;
-        }
-      }
-      items.push(new RecordItem(record, i, k.sequenceNumber, undefined, k.partitionKey, undefined, shardId, streamArn, arrival, undefined, log));
+      const arrival = k.approximateArrivalTimestamp * 1000;
+      if (arrival < oldest) oldest = arrival;
     }
-    return { items, oldestArrivalMs: oldest };
+    return oldest;
+  }
+
+  /**
+   * The items of one (checked) Kinesis record: a single item for a plain record (decoded later, by
+   * `load`, when it starts), the user records of a KPL aggregate, or one failed item for a corrupt aggregate.
+   */
+  expand(record: KinesisStreamRecord, index: number, batchShardId: string, log: Logger): RecordItem | RecordItem[] {
+    const k = record.kinesis;
+    const eventID = record.eventID;
+    const shardId =
+      typeof eventID === 'string' && !(eventID.startsWith(batchShardId) && eventID.charCodeAt(batchShardId.length) === 58)
+        ? shardIdOf(eventID)
+        : batchShardId;
+    const arrival = k.approximateArrivalTimestamp;
+    const streamArn = record.eventSourceARN;
+    const b64 = k.data;
+    // KPL magic F3 89 9A C2 always base64-encodes to a leading "84maw": only such records are
+    // decoded here (their user records and keys are needed for scheduling); plain records are
+    // decoded when they start, and nothing of a finished record is kept, so the batch costs no more
+    // memory than one record at a time.
+    if (b64.charCodeAt(0) === 56 && b64.startsWith('84maw')) {
+      const bytes = Buffer.from(b64, 'base64');
+      if (isWellFormedBase64(b64, bytes.length) && isAggregate(bytes)) {
+        let users;
+        try {
+          users = decodeAggregate(bytes);
+        } catch (error) {
+          if (!(error instanceof KplDecodeError)) throw error;
+          const item = new RecordItem(record, index, k.sequenceNumber, undefined, k.partitionKey, undefined, shardId, streamArn, arrival, undefined, log);
+          this.fail(item, { kind: 'corrupt-aggregate', message: `KPL aggregate is corrupt: ${error.message}` }, undefined);
+          return item;
+        }
+        return users.map(
+          (user) =>
+            new RecordItem(record, index, k.sequenceNumber, user.subSequenceNumber, user.partitionKey, user.explicitHashKey, shardId, streamArn, arrival, user.data, log),
+        );
+      }
+    }
+    return new RecordItem(record, index, k.sequenceNumber, undefined, k.partitionKey, undefined, shardId, streamArn, arrival, undefined, log);
+  }
+
+  /** All items of a batch at once (check + expand), e.g. for inspection tools; the runtime expands lazily. */
+  decode(records: readonly KinesisStreamRecord[], batchShardId: string, log: Logger): DecodedBatch {
+    const oldestArrivalMs = this.check(records);
+    const items: RecordItem[] = [];
+    for (let i = 0; i < records.length; i++) {
+      const expanded = this.expand(records[i]!, i, batchShardId, log);
+      if (Array.isArray(expanded)) items.push(...expanded);
+      else items.push(expanded);
+    }
+    return { items, oldestArrivalMs };
   }
 
   /**

@@ -3,10 +3,10 @@
  * build the partial batch response (6), log (10) and emit metrics (11). Built once per container by
  * the handler factories; `invoke` runs per batch.
  */
-import type { Context, KinesisStreamBatchItemFailure, KinesisStreamEvent } from 'aws-lambda';
+import type { Context, KinesisStreamBatchItemFailure, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { createLogger, type Logger } from '../../telemetry/logger';
 import { RecordDecoder, shardIdOf } from './decode';
-import { Dispatcher } from './dispatcher';
+import { Dispatcher, type Unsettled } from './dispatcher';
 import { RuntimeInvariantError } from './errors';
 import { RuntimeMetrics, type InvocationCounts } from './metrics';
 import { resolveSettings, type ConsumerRuntimeOptions, type ResolvedSettings } from './options';
@@ -21,7 +21,6 @@ export interface RecordStarter {
 }
 
 export interface InvocationResult {
-  readonly items: readonly RecordItem[];
   readonly batchItemFailures: KinesisStreamBatchItemFailure[];
   readonly counts: InvocationCounts;
   /** The timeout guard fired while records were still running. */
@@ -31,19 +30,38 @@ export interface InvocationResult {
 
 const QUARANTINE_TIMEOUT = Symbol('quarantine-timeout');
 
-function isUnsettledBeforeQuarantine(item: RecordItem): boolean {
-  return item.status === ItemStatus.Pending || item.status === ItemStatus.Running || item.status === ItemStatus.Retry;
-}
+/** Per-invocation tally: successes are counted and dropped; only failures are kept. */
+class Outcome {
+  processed = 0;
+  duplicates = 0;
+  readonly toQuarantine: RecordItem[] = [];
+  readonly retry: RecordItem[] = [];
+  private readonly debug: boolean;
 
-/** The unsettled item with the lowest sequence number (sub-sequences share their record's number). */
-function lowestOf(items: readonly RecordItem[], unsettled: (item: RecordItem) => boolean): RecordItem | undefined {
-  let lowest: RecordItem | undefined;
-  for (const item of items) {
-    if (unsettled(item) && (lowest === undefined || compareSequenceNumbers(item.sequenceNumber, lowest.sequenceNumber) < 0)) {
-      lowest = item;
+  constructor(private readonly log: Logger) {
+    this.debug = log.isLevelEnabled('debug');
+  }
+
+  settle(item: RecordItem): void {
+    switch (item.status) {
+      case ItemStatus.Done:
+        this.processed += 1;
+        if (this.debug) this.log.debug({ sequenceNumber: item.sequenceNumber, subSequenceNumber: item.subSequenceNumber, eventId: item.eventId, eventType: item.eventType }, 'record processed');
+        break;
+      case ItemStatus.Duplicate:
+        this.duplicates += 1;
+        if (this.debug) this.log.debug({ sequenceNumber: item.sequenceNumber, eventId: item.eventId }, 'duplicate skipped');
+        break;
+      case ItemStatus.ToQuarantine:
+        this.toQuarantine.push(item);
+        break;
+      case ItemStatus.Retry:
+        this.retry.push(item);
+        break;
+      default:
+        throw new RuntimeInvariantError(`record ${item.sequenceNumber} settled in state ${item.status}`);
     }
   }
-  return lowest;
 }
 
 export class ConsumerRuntime {
@@ -72,7 +90,7 @@ export class ConsumerRuntime {
     starter: RecordStarter,
     mode: { readonly concurrency: number; readonly stopAllOnFailure: boolean },
   ): Promise<InvocationResult> {
-    const { settings } = this;
+    const { settings, decoder } = this;
     const startedAt = settings.now();
     if (event === null || typeof event !== 'object' || !Array.isArray(event.Records)) {
       throw new RuntimeInvariantError('event.Records is not an array: this is not a Kinesis event');
@@ -81,7 +99,8 @@ export class ConsumerRuntime {
     const topShardId = (event as { shardId?: unknown }).shardId;
     const shardId = typeof topShardId === 'string' ? topShardId : shardIdOf(records[0]?.eventID);
     const log = this.log.child({ requestId: context?.awsRequestId, functionName: context?.functionName, shardId });
-    const { items, oldestArrivalMs } = this.decoder.decode(records, shardId, log);
+    const oldestArrivalMs = decoder.check(records);
+    const outcome = new Outcome(log);
 
     // Rule 7, timeout guard ("Lambda with Kinesis": a timed-out invocation is retried whole).
     const remaining = typeof context?.getRemainingTimeInMillis === 'function' ? () => context.getRemainingTimeInMillis() : undefined;
@@ -98,12 +117,15 @@ export class ConsumerRuntime {
         })
       : undefined;
 
-    const decoder = this.decoder;
-    const dispatcher = new Dispatcher(items, mode.concurrency, mode.stopAllOnFailure, {
+    const dispatcher = new Dispatcher(records.length, mode.concurrency, mode.stopAllOnFailure, {
+      expand: (index) => decoder.expand(records[index]!, index, shardId, log),
       // Rules 1-3 run when the record starts: a permanent failure is queued for quarantine.
       start: (item) => (decoder.load(item) ? starter.start(item) : undefined),
       shouldStop: remaining ? () => remaining() < margin : () => false,
+      settle: (item) => outcome.settle(item),
     });
+    let unsettled: Unsettled;
+    let quarantined = 0;
     try {
       const run = dispatcher.run();
       if (deadline) {
@@ -115,108 +137,136 @@ export class ConsumerRuntime {
       } else {
         await run;
       }
-      if (!deadlineReached) await this.quarantine(items, log, deadline);
+      unsettled = dispatcher.unsettled();
+      if (deadlineReached) {
+        for (const item of outcome.toQuarantine) outcome.retry.push(item); // no time left to write them
+        outcome.toQuarantine.length = 0;
+      } else {
+        quarantined = await this.quarantine(outcome, unsettled, records, log, deadline);
+      }
     } finally {
       if (timer !== undefined) clearTimeout(timer);
     }
-    return this.finish(items, oldestArrivalMs, startedAt, deadlineReached, log, context?.awsRequestId);
+    return this.finish(outcome, unsettled, dispatcher.itemsSeen, records, quarantined, oldestArrivalMs, startedAt, deadlineReached, log, context?.awsRequestId);
+  }
+
+  /** The lowest sequence number Lambda must redeliver from, if any. */
+  private lowest(outcome: Outcome, unsettled: Unsettled, records: readonly KinesisStreamRecord[]): string | undefined {
+    let lowest: string | undefined =
+      unsettled.firstUnexpandedRecord !== undefined ? records[unsettled.firstUnexpandedRecord]!.kinesis.sequenceNumber : undefined;
+    for (const list of [outcome.retry, unsettled.items]) {
+      for (const item of list) {
+        if (lowest === undefined || compareSequenceNumbers(item.sequenceNumber, lowest) < 0) lowest = item.sequenceNumber;
+      }
+    }
+    return lowest;
   }
 
   /**
    * Quarantine the permanent failures before the first record that will be redelivered anyway
    * (later ones come back with the retry and are quarantined then, so the queue gets no duplicates).
+   * Returns how many were written.
    */
-  private async quarantine(items: readonly RecordItem[], log: Logger, deadline: Promise<void> | undefined): Promise<void> {
-    const firstRetry = lowestOf(items, isUnsettledBeforeQuarantine);
+  private async quarantine(
+    outcome: Outcome,
+    unsettled: Unsettled,
+    records: readonly KinesisStreamRecord[],
+    log: Logger,
+    deadline: Promise<void> | undefined,
+  ): Promise<number> {
+    if (outcome.toQuarantine.length === 0) return 0;
+    const firstRetry = this.lowest(outcome, unsettled, records);
     const batch: RecordItem[] = [];
-    for (const item of items) {
-      if (item.status !== ItemStatus.ToQuarantine) continue;
-      if (firstRetry !== undefined && compareSequenceNumbers(item.sequenceNumber, firstRetry.sequenceNumber) >= 0) {
+    for (const item of outcome.toQuarantine) {
+      if (firstRetry !== undefined && compareSequenceNumbers(item.sequenceNumber, firstRetry) >= 0) {
         item.status = ItemStatus.Retry;
         item.transient = 'blocked-by-earlier-failure';
+        outcome.retry.push(item);
       } else {
         batch.push(item);
       }
     }
-    if (batch.length === 0) return;
+    outcome.toQuarantine.length = 0;
+    if (batch.length === 0) return 0;
     const flush = flushQuarantine(batch, this.settings.quarantine, this.settings.consumerName, new Date(this.settings.now()));
-    const outcome = deadline ? await Promise.race([flush, deadline.then(() => QUARANTINE_TIMEOUT)]) : await flush;
-    if (outcome === QUARANTINE_TIMEOUT) {
+    const result = deadline ? await Promise.race([flush, deadline.then(() => QUARANTINE_TIMEOUT)]) : await flush;
+    if (result === QUARANTINE_TIMEOUT) {
       log.error({ records: batch.length }, 'quarantine write did not finish before the timeout guard; records will be redelivered');
-    } else if (outcome !== undefined) {
-      log.error({ err: outcome, records: batch.length }, 'quarantine write failed; records will be redelivered');
+    } else if (result !== undefined) {
+      log.error({ err: result, records: batch.length }, 'quarantine write failed; records will be redelivered');
     }
+    let written = 0;
+    for (const item of batch) {
+      if (item.status === ItemStatus.Quarantined) {
+        written += 1;
+        const failure = item.permanent!;
+        log.warn(
+          { ...this.recordFields(item), kind: failure.kind, reason: failure.message, ...(failure.issues ? { issues: failure.issues } : {}) },
+          'record quarantined',
+        );
+      } else {
+        if (item.status !== ItemStatus.Retry) {
+          item.status = ItemStatus.Retry;
+          item.transient = 'quarantine-failed';
+        }
+        outcome.retry.push(item);
+      }
+    }
+    return written;
   }
 
   private finish(
-    items: readonly RecordItem[],
+    outcome: Outcome,
+    unsettled: Unsettled,
+    itemsSeen: number,
+    records: readonly KinesisStreamRecord[],
+    quarantined: number,
     oldestArrivalMs: number,
     startedAt: number,
     deadlineReached: boolean,
     log: Logger,
     requestId: string | undefined,
   ): InvocationResult {
-    let processed = 0;
-    let quarantined = 0;
-    let duplicates = 0;
-    let retried = 0;
-    let handlerErrors = 0;
-    let lowest: RecordItem | undefined;
     const debug = log.isLevelEnabled('debug');
-    for (const item of items) {
-      switch (item.status) {
-        case ItemStatus.Done:
-          processed += 1;
-          if (debug) log.debug(this.recordFields(item), 'record processed');
-          break;
-        case ItemStatus.Duplicate:
-          duplicates += 1;
-          if (debug) log.debug(this.recordFields(item), 'duplicate skipped');
-          break;
-        case ItemStatus.Quarantined: {
-          quarantined += 1;
-          const failure = item.permanent!;
-          log.warn(
-            { ...this.recordFields(item), kind: failure.kind, reason: failure.message, ...(failure.issues ? { issues: failure.issues } : {}) },
-            'record quarantined',
-          );
-          break;
-        }
-        default: {
-          retried += 1;
-          if (item.transient === undefined || item.status !== ItemStatus.Retry) item.transient = 'unfinished';
-          if (lowest === undefined || compareSequenceNumbers(item.sequenceNumber, lowest.sequenceNumber) < 0) lowest = item;
-          if (item.transient === 'handler-error' || item.transient === 'idempotency-error') {
-            handlerErrors += 1;
-            log.error({ ...this.recordFields(item), kind: item.transient, err: item.transientError }, 'record failed; it will be redelivered');
-          } else if (debug) {
-            log.debug({ ...this.recordFields(item), kind: item.transient }, 'record will be redelivered');
-          }
-        }
+    let handlerErrors = 0;
+    for (const item of outcome.retry) {
+      if (item.transient === 'handler-error' || item.transient === 'idempotency-error') {
+        handlerErrors += 1;
+        log.error({ ...this.recordFields(item), kind: item.transient, err: item.transientError }, 'record failed; it will be redelivered');
+      } else if (debug) {
+        log.debug({ ...this.recordFields(item), kind: item.transient }, 'record will be redelivered');
       }
     }
+    for (const item of unsettled.items) {
+      item.transient = 'unfinished';
+      if (debug) log.debug({ ...this.recordFields(item), kind: item.transient }, 'record will be redelivered');
+    }
+    const unexpanded = unsettled.firstUnexpandedRecord !== undefined ? records.length - unsettled.firstUnexpandedRecord : 0;
     // Rule 6 ("Reporting batch item failures", Kinesis): Lambda checkpoints at the lowest reported
     // sequence number and retries from there, so exactly that one identifier is reported.
-    const batchItemFailures: KinesisStreamBatchItemFailure[] = lowest !== undefined ? [{ itemIdentifier: lowest.sequenceNumber }] : [];
+    const lowest = this.lowest(outcome, unsettled, records);
+    const batchItemFailures: KinesisStreamBatchItemFailure[] = lowest !== undefined ? [{ itemIdentifier: lowest }] : [];
     const finishedAt = this.settings.now();
+    const retried = outcome.retry.length + unsettled.items.length + unexpanded;
     const counts: InvocationCounts = {
-      received: items.length,
-      processed,
+      // A KPL aggregate never reached (timeout guard) counts as one record.
+      received: itemsSeen + unexpanded,
+      processed: outcome.processed,
       quarantined,
       retried,
-      duplicates,
+      duplicates: outcome.duplicates,
       durationMs: finishedAt - startedAt,
       maxRecordAgeMs: Number.isFinite(oldestArrivalMs) ? Math.max(0, Math.round(finishedAt - oldestArrivalMs)) : 0,
     };
     const summary = {
       ...counts,
-      ...(lowest !== undefined ? { retryFromSequenceNumber: lowest.sequenceNumber } : {}),
+      ...(lowest !== undefined ? { retryFromSequenceNumber: lowest } : {}),
       ...(deadlineReached ? { timeoutGuard: true } : {}),
     };
     if (retried > 0) log.warn({ ...summary, handlerErrors }, 'batch partly failed');
     else log.info(summary, 'batch processed');
     this.metrics?.emit(counts, finishedAt, requestId);
-    return { items, batchItemFailures, counts, deadlineReached, log };
+    return { batchItemFailures, counts, deadlineReached, log };
   }
 
   private recordFields(item: RecordItem): Record<string, unknown> {

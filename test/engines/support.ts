@@ -93,7 +93,7 @@ export function forEachEngine(body: (engine: EngineUnderTest) => void): void {
 
 /** Register one scenario for `engine`: run when the scenario lists it, otherwise shown as skipped with the reason. */
 export function scenario(
-  engine: EngineUnderTest,
+  engine: { readonly name: EngineName },
   title: string,
   engines: ScenarioEngines,
   fn: () => Promise<void>,
