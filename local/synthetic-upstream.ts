@@ -5,6 +5,7 @@
  * with its shard and sequence number, for the run's accounting.
  */
 import { createFixtures, type FixtureGenerator } from '../schemas/fixtures';
+import { mulberry32 } from '../schemas/seeded-random';
 import type { KinesisProducer, PutResult } from '../producers/index';
 
 export interface ProducedEvent {
@@ -121,16 +122,4 @@ export class SyntheticUpstream {
     await Promise.all([...this.outstanding]);
     await this.options.producer.close();
   }
-}
-
-/** mulberry32: a small seeded PRNG (which events are made invalid is reproducible from the seed). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

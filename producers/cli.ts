@@ -12,6 +12,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { createKinesisClient, ensureStream } from '../kinesis/client';
 import { createFixtures } from '../schemas/fixtures';
+import { mulberry32 } from '../schemas/seeded-random';
 import { createLogger } from '../telemetry/logger';
 import { MetricPublisher } from '../telemetry/metric-publisher';
 import { KinesisProducer } from './kinesis-producer';
@@ -59,18 +60,6 @@ function number(name: string, raw: string | undefined, fallback: number, min: nu
   const value = Number(raw);
   if (!Number.isFinite(value) || value < min || value > max) usageError(`--${name} must be a number in ${min}..${max}, got "${raw}"`);
   return value;
-}
-
-/** Seeded PRNG for the invalid-event share (same seed, same run). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 async function* ndjsonLines(path: string | undefined): AsyncGenerator<{ line: number; value: unknown; parseError?: string }> {

@@ -6,6 +6,7 @@ import type { OrderEvent, OrderEventOf } from './index';
 import { CANCELLATION_REASONS } from './events/order-cancelled.v1';
 import { PAYMENT_METHODS } from './events/order-paid.v1';
 import type { CurrencyCode } from './iso4217';
+import { mulberry32 } from './seeded-random';
 
 export interface FixtureOptions {
   /** PRNG seed; same seed, same events. */
@@ -25,18 +26,6 @@ const CURRENCIES: readonly CurrencyCode[] = ['EUR', 'USD', 'GBP', 'SEK', 'JPY'];
 const CARRIERS = ['DHL', 'UPS', 'FedEx', 'PostNL', 'Royal Mail'];
 const CITIES = ['Berlin', 'Lyon', 'Leeds', 'Utrecht', 'Malmo', 'Porto'];
 const COUNTRIES = ['DE', 'FR', 'GB', 'NL', 'SE', 'PT'];
-
-/** mulberry32: tiny, fast, good enough for fixtures (not for cryptography). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export class FixtureGenerator {
   private readonly random: () => number;

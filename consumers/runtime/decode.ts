@@ -18,6 +18,8 @@ import type { AnyEvent } from './types';
 /** The part of an EventRegistry the runtime needs. */
 export interface EventValidator<E extends AnyEvent> {
   safeParse(input: unknown): ParseResult<E>;
+  /** The contracts (EventRegistry has them): lets the runtime validate a well-formed event with one zod call. */
+  readonly definitions?: readonly EventDefinition[];
 }
 
 export interface DecodeSettings {
@@ -58,8 +60,37 @@ export class RecordDecoder {
   private readonly depths: number[] = [];
 
   private readonly closed = new Map<object, boolean>();
+  /** type -> version -> contract, when the validator exposes its definitions. */
+  private readonly contracts = new Map<string, Map<number, EventDefinition>>();
 
-  constructor(private readonly settings: DecodeSettings) {}
+  constructor(private readonly settings: DecodeSettings) {
+    for (const def of settings.registry.definitions ?? []) {
+      let versions = this.contracts.get(def.type);
+      if (versions === undefined) this.contracts.set(def.type, (versions = new Map()));
+      versions.set(def.version, def);
+    }
+  }
+
+  /**
+   * Hot path: the contract's own schema on a well-formed event (exactly what the registry would run
+   * for it), leaving the result in quickEvent/quickDefinition (no result object per record). False
+   * when the registry must explain a failure (malformed envelope, unknown type/version, violation):
+   * the record then goes through registry.safeParse once more for its typed error.
+   */
+  private quickParse(value: unknown): boolean {
+    if (typeof value !== 'object' || value === null) return false;
+    const { type, version } = value as { type?: unknown; version?: unknown };
+    if (typeof type !== 'string' || typeof version !== 'number') return false;
+    const definition = this.contracts.get(type)?.get(version);
+    if (definition === undefined) return false;
+    const result = definition.schema.safeParse(value);
+    if (!result.success) return false;
+    this.quickEvent = result.data as AnyEvent;
+    this.quickDefinition = definition;
+    return true;
+  }
+  private quickEvent: AnyEvent | undefined;
+  private quickDefinition: EventDefinition | undefined;
 
   /** Whether a contract is closed (computed once per definition). */
   private isClosed(definition: EventDefinition): boolean {
@@ -179,31 +210,39 @@ export class RecordDecoder {
       return false;
     }
     const { maxJsonDepth, maxHops, registry } = this.settings;
-    let result: ParseResult<AnyEvent>;
+    let event: AnyEvent;
+    let definition: EventDefinition;
     try {
-      result = registry.safeParse(value);
+      if (this.quickParse(value)) {
+        event = this.quickEvent!;
+        definition = this.quickDefinition!;
+        this.quickEvent = undefined;
+      } else {
+        const result = registry.safeParse(value);
+        if (!result.ok) {
+          // Explain unsafe JSON first: it is the more specific reason.
+          const problem = inspectJson(value, maxJsonDepth, this.stack, this.depths);
+          const { error } = result;
+          this.fail(item, problem ?? { kind: error.kind, message: error.message, ...(error.issues.length > 0 ? { issues: error.issues } : {}) }, value);
+          return false;
+        }
+        event = result.event;
+        definition = result.definition;
+      }
     } catch (error) {
       // A recursive (open) contract can overflow the stack on deeply nested input.
       if (!(error instanceof RangeError)) throw error;
       this.fail(item, inspectJson(value, maxJsonDepth, this.stack, this.depths) ?? { kind: 'too-deep', message: 'JSON nesting is too deep to validate' }, value);
       return false;
     }
-    if (!result.ok) {
-      // Explain unsafe JSON first: it is the more specific reason.
-      const problem = inspectJson(value, maxJsonDepth, this.stack, this.depths);
-      const { error } = result;
-      this.fail(item, problem ?? { kind: error.kind, message: error.message, ...(error.issues.length > 0 ? { issues: error.issues } : {}) }, value);
-      return false;
-    }
     // A closed contract's output cannot carry forbidden keys or unbounded nesting: skip the walk.
-    if (!this.isClosed(result.definition)) {
+    if (!this.isClosed(definition)) {
       const problem = inspectJson(value, maxJsonDepth, this.stack, this.depths);
       if (problem !== undefined) {
         this.fail(item, problem, value);
         return false;
       }
     }
-    const event = result.event;
     // Loop guard: a consumer that re-emits events increments `hops`; refuse runaway re-emission.
     if (event.hops > maxHops) {
       this.fail(

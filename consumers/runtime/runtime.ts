@@ -6,7 +6,7 @@
 import type { Context, KinesisStreamBatchItemFailure, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { createLogger, type Logger } from '../../telemetry/logger';
 import { RecordDecoder, shardIdOf } from './decode';
-import { Dispatcher, type Unsettled } from './dispatcher';
+import { Dispatcher, type DispatchHooks, type Unsettled } from './dispatcher';
 import { RuntimeInvariantError } from './errors';
 import { RuntimeMetrics, type InvocationCounts } from './metrics';
 import { resolveSettings, type ConsumerRuntimeOptions, type ResolvedSettings } from './options';
@@ -64,6 +64,41 @@ class Outcome {
   }
 }
 
+/**
+ * The dispatcher's hooks for one invocation. A class (not closures) so the dispatcher's optimised
+ * code sees the same call targets on every invocation instead of deoptimising per batch.
+ */
+class InvocationHooks implements DispatchHooks {
+  constructor(
+    private readonly records: readonly KinesisStreamRecord[],
+    private readonly shardId: string,
+    private readonly log: Logger,
+    private readonly decoder: RecordDecoder,
+    private readonly starter: RecordStarter,
+    private readonly outcome: Outcome,
+    private readonly context: Context,
+    /** Timeout margin in ms, or -1 when the context cannot tell the remaining time. */
+    private readonly margin: number,
+  ) {}
+
+  expand(index: number): RecordItem | RecordItem[] {
+    return this.decoder.expand(this.records[index]!, index, this.shardId, this.log);
+  }
+
+  /** Rules 1-3 run when the record starts: a permanent failure is queued for quarantine. */
+  start(item: RecordItem): Promise<void> | undefined {
+    return this.decoder.load(item) ? this.starter.start(item) : undefined;
+  }
+
+  shouldStop(): boolean {
+    return this.margin >= 0 && this.context.getRemainingTimeInMillis() < this.margin;
+  }
+
+  settle(item: RecordItem): void {
+    this.outcome.settle(item);
+  }
+}
+
 export class ConsumerRuntime {
   readonly settings: ResolvedSettings;
   readonly log: Logger;
@@ -117,13 +152,8 @@ export class ConsumerRuntime {
         })
       : undefined;
 
-    const dispatcher = new Dispatcher(records.length, mode.concurrency, mode.stopAllOnFailure, {
-      expand: (index) => decoder.expand(records[index]!, index, shardId, log),
-      // Rules 1-3 run when the record starts: a permanent failure is queued for quarantine.
-      start: (item) => (decoder.load(item) ? starter.start(item) : undefined),
-      shouldStop: remaining ? () => remaining() < margin : () => false,
-      settle: (item) => outcome.settle(item),
-    });
+    const hooks = new InvocationHooks(records, shardId, log, decoder, starter, outcome, context, remaining !== undefined ? margin : -1);
+    const dispatcher = new Dispatcher(records.length, mode.concurrency, mode.stopAllOnFailure, hooks);
     let unsettled: Unsettled;
     let quarantined = 0;
     try {

@@ -479,6 +479,29 @@ describe('rule 8: duplicates are skipped by envelope id', () => {
     expect(store.size).toBe(2);
   });
 
+  it('stores UUIDs exactly and evicts the least recently used generation', async () => {
+    const { randomUUID } = await import('node:crypto');
+    const store = new LruIdempotencyStore(20_000);
+    const kept = Array.from({ length: 10_000 }, () => randomUUID());
+    for (const id of kept) store.add(id);
+    expect(kept.every((id) => store.has(id))).toBe(true);
+    const strangers = Array.from({ length: 10_000 }, () => randomUUID());
+    expect(strangers.some((id) => store.has(id))).toBe(false); // no false duplicates (exact 128-bit keys)
+    expect(store.has(kept[0]!.toUpperCase())).toBe(false); // ids are compared as strings
+
+    const small = new LruIdempotencyStore(4); // two generations of 2
+    const [a, b, c, d, e] = Array.from({ length: 5 }, () => randomUUID()) as [string, string, string, string, string];
+    small.add(a);
+    small.add(b);
+    small.add(c); // a, b move to the previous generation
+    expect(small.has(a)).toBe(true); // refreshed into the current generation
+    small.add(d); // current full: previous (b) is dropped
+    small.add(e);
+    expect(small.has(b)).toBe(false);
+    expect(small.has(a)).toBe(true);
+    expect(small.size).toBeLessThanOrEqual(4);
+  });
+
   it('accepts an async (durable) store', async () => {
     const f = fixtures();
     const ids = new Set<string>();

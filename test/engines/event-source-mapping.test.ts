@@ -8,7 +8,7 @@ import { GetRecordsCommand, GetShardIteratorCommand, type _Record as KinesisReco
 import type { KinesisStreamEvent } from 'aws-lambda';
 import { expect } from 'vitest';
 import { createKinesisHandler, InMemoryQuarantineSink } from '../../consumers/runtime/index';
-import { LocalEventSourceMapping, type FunctionInvoker, type OnFailureRecord } from '../../local/esm/index';
+import { LocalEventSourceMapping, type EsmClock, type FunctionInvoker, type OnFailureRecord } from '../../local/esm/index';
 import { mappingSchema, type MappingSettings } from '../../pipeline/definition-schema';
 import { KinesisProducer, type PutResult } from '../../producers/index';
 import { createFixtures } from '../../schemas/fixtures';
@@ -53,7 +53,7 @@ function consumer(fail: (event: OrderEvent, attempt: number) => boolean) {
   return { effects, attempts, quarantine, invoke };
 }
 
-function startMapping(engine: EngineUnderTest, stream: { name: string; arn: string }, mappingSettings: MappingSettings, invoke: FunctionInvoker) {
+function startMapping(engine: EngineUnderTest, stream: { name: string; arn: string }, mappingSettings: MappingSettings, invoke: FunctionInvoker, clock?: EsmClock) {
   const onFailure: OnFailureRecord[] = [];
   const mapping = new LocalEventSourceMapping({
     kinesis: engine.client,
@@ -67,6 +67,7 @@ function startMapping(engine: EngineUnderTest, stream: { name: string; arn: stri
     onFailure: { write: async (record) => void onFailure.push(record) },
     logger: silent,
     timing: FAST_ESM_TIMING,
+    ...(clock !== undefined ? { clock } : {}),
   });
   return { mapping, onFailure };
 }
@@ -192,5 +193,49 @@ forEachEngine((engine) => {
       expect(c.effects.map((e) => e.id)).toContain(events[events.length - 1]!.id);
     },
     90_000,
+  );
+  scenario(
+    engine,
+    "MaximumRecordAgeInSeconds is measured on the engine's ApproximateArrivalTimestamp: old records go to on-failure (RecordAgeExceeded) with ranges that read back, new ones are processed",
+    EVERY_ENGINE,
+    async () => {
+      const f = createFixtures({ seed: 44 });
+      const old = Array.from({ length: 20 }, () => f.orderPlaced());
+      const fresh = Array.from({ length: 10 }, () => f.orderPlaced());
+      const c = consumer(() => false);
+      const stream = await engine.createStream('esm-age', 1);
+      const producer = new KinesisProducer({ streamName: stream.name, client: engine.client, logger: silent });
+      await Promise.all(old.map((e) => producer.put(e)));
+      await producer.flush();
+      // The mapping's clock runs 2 minutes ahead: every record already in the stream is older than 60 s.
+      const clock = { offsetMs: 120_000, now() { return Date.now() + this.offsetMs; } };
+      const { mapping, onFailure } = startMapping(engine, stream, settings({ batchSize: 10, maximumRecordAgeInSeconds: 60 }), c.invoke, clock);
+      await mapping.start();
+      try {
+        await waitFor(() => onFailure.reduce((n, r) => n + r.KinesisBatchInfo.batchSize, 0) === old.length, 'every old record reported on-failure');
+        clock.offsetMs = 0;
+        await Promise.all(fresh.map((e) => producer.put(e)));
+        await producer.close();
+        await waitFor(() => c.effects.length === fresh.length, 'the fresh records processed');
+      } finally {
+        await mapping.stop();
+      }
+      expect(c.effects.map((e) => e.id).sort()).toEqual(fresh.map((e) => e.id).sort());
+      const reported: string[] = [];
+      for (const record of onFailure) {
+        expect(record.requestContext.condition).toBe('RecordAgeExceeded');
+        const info = record.KinesisBatchInfo;
+        const iterator = (
+          await engine.client.send(
+            new GetShardIteratorCommand({ StreamName: stream.name, ShardId: info.shardId, ShardIteratorType: 'AT_SEQUENCE_NUMBER', StartingSequenceNumber: info.startSequenceNumber }),
+          )
+        ).ShardIterator;
+        const records = (await engine.client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: info.batchSize }))).Records ?? [];
+        expect(records).toHaveLength(info.batchSize);
+        expect(records[records.length - 1]!.SequenceNumber).toBe(info.endSequenceNumber);
+        reported.push(...records.map((r) => JSON.parse(Buffer.from(r.Data!).toString()).id as string));
+      }
+      expect(reported.sort()).toEqual(old.map((e) => e.id).sort());
+    },
   );
 });

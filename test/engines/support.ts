@@ -36,8 +36,8 @@ export interface Volume {
 }
 
 export const VOLUME: Readonly<Record<EngineName, Volume>> = {
-  kinesalite: { events: 400, invalid: 20, keys: 25 },
-  'kinesis-local': { events: 60, invalid: 6, keys: 8 },
+  kinesalite: { events: 500, invalid: 25, keys: 25 },
+  'kinesis-local': { events: 100, invalid: 10, keys: 10 },
 };
 
 /** One engine, shared by all scenarios of a test file. Fields are set once `beforeAll` ran. */
