@@ -26,6 +26,33 @@ export function fullHelp(command: Pick<Command, 'help'>): string {
   return `${command.help}\n\n${GLOBAL_HELP}`;
 }
 
+export type ParsedCommandArgs<O extends OptionsConfig> = ReturnType<typeof parseCommandArgs<O>>;
+
+export interface CommandSpec<O extends OptionsConfig> extends Omit<Command, 'run'> {
+  /** The command's own options; the global ones are added. */
+  readonly options: O;
+  /** Runs with the parsed arguments; not called for --help. */
+  run(args: ParsedCommandArgs<O>, env: OpsEnvironment): Promise<number>;
+}
+
+/** A command whose arguments are parsed (usage errors for unknown options) and whose --help prints its full help. */
+export function defineCommand<O extends OptionsConfig>(spec: CommandSpec<O>): Command {
+  const command: Command = {
+    name: spec.name,
+    summary: spec.summary,
+    help: spec.help,
+    async run(argv, env) {
+      const args = parseCommandArgs(argv, spec.options);
+      if (args.values.help) {
+        env.io.out(fullHelp(command));
+        return 0;
+      }
+      return spec.run(args, env);
+    },
+  };
+  return command;
+}
+
 /** A positive integer option, or a usage error naming it. */
 export function intOption(value: string | undefined, name: string, fallback: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
   if (value === undefined) return fallback;

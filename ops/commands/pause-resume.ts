@@ -1,8 +1,8 @@
 /** `ops pause|resume <consumer>`: switch the consumer's event source mapping off or on (UpdateEventSourceMapping Enabled). */
 import { findStreamMappings, setMappingEnabled } from '../aws/event-source-mappings';
-import { createContext, resolveConsumer, type OpsEnvironment } from '../context';
+import { createContext, resolveConsumer } from '../context';
 import { UsageError } from '../io';
-import { fullHelp, parseCommandArgs, type Command } from './command';
+import { defineCommand, type Command } from './command';
 
 const OPTIONS = { yes: { type: 'boolean', short: 'y' } } as const;
 
@@ -29,16 +29,12 @@ Examples:
 
 function command(verb: 'pause' | 'resume'): Command {
   const enabled = verb === 'resume';
-  return {
+  return defineCommand({
     name: verb,
     summary: verb === 'pause' ? "disable a consumer's event source mapping (with confirmation)" : "enable a consumer's event source mapping again",
     help: help(verb),
-    async run(argv: readonly string[], env: OpsEnvironment) {
-      const { values, positionals } = parseCommandArgs(argv, OPTIONS);
-      if (values.help) {
-        env.io.out(fullHelp(this));
-        return 0;
-      }
+    options: OPTIONS,
+    async run({ values, positionals }, env) {
       if (positionals.length !== 1) throw new UsageError(`name exactly one consumer, got ${positionals.length}`);
       if (values.local) {
         throw new UsageError(`the local runner has no event source mapping API to ${verb}; stop the runner (Ctrl-C drains gracefully) and start it again`);
@@ -68,7 +64,7 @@ function command(verb: 'pause' | 'resume'): Command {
       }
       return 0;
     },
-  };
+  });
 }
 
 export const pauseCommand = command('pause');

@@ -16,7 +16,7 @@ import type { MessageSource } from '../redrive/message-source';
 import { redriveOnFailure, type RedriveMode } from '../redrive/redrive-on-failure';
 import { redriveQuarantine } from '../redrive/redrive-quarantine';
 import type { RecordPutter } from '../redrive/reput';
-import { fullHelp, intOption, parseCommandArgs, type Command } from './command';
+import { defineCommand, intOption, type Command } from './command';
 
 const OPTIONS = {
   mode: { type: 'string' },
@@ -66,16 +66,12 @@ Examples:
   npm run ops -- redrive order-metrics --local --mode reput
   npm run ops -- redrive order-review --local --quarantine`;
 
-export const redriveCommand: Command = {
+export const redriveCommand: Command = defineCommand({
   name: 'redrive',
   summary: 'redrive failed batches (on-failure records) or the quarantine after a fix',
   help: HELP,
-  async run(argv, env) {
-    const { values, positionals } = parseCommandArgs(argv, OPTIONS);
-    if (values.help) {
-      env.io.out(fullHelp(this));
-      return 0;
-    }
+  options: OPTIONS,
+  async run({ values, positionals }, env) {
     const mode = (values.mode ?? 'invoke') as RedriveMode;
     if (mode !== 'invoke' && mode !== 'reput') throw new UsageError(`--mode must be invoke or reput, got "${values.mode}"`);
     if (values.quarantine && values.mode !== undefined) throw new UsageError('--quarantine always re-puts valid records: drop --mode');
@@ -144,7 +140,7 @@ export const redriveCommand: Command = {
       await producer?.close();
     }
   },
-};
+});
 
 interface SourceChoice {
   readonly dryRun: boolean;

@@ -5,7 +5,7 @@ import { UsageError } from '../io';
 import { collectAwsStatus } from '../status/aws-status';
 import { unhealthyReasons, type ConsumerStatus } from '../status/consumer-status';
 import { collectLocalStatus } from '../status/local-status';
-import { fullHelp, parseCommandArgs, type Command } from './command';
+import { defineCommand, type Command } from './command';
 
 const OPTIONS = { json: { type: 'boolean' } } as const;
 
@@ -29,23 +29,19 @@ Examples:
   npm run ops -- status order-review --stage staging --json
   npm run ops -- status --local`;
 
-export const statusCommand: Command = {
+export const statusCommand: Command = defineCommand({
   name: 'status',
   summary: "each consumer's health: mapping, iterator age, errors, queues, alarms",
   help: HELP,
-  async run(argv, env) {
-    const { values, positionals } = parseCommandArgs(argv, OPTIONS);
-    if (values.help) {
-      env.io.out(fullHelp(this));
-      return 0;
-    }
+  options: OPTIONS,
+  async run({ values, positionals }, env) {
     const ctx = await createContext(values, env);
     const all = Object.keys(ctx.definition.consumers);
     for (const name of positionals) if (!all.includes(name)) throw new UsageError(`unknown consumer "${name}"; consumers: ${all.join(', ')}`);
     const consumers = positionals.length > 0 ? positionals : all;
     return ctx.target === 'local' ? localStatus(ctx, consumers, values.json ?? false) : awsStatus(ctx, consumers, values.json ?? false);
   },
-};
+});
 
 const HEADER = ['CONSUMER', 'MAPPING', 'LAST RESULT', 'ITER AGE', 'ERR 1h', 'THR 1h', 'ON-FAIL', 'QUAR', 'ALARMS', 'HEALTH'];
 

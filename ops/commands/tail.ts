@@ -4,7 +4,7 @@ import { tailStream, type TailStart } from '../aws/stream-tailer';
 import { RecordInspector } from '../decode/record-inspector';
 import { eventJson, formatEventLine, parseFilters } from '../format/event-line';
 import { UsageError } from '../io';
-import { fullHelp, intOption, parseCommandArgs, type Command } from './command';
+import { defineCommand, intOption, type Command } from './command';
 
 const OPTIONS = {
   stream: { type: 'string' },
@@ -39,16 +39,12 @@ Examples:
   npm run ops -- tail --stage prod --since 15m --filter valid=false
   npm run ops -- tail --stage prod --filter type=order.placed --json --limit 100`;
 
-export const tailCommand: Command = {
+export const tailCommand: Command = defineCommand({
   name: 'tail',
   summary: 'follow a stream: decoded, deaggregated, validated, one line per event',
   help: HELP,
-  async run(argv, env) {
-    const { values, positionals } = parseCommandArgs(argv, OPTIONS);
-    if (values.help) {
-      env.io.out(fullHelp(this));
-      return 0;
-    }
+  options: OPTIONS,
+  async run({ values, positionals }, env) {
     if (positionals.length > 0) throw new UsageError(`unexpected argument(s): ${positionals.join(' ')}`);
     if (values.from !== undefined && values.since !== undefined) throw new UsageError('--from and --since exclude each other');
     const start = startOf(values.from, values.since);
@@ -89,7 +85,7 @@ export const tailCommand: Command = {
     });
     return 0;
   },
-};
+});
 
 function startOf(from: string | undefined, since: string | undefined): TailStart {
   if (since !== undefined) return { type: 'AT_TIMESTAMP', timestamp: parseSince(since) };
