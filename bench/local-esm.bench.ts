@@ -10,40 +10,17 @@
  * with the ratio to the floor. Poll intervals are 0 so the mapping's own cost, not its cadence, is measured.
  */
 import { DescribeStreamSummaryCommand, GetRecordsCommand, GetShardIteratorCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis';
-import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
 import { createKinesisClient, ensureStream, listAllShards } from '../kinesis/client';
 import { LocalEventSourceMapping } from '../local/esm';
 import { mappingSchema } from '../pipeline/definition-schema';
 import { createLogger } from '../telemetry/logger';
+import { startKinesaliteProcess } from './support';
 
 const RECORDS = Number(process.env['BENCH_RECORDS'] ?? 20_000);
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 5);
 const STREAM = 'bench';
 
-/** kinesalite in a child process on a free port. */
-async function startEmulator(): Promise<{ endpoint: string; stop(): Promise<void> }> {
-  const require = createRequire(import.meta.url);
-  const dir = dirname(dirname(require.resolve('kinesalite/package.json')));
-  const script =
-    "const k=require('kinesalite')({createStreamMs:10,shardLimit:100});" +
-    "k.listen(0,'127.0.0.1',()=>process.stdout.write(String(k.address().port)+'\\n'));";
-  const child = spawn(process.execPath, ['-e', script], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    child.stdout!.once('data', (c: Buffer) => resolve(Number(c.toString().trim())));
-    child.once('exit', (code) => reject(new Error(`kinesalite exited ${code}`)));
-  });
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    stop: async () => {
-      child.kill();
-      await new Promise((r) => child.once('exit', r));
-    },
-  };
-}
-
-const engine = await startEmulator();
+const engine = await startKinesaliteProcess();
 const client = createKinesisClient({ endpoint: engine.endpoint, region: 'us-east-1' });
 await ensureStream(client, { name: STREAM, shardCount: 2 });
 const streamArn = (await client.send(new DescribeStreamSummaryCommand({ StreamName: STREAM }))).StreamDescriptionSummary!.StreamARN!;

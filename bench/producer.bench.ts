@@ -11,10 +11,7 @@
  * kinesalite runs in a child process (a fresh one per scenario, so stored data never slows a later
  * scenario), so the client CPU measured here (process.cpuUsage) is the producer's alone.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
 import { availableParallelism, loadavg } from 'node:os';
 import { PutRecordCommand, PutRecordsCommand, type KinesisClient, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
 import { createKinesisClient, ensureStream } from '../kinesis/client';
@@ -22,6 +19,7 @@ import { KinesisProducer } from '../producers/index';
 import { createFixtures } from '../schemas/fixtures';
 import { registry, type OrderEvent } from '../schemas/index';
 import { createLogger } from '../telemetry/logger';
+import { startKinesaliteProcess } from './support';
 
 const SHARDS = 4;
 const CONCURRENCY = 8;
@@ -41,34 +39,6 @@ interface Result {
   emulatorCpuSeconds: number;
 }
 
-interface Emulator {
-  endpoint: string;
-  child: ChildProcess;
-  stop(): Promise<void>;
-}
-
-/** kinesalite in a child process on a free port. */
-async function startEmulator(): Promise<Emulator> {
-  const require = createRequire(import.meta.url);
-  const dir = dirname(dirname(require.resolve('kinesalite/package.json')));
-  const script =
-    "const k=require('kinesalite')({createStreamMs:10,shardLimit:100});" +
-    "k.listen(0,'127.0.0.1',()=>process.stdout.write(String(k.address().port)+'\\n'));";
-  const child = spawn(process.execPath, ['-e', script], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    child.stdout!.once('data', (c: Buffer) => resolve(Number(c.toString().trim())));
-    child.once('exit', (code) => reject(new Error(`kinesalite exited ${code}`)));
-  });
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    child,
-    stop: async () => {
-      child.kill();
-      await new Promise((r) => child.once('exit', r));
-    },
-  };
-}
-
 /** utime + stime of a process in seconds (Linux /proc); 0 elsewhere. */
 function processCpuSeconds(pid: number | undefined): number {
   try {
@@ -86,7 +56,7 @@ async function measure(
   userRecords: number,
   run: (client: KinesisClient, endpoint: string) => Promise<{ kinesisRecords: number; requests: number }>,
 ): Promise<Result> {
-  const emulator = await startEmulator();
+  const emulator = await startKinesaliteProcess();
   const client = createKinesisClient({ endpoint: emulator.endpoint, maxAttempts: 1 });
   await ensureStream(client, { name: STREAM, shardCount: SHARDS });
   const emuCpu0 = processCpuSeconds(emulator.child.pid);

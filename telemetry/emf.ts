@@ -60,6 +60,7 @@ export interface EmfMetric {
   readonly storageResolution?: 1 | 60;
 }
 
+/** What one EMF document holds: namespace, one dimension set, metrics (validated by createEmfDocument). */
 export interface EmfDocumentInput {
   readonly namespace: string;
   /** Dimension name -> value; emitted as one DimensionSet (all names, in insertion order). */
@@ -71,12 +72,14 @@ export interface EmfDocumentInput {
   readonly properties?: Readonly<Record<string, string | number | boolean>>;
 }
 
+/** MetricDefinition of a directive (the value itself is a root member). */
 export interface EmfMetricDefinition {
   Name: string;
   Unit: EmfUnit;
   StorageResolution?: 1 | 60;
 }
 
+/** MetricDirective: which root members are metrics, in which namespace, with which dimension sets. */
 export interface EmfDirective {
   Namespace: string;
   Dimensions: string[][];

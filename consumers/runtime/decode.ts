@@ -11,7 +11,7 @@ import type { ParseResult } from '../../schemas/registry';
 import { isClosedSchema } from './closed-schema';
 import type { Logger } from '../../telemetry/logger';
 import { RuntimeInvariantError } from './errors';
-import { ItemStatus, RecordItem, type PermanentFailure } from './record-item';
+import { ItemStatus, RecordItem, type BatchInfo, type PermanentFailure } from './record-item';
 import { describeJsonError, inspectJson } from './safe-json';
 import type { AnyEvent } from './types';
 
@@ -22,12 +22,14 @@ export interface EventValidator<E extends AnyEvent> {
   readonly definitions?: readonly EventDefinition[];
 }
 
+/** What the decoder needs: the contracts and the two guards. */
 export interface DecodeSettings {
   readonly registry: EventValidator<AnyEvent>;
   readonly maxHops: number;
   readonly maxJsonDepth: number;
 }
 
+/** All items of a batch (RecordDecoder.decode). */
 export interface DecodedBatch {
   readonly items: RecordItem[];
   /** Oldest approximateArrivalTimestamp of the batch in Unix ms (Infinity for an empty batch). */
@@ -54,6 +56,11 @@ export function shardIdOf(eventID: string | undefined): string {
   return colon > 0 ? eventID.slice(0, colon) : eventID;
 }
 
+/**
+ * Rules 1-3 for one record at a time: `check` the batch, `expand` a Kinesis record into items (KPL
+ * deaggregation), `load` (decode + validate) an item. Also used by the ops CLI to judge records exactly
+ * as a consumer does.
+ */
 export class RecordDecoder {
   // Reused by every inspectJson call (the walk's explicit stack), so inspection does not allocate.
   private readonly stack: unknown[] = [];
@@ -133,15 +140,13 @@ export class RecordDecoder {
    * The items of one (checked) Kinesis record: a single item for a plain record (decoded later, by
    * `load`, when it starts), the user records of a KPL aggregate, or one failed item for a corrupt aggregate.
    */
-  expand(record: KinesisStreamRecord, index: number, batchShardId: string, log: Logger): RecordItem | RecordItem[] {
+  expand(record: KinesisStreamRecord, batch: BatchInfo): RecordItem | RecordItem[] {
     const k = record.kinesis;
     const eventID = record.eventID;
-    const shardId =
-      typeof eventID === 'string' && !(eventID.startsWith(batchShardId) && eventID.charCodeAt(batchShardId.length) === 58)
-        ? shardIdOf(eventID)
-        : batchShardId;
-    const arrival = k.approximateArrivalTimestamp;
-    const streamArn = record.eventSourceARN;
+    const info =
+      typeof eventID === 'string' && !(eventID.startsWith(batch.shardId) && eventID.charCodeAt(batch.shardId.length) === 58)
+        ? { shardId: shardIdOf(eventID), log: batch.log }
+        : batch;
     const b64 = k.data;
     // KPL magic F3 89 9A C2 always base64-encodes to a leading "84maw": only such records are
     // decoded here (their user records and keys are needed for scheduling); plain records are
@@ -155,25 +160,30 @@ export class RecordDecoder {
           users = decodeAggregate(bytes);
         } catch (error) {
           if (!(error instanceof KplDecodeError)) throw error;
-          const item = new RecordItem(record, index, k.sequenceNumber, undefined, k.partitionKey, undefined, shardId, streamArn, arrival, undefined, log);
+          const item = new RecordItem(record, k.sequenceNumber, k.partitionKey, info, undefined);
           this.fail(item, { kind: 'corrupt-aggregate', message: `KPL aggregate is corrupt: ${error.message}` }, undefined);
           return item;
         }
         return users.map(
           (user) =>
-            new RecordItem(record, index, k.sequenceNumber, user.subSequenceNumber, user.partitionKey, user.explicitHashKey, shardId, streamArn, arrival, user.data, log),
+            new RecordItem(record, k.sequenceNumber, user.partitionKey, info, {
+              subSequenceNumber: user.subSequenceNumber,
+              explicitHashKey: user.explicitHashKey,
+              data: user.data,
+            }),
         );
       }
     }
-    return new RecordItem(record, index, k.sequenceNumber, undefined, k.partitionKey, undefined, shardId, streamArn, arrival, undefined, log);
+    return new RecordItem(record, k.sequenceNumber, k.partitionKey, info, undefined);
   }
 
   /** All items of a batch at once (check + expand), e.g. for inspection tools; the runtime expands lazily. */
   decode(records: readonly KinesisStreamRecord[], batchShardId: string, log: Logger): DecodedBatch {
     const oldestArrivalMs = this.check(records);
     const items: RecordItem[] = [];
+    const batch: BatchInfo = { shardId: batchShardId, log };
     for (let i = 0; i < records.length; i++) {
-      const expanded = this.expand(records[i]!, i, batchShardId, log);
+      const expanded = this.expand(records[i]!, batch);
       if (Array.isArray(expanded)) items.push(...expanded);
       else items.push(expanded);
     }

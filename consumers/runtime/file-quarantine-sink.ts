@@ -12,6 +12,7 @@ export function localQuarantineFile(dataDir: string, consumer: string): string {
   return join(dataDir, 'quarantine', `${consumer}.ndjson`);
 }
 
+/** Appends quarantine records to one NDJSON file (created with its folder on first write). */
 export class FileQuarantineSink implements QuarantineSink {
   private ready: Promise<unknown> | undefined;
 

@@ -25,6 +25,7 @@ export interface InvocationCounts {
   readonly maxRecordAgeMs: number;
 }
 
+/** Writes the invocation's EMF document (names, units and dimensions validated once, at construction). */
 export class RuntimeMetrics {
   private readonly dimensions: Readonly<Record<string, string>>;
 

@@ -69,6 +69,7 @@ export interface ConsumerRuntimeOptions<E extends AnyEvent> {
   now?: () => number;
 }
 
+/** Options after defaults and environment were applied. */
 export interface ResolvedSettings {
   readonly consumerName: string;
   readonly registry: EventValidator<AnyEvent>;
@@ -115,6 +116,7 @@ export function quarantineSinkFromEnv(consumerName: string, env: Env = process.e
   );
 }
 
+/** Apply defaults and environment to the options; throws RuntimeConfigError naming a bad value. */
 export function resolveSettings<E extends AnyEvent>(options: ConsumerRuntimeOptions<E>, env: Env = process.env): ResolvedSettings {
   if (typeof options.registry?.safeParse !== 'function') throw new RuntimeConfigError('options.registry must be an EventRegistry');
   const consumerName = options.consumerName ?? env['CONSUMER_NAME'] ?? env['AWS_LAMBDA_FUNCTION_NAME'];

@@ -31,6 +31,20 @@ export interface PermanentFailure {
   readonly issues?: readonly ValidationIssue[];
 }
 
+/** What the records of one invocation share (one object per batch, not per record). */
+export interface BatchInfo {
+  readonly shardId: string;
+  readonly log: Logger;
+}
+
+/** Where a user record sits inside a KPL aggregate. */
+export interface AggregatedPart {
+  readonly subSequenceNumber: number;
+  readonly explicitHashKey: string | undefined;
+  /** The user record's bytes (a view into the aggregate). */
+  readonly data: Uint8Array;
+}
+
 export class RecordItem implements RecordMeta {
   status: ItemStatus = ItemStatus.Pending;
   /** The validated event while the record runs (released when it is done, so a batch does not pin every event). */
@@ -50,19 +64,38 @@ export class RecordItem implements RecordMeta {
   constructor(
     /** The Kinesis record as Lambda delivered it. */
     readonly source: KinesisStreamRecord,
-    /** Position of the Kinesis record in the batch (batch order = sequence order within a shard). */
-    readonly recordIndex: number,
     readonly sequenceNumber: string,
-    readonly subSequenceNumber: number | undefined,
+    /** The user record's partition key (the Kinesis record's for a plain record). */
     readonly partitionKey: string,
-    readonly explicitHashKey: string | undefined,
-    readonly shardId: string,
-    readonly streamArn: string,
-    readonly approximateArrivalTimestamp: number,
-    /** User record bytes of an aggregate; undefined for plain records (data is in `source`). */
-    readonly userData: Uint8Array | undefined,
-    private readonly parentLog: Logger,
+    readonly batch: BatchInfo,
+    /** Set for a user record of a KPL aggregate. */
+    readonly part: AggregatedPart | undefined,
   ) {}
+
+  get subSequenceNumber(): number | undefined {
+    return this.part?.subSequenceNumber;
+  }
+
+  get explicitHashKey(): string | undefined {
+    return this.part?.explicitHashKey;
+  }
+
+  /** User record bytes of an aggregate; undefined for plain records (data is in `source`). */
+  get userData(): Uint8Array | undefined {
+    return this.part?.data;
+  }
+
+  get shardId(): string {
+    return this.batch.shardId;
+  }
+
+  get streamArn(): string {
+    return this.source.eventSourceARN;
+  }
+
+  get approximateArrivalTimestamp(): number {
+    return this.source.kinesis.approximateArrivalTimestamp;
+  }
 
   get arrivalTimeMs(): number {
     return Math.round(this.approximateArrivalTimestamp * 1000);
@@ -70,7 +103,7 @@ export class RecordItem implements RecordMeta {
 
   get log(): Logger {
     if (this.childLog === undefined) {
-      this.childLog = this.parentLog.child({
+      this.childLog = this.batch.log.child({
         eventId: this.eventId,
         eventType: this.eventType,
         sequenceNumber: this.sequenceNumber,
@@ -78,10 +111,5 @@ export class RecordItem implements RecordMeta {
       });
     }
     return this.childLog;
-  }
-
-  /** True once the item needs nothing more in this invocation. */
-  get settled(): boolean {
-    return this.status === ItemStatus.Done || this.status === ItemStatus.Duplicate || this.status === ItemStatus.Quarantined;
   }
 }

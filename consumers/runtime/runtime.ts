@@ -11,7 +11,7 @@ import { RuntimeInvariantError } from './errors';
 import { RuntimeMetrics, type InvocationCounts } from './metrics';
 import { resolveSettings, type ConsumerRuntimeOptions, type ResolvedSettings } from './options';
 import { flushQuarantine } from './quarantine';
-import { ItemStatus, type RecordItem } from './record-item';
+import { ItemStatus, type BatchInfo, type RecordItem } from './record-item';
 import { compareSequenceNumbers } from './sequence-number';
 import type { AnyEvent } from './types';
 
@@ -71,8 +71,7 @@ class Outcome {
 class InvocationHooks implements DispatchHooks {
   constructor(
     private readonly records: readonly KinesisStreamRecord[],
-    private readonly shardId: string,
-    private readonly log: Logger,
+    private readonly batch: BatchInfo,
     private readonly decoder: RecordDecoder,
     private readonly starter: RecordStarter,
     private readonly outcome: Outcome,
@@ -82,7 +81,7 @@ class InvocationHooks implements DispatchHooks {
   ) {}
 
   expand(index: number): RecordItem | RecordItem[] {
-    return this.decoder.expand(this.records[index]!, index, this.shardId, this.log);
+    return this.decoder.expand(this.records[index]!, this.batch);
   }
 
   /** Rules 1-3 run when the record starts: a permanent failure is queued for quarantine. */
@@ -152,7 +151,7 @@ export class ConsumerRuntime {
         })
       : undefined;
 
-    const hooks = new InvocationHooks(records, shardId, log, decoder, starter, outcome, context, remaining !== undefined ? margin : -1);
+    const hooks = new InvocationHooks(records, { shardId, log }, decoder, starter, outcome, context, remaining !== undefined ? margin : -1);
     const dispatcher = new Dispatcher(records.length, mode.concurrency, mode.stopAllOnFailure, hooks);
     let unsettled: Unsettled;
     let quarantined = 0;

@@ -26,6 +26,7 @@ export const SQS_MAX_MESSAGE_BYTES_LIMIT = 1_048_576;
 /** Conservative default: the pre-2025 limit and the MaximumMessageSize of older queues (256 KiB). */
 export const SQS_DEFAULT_MAX_MESSAGE_BYTES = 262_144;
 
+/** Options of SqsQuarantineSink. */
 export interface SqsQuarantineSinkOptions {
   queueUrl: string;
   /** Injected client (tests pass one mocked with aws-sdk-client-mock); default `new SQSClient({})`. */
@@ -43,6 +44,7 @@ interface Entry {
   readonly record: QuarantineRecord;
 }
 
+/** The AWS quarantine sink: SendMessageBatch to one queue (standard or FIFO). */
 export class SqsQuarantineSink implements QuarantineSink {
   readonly queueUrl: string;
   readonly maxMessageBytes: number;

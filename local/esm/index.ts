@@ -4,6 +4,7 @@ export { DEFAULT_TIMING } from './mapping-context';
 export type {
   EsmActivity,
   EsmClock,
+  EsmCounters,
   EsmStats,
   EsmTiming,
   FunctionInvoker,

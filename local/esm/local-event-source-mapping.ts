@@ -13,15 +13,15 @@ import { GetShardIteratorCommand, type Shard } from '@aws-sdk/client-kinesis';
 import { listAllShards } from '../../kinesis/client';
 import { createLogger } from '../../telemetry/logger';
 import { compileFilters } from './filter-pattern';
-import { DEFAULT_TIMING, emptyCounters, type Counters, type MappingContext } from './mapping-context';
+import { DEFAULT_TIMING, emptyCounters, type MappingContext } from './mapping-context';
 import { ShardWorker, type IteratorStart } from './shard-worker';
 import { Signal } from './signal';
 import { defaultInvokeIdentityArn } from './stream-record';
-import type { EsmActivity, EsmStats, LocalEventSourceMappingOptions } from './types';
+import type { EsmActivity, EsmCounters, EsmStats, LocalEventSourceMappingOptions } from './types';
 
 export class LocalEventSourceMapping {
   private readonly ctx: MappingContext;
-  private readonly counters: Counters = emptyCounters();
+  private readonly counters: EsmCounters = emptyCounters();
   private state: EsmStats['state'] = 'created';
   private readonly shards = new Map<string, Shard>();
   private readonly initialShardIds = new Set<string>();

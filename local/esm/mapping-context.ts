@@ -2,7 +2,7 @@
 import type { MappingSettings } from '../../pipeline/definition-schema';
 import type { Logger } from '../../telemetry/logger';
 import type { RecordFilter } from './filter-pattern';
-import type { EsmActivity, EsmClock, EsmTiming, LocalEventSourceMappingOptions } from './types';
+import type { EsmActivity, EsmClock, EsmCounters, EsmTiming, LocalEventSourceMappingOptions } from './types';
 
 export const DEFAULT_TIMING: EsmTiming = {
   pollIntervalMs: 1000,
@@ -14,22 +14,7 @@ export const DEFAULT_TIMING: EsmTiming = {
   maxBufferedRecordsPerShard: 20_000,
 };
 
-export interface Counters {
-  recordsRead: number;
-  recordsProcessed: number;
-  recordsFiltered: number;
-  recordsDiscarded: number;
-  invocations: number;
-  invocationErrors: number;
-  retries: number;
-  bisects: number;
-  onFailureRecords: number;
-  inFlightBatches: number;
-  iteratorAgeMs: number;
-  maxIteratorAgeMs: number;
-}
-
-export function emptyCounters(): Counters {
+export function emptyCounters(): EsmCounters {
   return {
     recordsRead: 0,
     recordsProcessed: 0,
@@ -54,7 +39,7 @@ export interface MappingContext {
   readonly logger: Logger;
   readonly filter: RecordFilter | undefined;
   readonly invokeIdentityArn: string;
-  readonly counters: Counters;
+  readonly counters: EsmCounters;
   /** Tumbling window length in seconds, or 0 (none). */
   readonly tumblingWindowInSeconds: number;
   emit(activity: EsmActivity): void;

@@ -152,9 +152,8 @@ export interface ShardStats {
   pendingRecords: number;
 }
 
-export interface EsmStats {
-  state: 'created' | 'running' | 'stopping' | 'stopped';
-  shards: Record<string, ShardStats>;
+/** What a mapping counts as it runs (part of its stats). */
+export interface EsmCounters {
   recordsRead: number;
   /** Records the function processed successfully (a success or the successful part of a partial response). */
   recordsProcessed: number;
@@ -162,8 +161,6 @@ export interface EsmStats {
   recordsFiltered: number;
   /** Records discarded after retries or age, reported to the on-failure destination. */
   recordsDiscarded: number;
-  /** Records read but not processed yet. */
-  recordsPending: number;
   invocations: number;
   /** Invocations that failed (function error, invalid response). */
   invocationErrors: number;
@@ -174,6 +171,13 @@ export interface EsmStats {
   /** Lambda's IteratorAge: age of the last record of the last processed batch, at completion (ms). */
   iteratorAgeMs: number;
   maxIteratorAgeMs: number;
+}
+
+export interface EsmStats extends EsmCounters {
+  state: 'created' | 'running' | 'stopping' | 'stopped';
+  shards: Record<string, ShardStats>;
+  /** Records read but not processed yet. */
+  recordsPending: number;
   /** Max MillisBehindLatest over the shards being read. */
   millisBehindLatest: number;
 }

@@ -10,6 +10,12 @@ import { createKinesisClient, LOCAL_CREDENTIALS } from '../../kinesis/client';
 
 export interface OpsClients {
   readonly kinesis: KinesisClient;
+  /**
+   * Kinesis for the producer's re-puts, SDK retries off (maxAttempts 1): the producer retries failed
+   * entries itself, and SDK retries on top would resend whole PutRecords batches. An injected
+   * `kinesis` client serves here too unless this one is injected as well.
+   */
+  readonly kinesisPut: KinesisClient;
   readonly lambda: LambdaClient;
   readonly sqs: SQSClient;
   readonly cloudwatch: CloudWatchClient;
@@ -32,10 +38,16 @@ export function createOpsClients(endpoints: ClientEndpoints, overrides: Partial<
     // Emulators accept any credentials; AWS gets the default provider chain.
     ...(endpoint !== undefined && !process.env['AWS_ACCESS_KEY_ID'] ? { credentials: LOCAL_CREDENTIALS } : {}),
   });
+  const kinesisOptions = () => {
+    const endpoint = endpoints.kinesisEndpoint ?? endpoints.endpoint;
+    return { region: endpoints.region, ...(endpoint !== undefined ? { endpoint } : {}) };
+  };
   return {
     get kinesis() {
-      const endpoint = endpoints.kinesisEndpoint ?? endpoints.endpoint;
-      return (cache.kinesis ??= createKinesisClient({ region: endpoints.region, ...(endpoint !== undefined ? { endpoint } : {}) }));
+      return (cache.kinesis ??= createKinesisClient(kinesisOptions()));
+    },
+    get kinesisPut() {
+      return (cache.kinesisPut ??= overrides.kinesis ?? createKinesisClient({ ...kinesisOptions(), maxAttempts: 1 }));
     },
     get lambda() {
       return (cache.lambda ??= new LambdaClient(common(endpoints.lambdaEndpoint ?? endpoints.endpoint)));

@@ -43,7 +43,8 @@ export function defineCommand<O extends OptionsConfig>(spec: CommandSpec<O>): Co
     help: spec.help,
     async run(argv, env) {
       const args = parseCommandArgs(argv, spec.options);
-      if (args.values.help) {
+      // --help is a global option; TypeScript cannot see it through the generic options here.
+      if ((args.values as { help?: boolean }).help) {
         env.io.out(fullHelp(command));
         return 0;
       }

@@ -6,7 +6,7 @@ import { defaultInvokeIdentityArn } from '../../local/esm/stream-record';
 import { KinesisProducer } from '../../producers/kinesis-producer';
 import { ShardRangeReader } from '../aws/shard-range-reader';
 import { SqsMessageSource } from '../aws/sqs-message-source';
-import { createContext, resolveConsumer, type ConsumerTarget, type OpsContext, type OpsEnvironment } from '../context';
+import { createContext, resolveConsumer, type ConsumerTarget, type OpsContext } from '../context';
 import { RecordInspector } from '../decode/record-inspector';
 import { formatQuarantineItem, formatQuarantineSummary, formatRedriveItem, formatRedriveSummary } from '../format/redrive-report';
 import { UsageError } from '../io';
@@ -164,9 +164,12 @@ async function openSource(ctx: OpsContext, consumer: ConsumerTarget, kind: 'on-f
   return new SqsMessageSource({ sqs: ctx.clients.sqs, queueUrl, ...(choice.maxMessages !== undefined ? { maxMessages: choice.maxMessages } : {}) });
 }
 
-/** Raw re-puts: no aggregation (records may already be aggregates), per-key order kept. */
+/**
+ * Raw re-puts: no aggregation (records may already be aggregates), per-key order kept. The client has
+ * SDK retries off: the producer retries failed entries itself.
+ */
 function createProducer(ctx: OpsContext, consumer: ConsumerTarget): KinesisProducer & RecordPutter {
-  return new KinesisProducer({ streamName: consumer.streamName, client: ctx.clients.kinesis, ordered: true, aggregation: false });
+  return new KinesisProducer({ streamName: consumer.streamName, client: ctx.clients.kinesisPut, ordered: true, aggregation: false });
 }
 
 /** The role the event source mapping invokes with: the function's execution role. */

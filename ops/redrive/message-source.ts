@@ -20,3 +20,31 @@ export interface MessageSource {
   /** Return every item not acknowledged. */
   close(): Promise<void>;
 }
+
+/**
+ * Runs `redrive` on every item of `source`, in order, until it has no more. An item whose redrive
+ * throws gets `failed`'s report and is kept (never acked); the others go on. Each report is passed
+ * to `onItem` as it is made. The source is closed at the end, giving back every item not acked.
+ */
+export async function redriveEach<R>(
+  source: MessageSource,
+  redrive: (item: SourceItem) => Promise<R>,
+  failed: (item: SourceItem, detail: string) => R,
+  onItem?: (report: R) => void,
+): Promise<R[]> {
+  const reports: R[] = [];
+  try {
+    for (;;) {
+      const batch = await source.next();
+      if (batch.length === 0) break;
+      for (const item of batch) {
+        const report = await redrive(item).catch((error: unknown) => failed(item, `kept: ${(error as Error).name}: ${(error as Error).message}`));
+        reports.push(report);
+        onItem?.(report);
+      }
+    }
+  } finally {
+    await source.close();
+  }
+  return reports;
+}

@@ -10,7 +10,7 @@ import type { RecordFilter } from '../../local/esm/filter-pattern';
 import type { ShardRangeReader, UnrecoverablePart } from '../aws/shard-range-reader';
 import { streamNameFromArn } from '../naming';
 import { redriveByInvoke, type InvokeAttempt } from './invoke-redriver';
-import type { MessageSource, SourceItem } from './message-source';
+import { redriveEach, type MessageSource, type SourceItem } from './message-source';
 import { parseOnFailureRecord, type KinesisBatchInfo } from './on-failure-record';
 import { reputRecords, type RecordPutter } from './reput';
 
@@ -79,32 +79,22 @@ export interface RedriveSummary {
 }
 
 export async function redriveOnFailure(options: OnFailureRedriveOptions): Promise<RedriveSummary> {
-  const items: RedriveItemReport[] = [];
-  try {
-    for (;;) {
-      const batch = await options.source.next();
-      if (batch.length === 0) break;
-      for (const item of batch) {
-        // One batch's failure (a Kinesis or Lambda error) is reported and kept; the others go on.
-        const report = await redriveItem(item, options).catch(
-          (error: unknown): RedriveItemReport => ({
-            id: item.id,
-            status: 'failed',
-            recordsRead: 0,
-            recordsRedriven: 0,
-            getRecordsCalls: 0,
-            unrecoverable: [],
-            removed: false,
-            detail: `kept: ${(error as Error).name}: ${(error as Error).message}`,
-          }),
-        );
-        items.push(report);
-        options.onItem?.(report);
-      }
-    }
-  } finally {
-    await options.source.close();
-  }
+  // One batch's failure (a Kinesis or Lambda error) is reported and kept; the others go on.
+  const items = await redriveEach(
+    options.source,
+    (item) => redriveItem(item, options),
+    (item, detail): RedriveItemReport => ({
+      id: item.id,
+      status: 'failed',
+      recordsRead: 0,
+      recordsRedriven: 0,
+      getRecordsCalls: 0,
+      unrecoverable: [],
+      removed: false,
+      detail,
+    }),
+    (report) => options.onItem?.(report),
+  );
   const removed = items.filter((i) => i.removed).length;
   return {
     items,

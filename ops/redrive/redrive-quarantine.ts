@@ -11,7 +11,7 @@ import { decodeAggregate, isAggregate } from '../../kinesis/kpl';
 import type { ShardRangeReader } from '../aws/shard-range-reader';
 import type { RecordInspector } from '../decode/record-inspector';
 import { streamNameFromArn } from '../naming';
-import type { MessageSource, SourceItem } from './message-source';
+import { redriveEach, type MessageSource, type SourceItem } from './message-source';
 import type { RecordPutter } from './reput';
 
 export interface QuarantineRedriveOptions {
@@ -48,22 +48,12 @@ export interface QuarantineRedriveSummary {
 }
 
 export async function redriveQuarantine(options: QuarantineRedriveOptions): Promise<QuarantineRedriveSummary> {
-  const items: QuarantineItemReport[] = [];
-  try {
-    for (;;) {
-      const batch = await options.source.next();
-      if (batch.length === 0) break;
-      for (const item of batch) {
-        const report = await redriveOne(item, options).catch(
-          (error: unknown): QuarantineItemReport => ({ id: item.id, status: 'failed', detail: `kept: ${(error as Error).name}: ${(error as Error).message}`, removed: false }),
-        );
-        items.push(report);
-        options.onItem?.(report);
-      }
-    }
-  } finally {
-    await options.source.close();
-  }
+  const items = await redriveEach(
+    options.source,
+    (item) => redriveOne(item, options),
+    (item, detail): QuarantineItemReport => ({ id: item.id, status: 'failed', detail, removed: false }),
+    (report) => options.onItem?.(report),
+  );
   const reput = items.filter((i) => i.removed).length;
   return { items, reput, kept: items.length - reput, ok: items.every((i) => i.removed || i.status === 'dry-run') };
 }

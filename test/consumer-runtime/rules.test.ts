@@ -455,6 +455,24 @@ describe('rule 7: timeout guard', () => {
   });
 });
 
+describe('rule 7: timeout guard (records waiting for a slot)', () => {
+  it('counts records never reached as retried and reports the hanging one', async () => {
+    const f = fixtures();
+    const end = Date.now() + 300;
+    const emf = new EmfCapture();
+    const { handler } = setup({
+      concurrency: 1,
+      timeoutMarginMs: 200,
+      metrics: { writer: emf.writer },
+      handlers: { 'order.paid': (e) => (e.data.paymentId === 'hang' ? new Promise<void>(() => undefined) : undefined) },
+    });
+    const payloads = [f.orderPaid(), f.orderPaid({ paymentId: 'hang' }), f.orderPaid(), f.orderPaid(), f.orderPaid()];
+    const res = await handler(kinesisEvent(payloads), lambdaContext({ getRemainingTimeInMillis: () => end - Date.now() }));
+    expect(res.batchItemFailures).toEqual([{ itemIdentifier: seq(1) }]);
+    expect(emf.docs[0]).toMatchObject({ RecordsReceived: 5, RecordsProcessed: 1, RecordsRetried: 4 });
+  });
+});
+
 describe('rule 8: duplicates are skipped by envelope id', () => {
   it('skips events already handled and counts them', async () => {
     const f = fixtures();
@@ -583,6 +601,29 @@ describe('rule 9: tumbling windows', () => {
     const p = [f.orderPaid({ amountMinor: 1 }), f.orderPaid({ amountMinor: 2 }), f.orderPaid({ paymentId: 'boom' }), f.orderPaid({ amountMinor: 8 })];
     const res = await handler(windowEvent(p, {}), lambdaContext());
     expect(res).toEqual({ state: { orders: 2, revenueMinor: 3 }, batchItemFailures: [{ itemIdentifier: seq(2) }] });
+  });
+
+  it('reduces strictly in order with an async reducer', async () => {
+    const f = fixtures();
+    const seen: number[] = [];
+    const handler = createKinesisWindowHandler<OrderEvent, { amounts: number[] }>({
+      consumerName: 'window-async',
+      registry,
+      quarantine: new InMemoryQuarantineSink(),
+      logDestination: new LogCapture(),
+      metrics: false,
+      initialState: () => ({ amounts: [] }),
+      reduce: async (state, event) => {
+        if (event.type !== 'order.paid') return state;
+        await new Promise((r) => setTimeout(r, event.data.amountMinor % 3));
+        seen.push(event.data.amountMinor);
+        return { amounts: [...state.amounts, event.data.amountMinor] };
+      },
+    });
+    const amounts = [305, 101, 202, 407, 500];
+    const res = await handler(windowEvent(amounts.map((a) => f.orderPaid({ amountMinor: a })), {}), lambdaContext());
+    expect(res.state).toEqual({ amounts });
+    expect(seen).toEqual(amounts);
   });
 
   it('always returns state (AWS counts a response without it as failed) and rejects a non-window event', async () => {

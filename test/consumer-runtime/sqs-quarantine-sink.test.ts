@@ -95,6 +95,15 @@ describe('SqsQuarantineSink', () => {
     expect(calls().map((c) => c.Entries!.map((e) => e.Id))).toEqual([['0', '1', '2'], ['1']]);
   });
 
+  it('gives FIFO queues a message group (the shard) and a deduplication id (sequence + sub-sequence)', async () => {
+    sqs.on(SendMessageBatchCommand).resolves({});
+    const sink = new SqsQuarantineSink({ queueUrl: `${QUEUE}.fifo`, client: new SQSClient({ region: 'eu-west-1' }) });
+    await sink.write([record(0)]);
+    const entry = calls()[0]!.Entries![0]!;
+    expect(entry.MessageGroupId).toBe('shardId-000000000000');
+    expect(entry.MessageDeduplicationId).toBe(`${seq(0)}-0`);
+  });
+
   it('rejects when nothing could be written', async () => {
     sqs.on(SendMessageBatchCommand).rejects(new Error('AccessDenied'));
     const sink = new SqsQuarantineSink({ queueUrl: QUEUE, client: new SQSClient({ region: 'eu-west-1' }) });

@@ -3,44 +3,34 @@
  * Each test drives a scripted function against kinesalite and asserts the exact invocations and
  * checkpoints Lambda would produce.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ok, runMapping, seqs, settings, settle, StreamFixture, thrown, waitFor, type RunningMapping } from './harness';
+import { describe, expect, it } from 'vitest';
+import { ok, runMapping, seqs, settings, settle, thrown, useStreamFixture, waitFor } from './harness';
 
-let fixture: StreamFixture;
-let running: RunningMapping | undefined;
+const esm = useStreamFixture();
 
-beforeEach(async () => {
-  fixture = await StreamFixture.start();
-});
-afterEach(async () => {
-  await running?.stop();
-  running = undefined;
-  await fixture.stop();
-});
-
-const five = () => fixture.put([0, 1, 2, 3, 4].map((i) => ({ data: { i } })));
+const five = () => esm.fixture.put([0, 1, 2, 3, 4].map((i) => ({ data: { i } })));
 
 describe('checkpointing', () => {
   it('success checkpoints past the whole batch', async () => {
     const puts = await five();
-    running = await runMapping(fixture, settings({ batchSize: 10 }), () => ok());
-    await waitFor(() => running!.checkpoints().length === 1, 'checkpoint');
+    esm.running = await runMapping(esm.fixture, settings({ batchSize: 10 }), () => ok());
+    await waitFor(() => esm.running!.checkpoints().length === 1, 'checkpoint');
     await settle();
-    expect(running.invocations.map((i) => i.sequenceNumbers)).toEqual([seqs(puts, 0, 1, 2, 3, 4)]);
-    expect(running.checkpoints()).toEqual(seqs(puts, 4));
-    expect(running.mapping.stats()).toMatchObject({ recordsProcessed: 5, recordsPending: 0, invocations: 1, retries: 0 });
+    expect(esm.running.invocations.map((i) => i.sequenceNumbers)).toEqual([seqs(puts, 0, 1, 2, 3, 4)]);
+    expect(esm.running.checkpoints()).toEqual(seqs(puts, 4));
+    expect(esm.running.mapping.stats()).toMatchObject({ recordsProcessed: 5, recordsPending: 0, invocations: 1, retries: 0 });
   });
 
   it('partial response: checkpoints before the lowest reported sequence number and retries from there', async () => {
     const puts = await five();
-    running = await runMapping(fixture, settings({ batchSize: 10, reportBatchItemFailures: true }), (_inv, index) =>
+    esm.running = await runMapping(esm.fixture, settings({ batchSize: 10, reportBatchItemFailures: true }), (_inv, index) =>
       index === 0 ? ok({ batchItemFailures: [{ itemIdentifier: puts[3]!.sequenceNumber }, { itemIdentifier: puts[1]!.sequenceNumber }] }) : ok(),
     );
-    await waitFor(() => running!.checkpoints().includes(puts[4]!.sequenceNumber), 'final checkpoint');
+    await waitFor(() => esm.running!.checkpoints().includes(puts[4]!.sequenceNumber), 'final checkpoint');
     await settle();
-    expect(running.invocations.map((i) => i.sequenceNumbers)).toEqual([seqs(puts, 0, 1, 2, 3, 4), seqs(puts, 1, 2, 3, 4)]);
-    expect(running.checkpoints()).toEqual(seqs(puts, 0, 4));
-    expect(running.mapping.stats()).toMatchObject({ retries: 1, recordsProcessed: 5 });
+    expect(esm.running.invocations.map((i) => i.sequenceNumbers)).toEqual([seqs(puts, 0, 1, 2, 3, 4), seqs(puts, 1, 2, 3, 4)]);
+    expect(esm.running.checkpoints()).toEqual(seqs(puts, 0, 4));
+    expect(esm.running.mapping.stats()).toMatchObject({ retries: 1, recordsProcessed: 5 });
   });
 
   it.each([
@@ -50,22 +40,22 @@ describe('checkpointing', () => {
     ['a null response', null],
   ])('%s is complete success', async (_name, response) => {
     const puts = await five();
-    running = await runMapping(fixture, settings({ batchSize: 10, reportBatchItemFailures: true }), () => ok(response));
-    await waitFor(() => running!.checkpoints().length === 1, 'checkpoint');
+    esm.running = await runMapping(esm.fixture, settings({ batchSize: 10, reportBatchItemFailures: true }), () => ok(response));
+    await waitFor(() => esm.running!.checkpoints().length === 1, 'checkpoint');
     await settle();
-    expect(running.invocations).toHaveLength(1);
-    expect(running.checkpoints()).toEqual(seqs(puts, 4));
+    expect(esm.running.invocations).toHaveLength(1);
+    expect(esm.running.checkpoints()).toEqual(seqs(puts, 4));
   });
 
   it('without ReportBatchItemFailures the response is ignored (success)', async () => {
     const puts = await five();
-    running = await runMapping(fixture, settings({ batchSize: 10, reportBatchItemFailures: false }), () =>
+    esm.running = await runMapping(esm.fixture, settings({ batchSize: 10, reportBatchItemFailures: false }), () =>
       ok({ batchItemFailures: [{ itemIdentifier: puts[2]!.sequenceNumber }] }),
     );
-    await waitFor(() => running!.checkpoints().length === 1, 'checkpoint');
+    await waitFor(() => esm.running!.checkpoints().length === 1, 'checkpoint');
     await settle();
-    expect(running.invocations).toHaveLength(1);
-    expect(running.checkpoints()).toEqual(seqs(puts, 4));
+    expect(esm.running.invocations).toHaveLength(1);
+    expect(esm.running.checkpoints()).toEqual(seqs(puts, 4));
   });
 
   it.each([
@@ -76,23 +66,23 @@ describe('checkpointing', () => {
     ['a malformed batchItemFailures', () => ({ batchItemFailures: 'all of them' })],
   ])('%s fails the whole batch', async (_name, response) => {
     const puts = await five();
-    running = await runMapping(fixture, settings({ batchSize: 10, reportBatchItemFailures: true }), (_inv, index) =>
+    esm.running = await runMapping(esm.fixture, settings({ batchSize: 10, reportBatchItemFailures: true }), (_inv, index) =>
       index === 0 ? ok(response(puts[2]!.sequenceNumber)) : ok(),
     );
-    await waitFor(() => running!.checkpoints().length === 1, 'checkpoint');
+    await waitFor(() => esm.running!.checkpoints().length === 1, 'checkpoint');
     await settle();
     // The whole batch is retried: nothing was checkpointed by the first response.
-    expect(running.invocations.map((i) => i.sequenceNumbers)).toEqual([seqs(puts, 0, 1, 2, 3, 4), seqs(puts, 0, 1, 2, 3, 4)]);
-    expect(running.checkpoints()).toEqual(seqs(puts, 4));
-    expect(running.mapping.stats().invocationErrors).toBe(1);
+    expect(esm.running.invocations.map((i) => i.sequenceNumbers)).toEqual([seqs(puts, 0, 1, 2, 3, 4), seqs(puts, 0, 1, 2, 3, 4)]);
+    expect(esm.running.checkpoints()).toEqual(seqs(puts, 4));
+    expect(esm.running.mapping.stats().invocationErrors).toBe(1);
   });
 
   it('a function error checkpoints nothing; the retried batch checkpoints once it succeeds', async () => {
     const puts = await five();
-    running = await runMapping(fixture, settings({ batchSize: 10 }), (_inv, index) => (index < 2 ? thrown() : ok()));
-    await waitFor(() => running!.checkpoints().length === 1, 'checkpoint');
+    esm.running = await runMapping(esm.fixture, settings({ batchSize: 10 }), (_inv, index) => (index < 2 ? thrown() : ok()));
+    await waitFor(() => esm.running!.checkpoints().length === 1, 'checkpoint');
     await settle();
-    expect(running.invocations.map((i) => i.sequenceNumbers)).toEqual(Array(3).fill(seqs(puts, 0, 1, 2, 3, 4)));
-    expect(running.checkpoints()).toEqual(seqs(puts, 4));
+    expect(esm.running.invocations.map((i) => i.sequenceNumbers)).toEqual(Array(3).fill(seqs(puts, 0, 1, 2, 3, 4)));
+    expect(esm.running.checkpoints()).toEqual(seqs(puts, 4));
   });
 });

@@ -2,25 +2,15 @@
  * FilterCriteria on Kinesis (pages invocation-eventfiltering and with-kinesis-filtering): filters on
  * the JSON `data` only, ORed; non-matching records are skipped and count as processed.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FilterPatternError, LocalEventSourceMapping } from '../../local/esm';
-import { FUNCTION_ARN, MemorySink, ok, runMapping, seqs, settings, settle, StreamFixture, waitFor, type RunningMapping } from './harness';
+import { FUNCTION_ARN, MemorySink, ok, runMapping, seqs, settings, settle, useStreamFixture, waitFor } from './harness';
 
-let fixture: StreamFixture;
-let running: RunningMapping | undefined;
-
-beforeEach(async () => {
-  fixture = await StreamFixture.start();
-});
-afterEach(async () => {
-  await running?.stop();
-  running = undefined;
-  await fixture.stop();
-});
+const esm = useStreamFixture();
 
 describe('FilterCriteria', () => {
   it('sends only records matching one of the filters; the others are skipped and the checkpoint moves past them', async () => {
-    const puts = await fixture.put([
+    const puts = await esm.fixture.put([
       { data: { type: 'order.placed', amount: 5 } }, // filter 1
       { data: { type: 'order.paid', amount: 500 } }, // filter 2
       { data: { type: 'order.paid', amount: 5 } }, // neither
@@ -28,36 +18,36 @@ describe('FilterCriteria', () => {
       { data: { type: 'order.placed', amount: 1 } }, // filter 1
       { data: { type: 'order.shipped' } }, // neither (last record: checkpoint must still reach it)
     ]);
-    running = await runMapping(
-      fixture,
+    esm.running = await runMapping(
+      esm.fixture,
       settings({
         batchSize: 10,
         filterPatterns: [{ data: { type: ['order.placed'] } }, { data: { amount: [{ numeric: ['>', 100] }] } }],
       }),
       () => ok(),
     );
-    await waitFor(() => running!.checkpoints().includes(puts[5]!.sequenceNumber), 'checkpoint past the last record');
+    await waitFor(() => esm.running!.checkpoints().includes(puts[5]!.sequenceNumber), 'checkpoint past the last record');
     await settle();
-    expect(running.invocations.map((i) => i.sequenceNumbers)).toEqual([seqs(puts, 0, 1, 4)]);
-    expect(running.mapping.stats()).toMatchObject({ recordsRead: 6, recordsFiltered: 3, recordsProcessed: 3, recordsPending: 0 });
+    expect(esm.running.invocations.map((i) => i.sequenceNumbers)).toEqual([seqs(puts, 0, 1, 4)]);
+    expect(esm.running.mapping.stats()).toMatchObject({ recordsRead: 6, recordsFiltered: 3, recordsProcessed: 3, recordsPending: 0 });
   });
 
   it('a batch where nothing matches invokes nothing and still checkpoints', async () => {
-    const puts = await fixture.put([{ data: { type: 'a' } }, { data: { type: 'b' } }]);
-    running = await runMapping(fixture, settings({ filterPatterns: [{ data: { type: [{ prefix: 'order.' }] } }] }), () => ok());
-    await waitFor(() => running!.checkpoints().includes(puts[1]!.sequenceNumber), 'checkpoint');
+    const puts = await esm.fixture.put([{ data: { type: 'a' } }, { data: { type: 'b' } }]);
+    esm.running = await runMapping(esm.fixture, settings({ filterPatterns: [{ data: { type: [{ prefix: 'order.' }] } }] }), () => ok());
+    await waitFor(() => esm.running!.checkpoints().includes(puts[1]!.sequenceNumber), 'checkpoint');
     await settle();
-    expect(running.invocations).toEqual([]);
+    expect(esm.running.invocations).toEqual([]);
   });
 
   it('rejects a filter on a metadata key (Kinesis filters only on data) at construction, with a clear error', () => {
     const make = () =>
       new LocalEventSourceMapping({
-        kinesis: fixture.client,
+        kinesis: esm.fixture.client,
         consumerName: 'c',
         functionArn: FUNCTION_ARN,
-        streamName: fixture.streamName,
-        streamArn: fixture.streamArn,
+        streamName: esm.fixture.streamName,
+        streamArn: esm.fixture.streamArn,
         region: 'us-east-1',
         settings: settings({ filterPatterns: [{ partitionKey: ['1'] }] }),
         invoke: async () => ok(),

@@ -4,6 +4,7 @@
  * the exact invocations (records per event), checkpoints and on-failure records.
  */
 import { DescribeStreamSummaryCommand, PutRecordCommand, PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import { afterEach, beforeEach } from 'vitest';
 import { createKinesisClient, ensureStream } from '../../kinesis/client';
 import { LocalEventSourceMapping } from '../../local/esm';
 import type { EsmActivity, EsmClock, InvokeOutcome, KinesisEventRecord, OnFailureRecord, OnFailureSink } from '../../local/esm';
@@ -164,6 +165,39 @@ export async function runMapping(
     checkpoints: () => activity.flatMap((a) => (a.type === 'checkpoint' ? [a.sequenceNumber] : [])),
     stop: () => mapping.stop(),
   };
+}
+
+/** What a test file's tests share: a fresh one-shard stream per test, and the mapping the test started. */
+export interface MappingTestContext {
+  /** Replaceable (e.g. by a stream with more shards); the current one is stopped after the test. */
+  fixture: StreamFixture;
+  /** Set by the test; stopped after it. */
+  running: RunningMapping | undefined;
+}
+
+/** Registers the hooks: a new stream before each test; after it, the test's mapping stopped and the stream's engine too. */
+export function useStreamFixture(): MappingTestContext {
+  let fixture: StreamFixture | undefined;
+  const context: MappingTestContext = {
+    get fixture() {
+      if (!fixture) throw new Error('the stream fixture exists only while a test runs');
+      return fixture;
+    },
+    set fixture(next: StreamFixture) {
+      fixture = next;
+    },
+    running: undefined,
+  };
+  beforeEach(async () => {
+    fixture = await StreamFixture.start();
+  });
+  afterEach(async () => {
+    await context.running?.stop();
+    context.running = undefined;
+    await fixture?.stop();
+    fixture = undefined;
+  });
+  return context;
 }
 
 export async function waitFor(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {

@@ -3,31 +3,21 @@
  * developer guide "Complete the resharding action" for parent-before-child order).
  */
 import { MergeShardsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { listAllShards, waitForStreamActive } from '../../kinesis/client';
 import { MAX_INVOCATION_PAYLOAD_BYTES } from '../../local/esm/batch-assembly';
-import { ok, runMapping, seqs, settings, settle, StreamFixture, thrown, waitFor, type RunningMapping } from './harness';
+import { ok, runMapping, seqs, settings, settle, StreamFixture, thrown, useStreamFixture, waitFor } from './harness';
 
-let fixture: StreamFixture;
-let running: RunningMapping | undefined;
+const esm = useStreamFixture();
 
-beforeEach(async () => {
-  fixture = await StreamFixture.start();
-});
-afterEach(async () => {
-  await running?.stop();
-  running = undefined;
-  await fixture.stop();
-});
-
-const invoked = () => running!.invocations.flatMap((i) => i.sequenceNumbers);
+const invoked = () => esm.running!.invocations.flatMap((i) => i.sequenceNumbers);
 
 describe('the invocation event', () => {
   it('is exactly the record shape Lambda sends, keys in Lambda order', async () => {
-    const [put] = await fixture.put([{ key: 'pk-1', data: { hello: 'world' } }]);
-    running = await runMapping(fixture, settings({}), () => ok());
-    await waitFor(() => running!.invocations.length === 1, 'invocation');
-    const { event } = running.invocations[0]!;
+    const [put] = await esm.fixture.put([{ key: 'pk-1', data: { hello: 'world' } }]);
+    esm.running = await runMapping(esm.fixture, settings({}), () => ok());
+    await waitFor(() => esm.running!.invocations.length === 1, 'invocation');
+    const { event } = esm.running.invocations[0]!;
     expect(Object.keys(event)).toEqual(['Records']);
     const record = event.Records[0]!;
     expect(record).toEqual({
@@ -44,7 +34,7 @@ describe('the invocation event', () => {
       eventName: 'aws:kinesis:record',
       invokeIdentityArn: 'arn:aws:iam::123456789012:role/test-consumer',
       awsRegion: 'us-east-1',
-      eventSourceARN: fixture.streamArn,
+      eventSourceARN: esm.fixture.streamArn,
     });
     expect(Object.keys(record)).toEqual(['kinesis', 'eventSource', 'eventVersion', 'eventID', 'eventName', 'invokeIdentityArn', 'awsRegion', 'eventSourceARN']);
     expect(Object.keys(record.kinesis)).toEqual(['kinesisSchemaVersion', 'partitionKey', 'sequenceNumber', 'data', 'approximateArrivalTimestamp']);
@@ -57,28 +47,28 @@ describe('the invocation event', () => {
 
 describe('starting position', () => {
   it('TRIM_HORIZON delivers the records already in the stream', async () => {
-    const puts = await fixture.put([{ data: 1 }, { data: 2 }]);
-    running = await runMapping(fixture, settings({ startingPosition: 'TRIM_HORIZON' }), () => ok());
+    const puts = await esm.fixture.put([{ data: 1 }, { data: 2 }]);
+    esm.running = await runMapping(esm.fixture, settings({ startingPosition: 'TRIM_HORIZON' }), () => ok());
     await waitFor(() => invoked().length === 2, 'both records');
     expect(invoked()).toEqual(seqs(puts, 0, 1));
   });
 
   it('LATEST delivers only records put after the mapping started', async () => {
-    await fixture.put([{ data: 'old-1' }, { data: 'old-2' }]);
-    running = await runMapping(fixture, settings({ startingPosition: 'LATEST' }), () => ok());
-    const fresh = await fixture.put([{ data: 'new-1' }, { data: 'new-2' }]);
+    await esm.fixture.put([{ data: 'old-1' }, { data: 'old-2' }]);
+    esm.running = await runMapping(esm.fixture, settings({ startingPosition: 'LATEST' }), () => ok());
+    const fresh = await esm.fixture.put([{ data: 'new-1' }, { data: 'new-2' }]);
     await waitFor(() => invoked().length === 2, 'the new records');
     await settle();
     expect(invoked()).toEqual(seqs(fresh, 0, 1));
   });
 
   it('AT_TIMESTAMP delivers records that arrived at or after the timestamp', async () => {
-    await fixture.put([{ data: 'before' }]);
+    await esm.fixture.put([{ data: 'before' }]);
     await settle(50);
     const at = new Date();
     await settle(50);
-    const after = await fixture.put([{ data: 'after-1' }, { data: 'after-2' }]);
-    running = await runMapping(fixture, settings({ startingPosition: 'AT_TIMESTAMP', startingPositionTimestamp: at.toISOString() }), () => ok());
+    const after = await esm.fixture.put([{ data: 'after-1' }, { data: 'after-2' }]);
+    esm.running = await runMapping(esm.fixture, settings({ startingPosition: 'AT_TIMESTAMP', startingPositionTimestamp: at.toISOString() }), () => ok());
     await waitFor(() => invoked().length === 2, 'the later records');
     await settle();
     expect(invoked()).toEqual(seqs(after, 0, 1));
@@ -87,52 +77,52 @@ describe('starting position', () => {
 
 describe('batching', () => {
   it('BatchSize caps the records per invocation, order kept', async () => {
-    const puts = await fixture.put([0, 1, 2, 3, 4, 5, 6].map((i) => ({ data: { i } })));
-    running = await runMapping(fixture, settings({ batchSize: 3 }), () => ok());
+    const puts = await esm.fixture.put([0, 1, 2, 3, 4, 5, 6].map((i) => ({ data: { i } })));
+    esm.running = await runMapping(esm.fixture, settings({ batchSize: 3 }), () => ok());
     await waitFor(() => invoked().length === 7, 'all records');
-    expect(running.invocations.map((i) => i.sequenceNumbers)).toEqual([seqs(puts, 0, 1, 2), seqs(puts, 3, 4, 5), seqs(puts, 6)]);
+    expect(esm.running.invocations.map((i) => i.sequenceNumbers)).toEqual([seqs(puts, 0, 1, 2), seqs(puts, 3, 4, 5), seqs(puts, 6)]);
   });
 
   it('MaximumBatchingWindowInSeconds gathers records that arrive within the window into one batch', async () => {
-    running = await runMapping(fixture, settings({ batchSize: 100, maximumBatchingWindowInSeconds: 1 }), () => ok());
-    const first = await fixture.put([{ data: 'a' }]);
-    await waitFor(() => running!.mapping.stats().recordsRead === 1, 'first record read');
-    const second = await fixture.put([{ data: 'b' }]);
-    await waitFor(() => running!.invocations.length === 1, 'one invocation');
+    esm.running = await runMapping(esm.fixture, settings({ batchSize: 100, maximumBatchingWindowInSeconds: 1 }), () => ok());
+    const first = await esm.fixture.put([{ data: 'a' }]);
+    await waitFor(() => esm.running!.mapping.stats().recordsRead === 1, 'first record read');
+    const second = await esm.fixture.put([{ data: 'b' }]);
+    await waitFor(() => esm.running!.invocations.length === 1, 'one invocation');
     await settle();
-    expect(running.invocations.map((i) => i.sequenceNumbers)).toEqual([[first[0]!.sequenceNumber, second[0]!.sequenceNumber]]);
+    expect(esm.running.invocations.map((i) => i.sequenceNumbers)).toEqual([[first[0]!.sequenceNumber, second[0]!.sequenceNumber]]);
   });
 
   it('without a batching window each read is invoked as soon as it is available', async () => {
-    running = await runMapping(fixture, settings({ batchSize: 100, maximumBatchingWindowInSeconds: 0 }), () => ok());
-    const first = await fixture.put([{ data: 'a' }]);
-    await waitFor(() => running!.invocations.length === 1, 'first invocation');
-    const second = await fixture.put([{ data: 'b' }]);
-    await waitFor(() => running!.invocations.length === 2, 'second invocation');
-    expect(running.invocations.map((i) => i.sequenceNumbers)).toEqual([[first[0]!.sequenceNumber], [second[0]!.sequenceNumber]]);
+    esm.running = await runMapping(esm.fixture, settings({ batchSize: 100, maximumBatchingWindowInSeconds: 0 }), () => ok());
+    const first = await esm.fixture.put([{ data: 'a' }]);
+    await waitFor(() => esm.running!.invocations.length === 1, 'first invocation');
+    const second = await esm.fixture.put([{ data: 'b' }]);
+    await waitFor(() => esm.running!.invocations.length === 2, 'second invocation');
+    expect(esm.running.invocations.map((i) => i.sequenceNumbers)).toEqual([[first[0]!.sequenceNumber], [second[0]!.sequenceNumber]]);
   });
 
   it('a full batch is invoked without waiting for the batching window', async () => {
-    running = await runMapping(fixture, settings({ batchSize: 2, maximumBatchingWindowInSeconds: 300 }), () => ok());
-    const puts = await fixture.put([{ data: 'a' }, { data: 'b' }, { data: 'c' }]);
-    await waitFor(() => running!.invocations.length === 1, 'the full batch');
+    esm.running = await runMapping(esm.fixture, settings({ batchSize: 2, maximumBatchingWindowInSeconds: 300 }), () => ok());
+    const puts = await esm.fixture.put([{ data: 'a' }, { data: 'b' }, { data: 'c' }]);
+    await waitFor(() => esm.running!.invocations.length === 1, 'the full batch');
     await settle();
     // The third record waits for the 300 s window or a full batch.
-    expect(running.invocations.map((i) => i.sequenceNumbers)).toEqual([seqs(puts, 0, 1)]);
+    expect(esm.running.invocations.map((i) => i.sequenceNumbers)).toEqual([seqs(puts, 0, 1)]);
   });
 
   it('a batch never exceeds the 6 MB invocation payload', async () => {
     const big = Buffer.alloc(900_000, 0x61); // 900 KB of data; base64 makes each record 1.2 MB in the event
-    const puts = await fixture.put(Array.from({ length: 8 }, () => ({ data: big })));
-    running = await runMapping(fixture, settings({ batchSize: 100 }), () => ok());
+    const puts = await esm.fixture.put(Array.from({ length: 8 }, () => ({ data: big })));
+    esm.running = await runMapping(esm.fixture, settings({ batchSize: 100 }), () => ok());
     await waitFor(() => invoked().length === 8, 'all records');
-    for (const invocation of running.invocations) {
+    for (const invocation of esm.running.invocations) {
       expect(Buffer.byteLength(JSON.stringify(invocation.event))).toBeLessThanOrEqual(MAX_INVOCATION_PAYLOAD_BYTES);
     }
     // 5 x 1.2 MB = 6.0 MB fits in 6 MiB (6,291,456 bytes); a sixth record would not.
-    expect(running.invocations.map((i) => i.sequenceNumbers.length)).toEqual([5, 3]);
-    const first = running.invocations[0]!.event;
-    const withSixth = { Records: [...first.Records, running.invocations[1]!.event.Records[0]] };
+    expect(esm.running.invocations.map((i) => i.sequenceNumbers.length)).toEqual([5, 3]);
+    const first = esm.running.invocations[0]!.event;
+    const withSixth = { Records: [...first.Records, esm.running.invocations[1]!.event.Records[0]] };
     expect(Buffer.byteLength(JSON.stringify(withSixth))).toBeGreaterThan(MAX_INVOCATION_PAYLOAD_BYTES);
     expect(invoked()).toEqual(puts.map((p) => p.sequenceNumber));
   });
@@ -140,27 +130,27 @@ describe('batching', () => {
 
 describe('resharding', () => {
   async function split(): Promise<void> {
-    const [parent] = await listAllShards(fixture.client, fixture.streamName);
-    await fixture.client.send(
-      new SplitShardCommand({ StreamName: fixture.streamName, ShardToSplit: parent!.ShardId!, NewStartingHashKey: (2n ** 127n).toString() }),
+    const [parent] = await listAllShards(esm.fixture.client, esm.fixture.streamName);
+    await esm.fixture.client.send(
+      new SplitShardCommand({ StreamName: esm.fixture.streamName, ShardToSplit: parent!.ShardId!, NewStartingHashKey: (2n ** 127n).toString() }),
     );
-    await waitForStreamActive(fixture.client, fixture.streamName, { pollMs: 10 });
+    await waitForStreamActive(esm.fixture.client, esm.fixture.streamName, { pollMs: 10 });
   }
 
   it('a child shard starts only after its parent is fully processed', async () => {
-    const parentRecords = await fixture.put([0, 1, 2].map((i) => ({ key: `p${i}`, data: { i } })));
+    const parentRecords = await esm.fixture.put([0, 1, 2].map((i) => ({ key: `p${i}`, data: { i } })));
     await split();
-    const childRecords = await fixture.put([0, 1, 2, 3, 4, 5].map((i) => ({ key: `c${i}`, data: { i } })));
+    const childRecords = await esm.fixture.put([0, 1, 2, 3, 4, 5].map((i) => ({ key: `c${i}`, data: { i } })));
     const parentSeqs = new Set(parentRecords.map((p) => p.sequenceNumber));
     // The parent's batch fails twice: its children must wait for it.
     let parentFailures = 0;
-    running = await runMapping(fixture, settings({ batchSize: 10 }), (inv) =>
+    esm.running = await runMapping(esm.fixture, settings({ batchSize: 10 }), (inv) =>
       inv.sequenceNumbers.some((s) => parentSeqs.has(s)) && parentFailures++ < 2 ? thrown() : ok(),
     );
     await waitFor(() => invoked().length === 3 * 3 + 6, 'every record');
     const parentId = parentRecords[0]!.shardId;
-    const finishedAt = running.activity.findIndex((a) => a.type === 'shard-finished' && a.shardId === parentId);
-    const childStarts = running.activity.flatMap((a, index) => (a.type === 'shard-started' && a.shardId !== parentId ? [index] : []));
+    const finishedAt = esm.running.activity.findIndex((a) => a.type === 'shard-finished' && a.shardId === parentId);
+    const childStarts = esm.running.activity.flatMap((a, index) => (a.type === 'shard-started' && a.shardId !== parentId ? [index] : []));
     expect(finishedAt).toBeGreaterThanOrEqual(0);
     expect(childStarts).toHaveLength(2);
     for (const index of childStarts) expect(index).toBeGreaterThan(finishedAt);
@@ -171,11 +161,11 @@ describe('resharding', () => {
   });
 
   it('shards created after start are found with ListShards and read from TRIM_HORIZON (even with LATEST)', async () => {
-    running = await runMapping(fixture, settings({ startingPosition: 'LATEST' }), () => ok());
-    const before = await fixture.put([{ key: 'a', data: 1 }]);
+    esm.running = await runMapping(esm.fixture, settings({ startingPosition: 'LATEST' }), () => ok());
+    const before = await esm.fixture.put([{ key: 'a', data: 1 }]);
     await waitFor(() => invoked().length === 1, 'parent record');
     await split();
-    const after = await fixture.put([0, 1, 2, 3].map((i) => ({ key: `k${i}`, data: { i } })));
+    const after = await esm.fixture.put([0, 1, 2, 3].map((i) => ({ key: `k${i}`, data: { i } })));
     await waitFor(() => invoked().length === 5, 'child records');
     expect(invoked()[0]).toBe(before[0]!.sequenceNumber);
     expect(new Set(invoked().slice(1))).toEqual(new Set(after.map((a) => a.sequenceNumber)));
@@ -185,27 +175,27 @@ describe('resharding', () => {
 
 describe('resharding: merge', () => {
   it('a merged shard starts only after both parents are fully processed', async () => {
-    await fixture.stop();
-    fixture = await StreamFixture.start(2);
-    const before = await fixture.put(Array.from({ length: 8 }, (_, i) => ({ key: `before-${i}`, data: { i } })));
-    const [a, b] = await listAllShards(fixture.client, fixture.streamName);
-    await fixture.client.send(new MergeShardsCommand({ StreamName: fixture.streamName, ShardToMerge: a!.ShardId!, AdjacentShardToMerge: b!.ShardId! }));
-    await waitForStreamActive(fixture.client, fixture.streamName, { pollMs: 10 });
-    const after = await fixture.put([0, 1, 2].map((i) => ({ key: `after-${i}`, data: { i } })));
+    await esm.fixture.stop();
+    esm.fixture = await StreamFixture.start(2);
+    const before = await esm.fixture.put(Array.from({ length: 8 }, (_, i) => ({ key: `before-${i}`, data: { i } })));
+    const [a, b] = await listAllShards(esm.fixture.client, esm.fixture.streamName);
+    await esm.fixture.client.send(new MergeShardsCommand({ StreamName: esm.fixture.streamName, ShardToMerge: a!.ShardId!, AdjacentShardToMerge: b!.ShardId! }));
+    await waitForStreamActive(esm.fixture.client, esm.fixture.streamName, { pollMs: 10 });
+    const after = await esm.fixture.put([0, 1, 2].map((i) => ({ key: `after-${i}`, data: { i } })));
     const parentSeqs = new Set(before.map((p) => p.sequenceNumber));
     // The second parent's first attempt fails: the child must wait for it too.
     let failed = false;
-    running = await runMapping(fixture, settings({ batchSize: 10 }), (inv) =>
+    esm.running = await runMapping(esm.fixture, settings({ batchSize: 10 }), (inv) =>
       !failed && inv.event.Records[0]!.eventID.startsWith(b!.ShardId!) ? ((failed = true), thrown()) : ok(),
     );
-    await waitFor(() => running!.mapping.stats().recordsProcessed === 11, 'all records');
+    await waitFor(() => esm.running!.mapping.stats().recordsProcessed === 11, 'all records');
     expect(failed).toBe(true);
     expect(new Set(before.map((p) => p.shardId))).toEqual(new Set([a!.ShardId, b!.ShardId]));
     const childId = after[0]!.shardId;
     expect([a!.ShardId, b!.ShardId]).not.toContain(childId);
-    const childStart = running.activity.findIndex((x) => x.type === 'shard-started' && x.shardId === childId);
+    const childStart = esm.running.activity.findIndex((x) => x.type === 'shard-started' && x.shardId === childId);
     for (const parent of [a!.ShardId!, b!.ShardId!]) {
-      const finished = running.activity.findIndex((x) => x.type === 'shard-finished' && x.shardId === parent);
+      const finished = esm.running.activity.findIndex((x) => x.type === 'shard-finished' && x.shardId === parent);
       expect(finished).toBeGreaterThanOrEqual(0);
       expect(childStart).toBeGreaterThan(finished);
     }

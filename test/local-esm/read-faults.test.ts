@@ -5,25 +5,15 @@
  * or read twice.
  */
 import { ExpiredIteratorException, ProvisionedThroughputExceededException } from '@aws-sdk/client-kinesis';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ok, runMapping, settings, StreamFixture, waitFor, type RunningMapping } from './harness';
+import { describe, expect, it } from 'vitest';
+import { ok, runMapping, settings, useStreamFixture, waitFor } from './harness';
 
-let fixture: StreamFixture;
-let running: RunningMapping | undefined;
-
-beforeEach(async () => {
-  fixture = await StreamFixture.start();
-});
-afterEach(async () => {
-  await running?.stop();
-  running = undefined;
-  await fixture.stop();
-});
+const esm = useStreamFixture();
 
 /** Fail the GetRecords calls whose 1-based index is in `failing` with `error()`. */
 function injectGetRecordsFaults(failing: Set<number>, error: () => Error): { calls: () => number } {
   let calls = 0;
-  fixture.client.middlewareStack.add(
+  esm.fixture.client.middlewareStack.add(
     (next, context) => async (args) => {
       if (context.commandName === 'GetRecordsCommand' && failing.has(++calls)) throw error();
       return next(args);
@@ -35,25 +25,25 @@ function injectGetRecordsFaults(failing: Set<number>, error: () => Error): { cal
 
 describe('read faults', () => {
   it('an expired shard iterator is re-acquired after the last record read: nothing skipped, nothing twice', async () => {
-    const first = await fixture.put([0, 1, 2].map((i) => ({ data: { i } })));
+    const first = await esm.fixture.put([0, 1, 2].map((i) => ({ data: { i } })));
     // Call 1 reads the first records; calls 2 and 3 fail as if the iterator had expired.
     const faults = injectGetRecordsFaults(new Set([2, 3]), () => new ExpiredIteratorException({ message: 'Iterator expired', $metadata: {} }));
-    running = await runMapping(fixture, settings({ batchSize: 10 }), () => ok());
-    await waitFor(() => running!.mapping.stats().recordsProcessed === 3 && faults.calls() >= 4, 'first records and the expiries');
-    const second = await fixture.put([3, 4].map((i) => ({ data: { i } })));
-    await waitFor(() => running!.mapping.stats().recordsProcessed === 5, 'later records');
-    expect(running.invocations.flatMap((i) => i.sequenceNumbers)).toEqual([...first, ...second].map((p) => p.sequenceNumber));
+    esm.running = await runMapping(esm.fixture, settings({ batchSize: 10 }), () => ok());
+    await waitFor(() => esm.running!.mapping.stats().recordsProcessed === 3 && faults.calls() >= 4, 'first records and the expiries');
+    const second = await esm.fixture.put([3, 4].map((i) => ({ data: { i } })));
+    await waitFor(() => esm.running!.mapping.stats().recordsProcessed === 5, 'later records');
+    expect(esm.running.invocations.flatMap((i) => i.sequenceNumbers)).toEqual([...first, ...second].map((p) => p.sequenceNumber));
   });
 
   it('read throttling (ProvisionedThroughputExceededException) backs off and continues', async () => {
-    const puts = await fixture.put([0, 1].map((i) => ({ data: { i } })));
+    const puts = await esm.fixture.put([0, 1].map((i) => ({ data: { i } })));
     const faults = injectGetRecordsFaults(
       new Set([1, 2, 3]),
       () => new ProvisionedThroughputExceededException({ message: 'Rate exceeded for shard', $metadata: {} }),
     );
-    running = await runMapping(fixture, settings({}), () => ok(), { timing: { readErrorBackoffMs: 5 } });
-    await waitFor(() => running!.mapping.stats().recordsProcessed === 2, 'records after throttling');
+    esm.running = await runMapping(esm.fixture, settings({}), () => ok(), { timing: { readErrorBackoffMs: 5 } });
+    await waitFor(() => esm.running!.mapping.stats().recordsProcessed === 2, 'records after throttling');
     expect(faults.calls()).toBeGreaterThanOrEqual(4);
-    expect(running.invocations.flatMap((i) => i.sequenceNumbers)).toEqual(puts.map((p) => p.sequenceNumber));
+    expect(esm.running.invocations.flatMap((i) => i.sequenceNumbers)).toEqual(puts.map((p) => p.sequenceNumber));
   });
 });

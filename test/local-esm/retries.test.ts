@@ -3,54 +3,44 @@
  * and the on-failure record (pages "Using AWS Lambda with Amazon Kinesis" Error handling,
  * services-kinesis-batchfailurereporting "Bisecting a batch", kinesis-on-failure-destination).
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { InvokeOutcome } from '../../local/esm';
-import { FUNCTION_ARN, ok, OffsetClock, runMapping, seqs, settings, settle, StreamFixture, thrown, waitFor, type RunningMapping } from './harness';
+import { FUNCTION_ARN, OffsetClock, ok, runMapping, seqs, settings, settle, thrown, useStreamFixture, waitFor } from './harness';
 
-let fixture: StreamFixture;
-let running: RunningMapping | undefined;
-
-beforeEach(async () => {
-  fixture = await StreamFixture.start();
-});
-afterEach(async () => {
-  await running?.stop();
-  running = undefined;
-  await fixture.stop();
-});
+const esm = useStreamFixture();
 
 const isoMs = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 describe('function errors and retries', () => {
   it('thrown error, timeout and crash are all retried, then the batch succeeds', async () => {
-    const puts = await fixture.put([{ data: { i: 0 } }, { data: { i: 1 } }]);
+    const puts = await esm.fixture.put([{ data: { i: 0 } }, { data: { i: 1 } }]);
     const outcomes: InvokeOutcome[] = [
       thrown('handler threw'),
       { ok: false, errorType: 'TimedOut', errorMessage: 'Task timed out after 1.00 seconds', durationMs: 1000 },
       { ok: false, errorType: 'Crashed', errorMessage: 'Runtime exited with error: signal: killed', durationMs: 3 },
     ];
-    running = await runMapping(fixture, settings({}), async (_inv, index) => {
+    esm.running = await runMapping(esm.fixture, settings({}), async (_inv, index) => {
       if (index === 1) await new Promise((resolve) => setTimeout(resolve, 30)); // hangs, then the invoker reports TimedOut
       return outcomes[index] ?? ok();
     });
-    await waitFor(() => running!.checkpoints().length === 1, 'checkpoint');
+    await waitFor(() => esm.running!.checkpoints().length === 1, 'checkpoint');
     await settle();
-    expect(running.invocations.map((i) => i.sequenceNumbers)).toEqual(Array(4).fill(seqs(puts, 0, 1)));
-    expect(running.mapping.stats()).toMatchObject({ retries: 3, invocationErrors: 3, recordsProcessed: 2, onFailureRecords: 0 });
+    expect(esm.running.invocations.map((i) => i.sequenceNumbers)).toEqual(Array(4).fill(seqs(puts, 0, 1)));
+    expect(esm.running.mapping.stats()).toMatchObject({ retries: 3, invocationErrors: 3, recordsProcessed: 2, onFailureRecords: 0 });
   });
 
   it('MaximumRetryAttempts: 1 + N invocations, then an AWS-shaped on-failure record and the shard moves on', async () => {
-    const puts = await fixture.put([0, 1, 2].map((i) => ({ data: { i } })));
+    const puts = await esm.fixture.put([0, 1, 2].map((i) => ({ data: { i } })));
     const failing = new Set(seqs(puts, 0, 1, 2));
-    running = await runMapping(fixture, settings({ batchSize: 3, maximumRetryAttempts: 2, onFailureDestination: 'queue' }), (inv) =>
+    esm.running = await runMapping(esm.fixture, settings({ batchSize: 3, maximumRetryAttempts: 2, onFailureDestination: 'queue' }), (inv) =>
       inv.sequenceNumbers.some((s) => failing.has(s)) ? thrown() : ok(),
     );
-    await waitFor(() => running!.sink.records.length === 1, 'on-failure record');
-    const later = await fixture.put([{ data: { i: 3 } }]);
-    await waitFor(() => running!.invocations.length === 4, 'the next batch');
+    await waitFor(() => esm.running!.sink.records.length === 1, 'on-failure record');
+    const later = await esm.fixture.put([{ data: { i: 3 } }]);
+    await waitFor(() => esm.running!.invocations.length === 4, 'the next batch');
     await settle();
-    expect(running.invocations.map((i) => i.sequenceNumbers)).toEqual([...Array(3).fill(seqs(puts, 0, 1, 2)), [later[0]!.sequenceNumber]]);
-    const record = running.sink.records[0]!;
+    expect(esm.running.invocations.map((i) => i.sequenceNumbers)).toEqual([...Array(3).fill(seqs(puts, 0, 1, 2)), [later[0]!.sequenceNumber]]);
+    const record = esm.running.sink.records[0]!;
     expect(Object.keys(record)).toEqual(['requestContext', 'responseContext', 'version', 'timestamp', 'KinesisBatchInfo']);
     expect(record).toEqual({
       requestContext: { requestId: expect.stringMatching(/^[0-9a-f-]{36}$/), functionArn: FUNCTION_ARN, condition: 'RetryAttemptsExhausted', approximateInvokeCount: 3 },
@@ -64,51 +54,51 @@ describe('function errors and retries', () => {
         approximateArrivalOfFirstRecord: expect.stringMatching(isoMs),
         approximateArrivalOfLastRecord: expect.stringMatching(isoMs),
         batchSize: 3,
-        streamArn: fixture.streamArn,
+        streamArn: esm.fixture.streamArn,
       },
     });
     expect(Object.keys(record.KinesisBatchInfo)).toEqual([
       'shardId', 'startSequenceNumber', 'endSequenceNumber', 'approximateArrivalOfFirstRecord', 'approximateArrivalOfLastRecord', 'batchSize', 'streamArn',
     ]);
-    const first = running.invocations[0]!.event.Records[0]!.kinesis.approximateArrivalTimestamp;
+    const first = esm.running.invocations[0]!.event.Records[0]!.kinesis.approximateArrivalTimestamp;
     expect(Date.parse(record.KinesisBatchInfo.approximateArrivalOfFirstRecord)).toBe(Math.round(first * 1000));
     // Discarded records are checkpointed past (the batch is dropped), then the next record.
-    expect(running.checkpoints()).toEqual([puts[2]!.sequenceNumber, later[0]!.sequenceNumber]);
-    expect(running.mapping.stats()).toMatchObject({ recordsDiscarded: 3, onFailureRecords: 1, retries: 2 });
+    expect(esm.running.checkpoints()).toEqual([puts[2]!.sequenceNumber, later[0]!.sequenceNumber]);
+    expect(esm.running.mapping.stats()).toMatchObject({ recordsDiscarded: 3, onFailureRecords: 1, retries: 2 });
   });
 
   it('MaximumRetryAttempts 0: one invocation, approximateInvokeCount 1', async () => {
-    await fixture.put([{ data: { i: 0 } }]);
-    running = await runMapping(fixture, settings({ maximumRetryAttempts: 0, onFailureDestination: 'queue' }), () => thrown());
-    await waitFor(() => running!.sink.records.length === 1, 'on-failure record');
+    await esm.fixture.put([{ data: { i: 0 } }]);
+    esm.running = await runMapping(esm.fixture, settings({ maximumRetryAttempts: 0, onFailureDestination: 'queue' }), () => thrown());
+    await waitFor(() => esm.running!.sink.records.length === 1, 'on-failure record');
     await settle();
-    expect(running.invocations).toHaveLength(1);
-    expect(running.sink.records[0]!.requestContext.approximateInvokeCount).toBe(1);
+    expect(esm.running.invocations).toHaveLength(1);
+    expect(esm.running.sink.records[0]!.requestContext.approximateInvokeCount).toBe(1);
   });
 
   it('onFailureDestination "none": the batch is discarded without a destination record, the shard moves on', async () => {
-    const puts = await fixture.put([{ data: { i: 0 } }]);
-    running = await runMapping(fixture, settings({ maximumRetryAttempts: 0, onFailureDestination: 'none' }), () => thrown());
-    await waitFor(() => running!.checkpoints().length === 1, 'checkpoint past the discarded batch');
+    const puts = await esm.fixture.put([{ data: { i: 0 } }]);
+    esm.running = await runMapping(esm.fixture, settings({ maximumRetryAttempts: 0, onFailureDestination: 'none' }), () => thrown());
+    await waitFor(() => esm.running!.checkpoints().length === 1, 'checkpoint past the discarded batch');
     await settle();
-    expect(running.sink.records).toEqual([]);
-    expect(running.checkpoints()).toEqual(seqs(puts, 0));
-    expect(running.mapping.stats()).toMatchObject({ recordsDiscarded: 1, onFailureRecords: 0 });
+    expect(esm.running.sink.records).toEqual([]);
+    expect(esm.running.checkpoints()).toEqual(seqs(puts, 0));
+    expect(esm.running.mapping.stats()).toMatchObject({ recordsDiscarded: 1, onFailureRecords: 0 });
   });
 });
 
 describe('BisectBatchOnFunctionError', () => {
   it('splits a failing batch in two, recursively, without consuming retries; the poison record alone exhausts them', async () => {
-    const puts = await fixture.put([0, 1, 2, 3].map((i) => ({ data: { i } })));
+    const puts = await esm.fixture.put([0, 1, 2, 3].map((i) => ({ data: { i } })));
     const poison = puts[2]!.sequenceNumber;
-    running = await runMapping(
-      fixture,
+    esm.running = await runMapping(
+      esm.fixture,
       settings({ batchSize: 4, bisectBatchOnFunctionError: true, maximumRetryAttempts: 1, onFailureDestination: 'queue' }),
       (inv) => (inv.sequenceNumbers.includes(poison) ? thrown('poison') : ok()),
     );
-    await waitFor(() => running!.checkpoints().includes(puts[3]!.sequenceNumber), 'last checkpoint');
+    await waitFor(() => esm.running!.checkpoints().includes(puts[3]!.sequenceNumber), 'last checkpoint');
     await settle();
-    expect(running.invocations.map((i) => i.sequenceNumbers)).toEqual([
+    expect(esm.running.invocations.map((i) => i.sequenceNumbers)).toEqual([
       seqs(puts, 0, 1, 2, 3),
       seqs(puts, 0, 1),
       seqs(puts, 2, 3),
@@ -116,61 +106,61 @@ describe('BisectBatchOnFunctionError', () => {
       seqs(puts, 2), // the one retry (MaximumRetryAttempts 1): bisecting consumed none
       seqs(puts, 3),
     ]);
-    expect(running.sink.records).toHaveLength(1);
-    expect(running.sink.records[0]!.requestContext).toMatchObject({ condition: 'RetryAttemptsExhausted', approximateInvokeCount: 2 });
-    expect(running.sink.records[0]!.KinesisBatchInfo).toMatchObject({ startSequenceNumber: poison, endSequenceNumber: poison, batchSize: 1 });
-    expect(running.checkpoints()).toEqual(seqs(puts, 1, 2, 3));
-    expect(running.mapping.stats()).toMatchObject({ bisects: 2, retries: 1 });
+    expect(esm.running.sink.records).toHaveLength(1);
+    expect(esm.running.sink.records[0]!.requestContext).toMatchObject({ condition: 'RetryAttemptsExhausted', approximateInvokeCount: 2 });
+    expect(esm.running.sink.records[0]!.KinesisBatchInfo).toMatchObject({ startSequenceNumber: poison, endSequenceNumber: poison, batchSize: 1 });
+    expect(esm.running.checkpoints()).toEqual(seqs(puts, 1, 2, 3));
+    expect(esm.running.mapping.stats()).toMatchObject({ bisects: 2, retries: 1 });
   });
 
   it('with a partial response, bisects at the returned sequence number and retries only the remaining records', async () => {
-    const puts = await fixture.put([0, 1, 2, 3, 4].map((i) => ({ data: { i } })));
+    const puts = await esm.fixture.put([0, 1, 2, 3, 4].map((i) => ({ data: { i } })));
     const failing = puts[2]!.sequenceNumber;
-    running = await runMapping(
-      fixture,
+    esm.running = await runMapping(
+      esm.fixture,
       settings({ batchSize: 5, bisectBatchOnFunctionError: true, reportBatchItemFailures: true, maximumRetryAttempts: 1, onFailureDestination: 'queue' }),
       (inv) => (inv.sequenceNumbers.includes(failing) ? ok({ batchItemFailures: [{ itemIdentifier: failing }] }) : ok()),
     );
-    await waitFor(() => running!.sink.records.length === 1, 'on-failure record');
+    await waitFor(() => esm.running!.sink.records.length === 1, 'on-failure record');
     await settle();
-    expect(running.invocations.map((i) => i.sequenceNumbers)).toEqual([
+    expect(esm.running.invocations.map((i) => i.sequenceNumbers)).toEqual([
       seqs(puts, 0, 1, 2, 3, 4),
       seqs(puts, 2, 3, 4), // split at the failure: no retry consumed
       seqs(puts, 2, 3, 4), // failure at the first record: nothing to split, retry 1
     ]);
-    expect(running.checkpoints()).toEqual(seqs(puts, 1, 4));
-    expect(running.sink.records[0]!.KinesisBatchInfo).toMatchObject({ startSequenceNumber: failing, endSequenceNumber: puts[4]!.sequenceNumber, batchSize: 3 });
-    expect(running.sink.records[0]!.requestContext.approximateInvokeCount).toBe(2);
+    expect(esm.running.checkpoints()).toEqual(seqs(puts, 1, 4));
+    expect(esm.running.sink.records[0]!.KinesisBatchInfo).toMatchObject({ startSequenceNumber: failing, endSequenceNumber: puts[4]!.sequenceNumber, batchSize: 3 });
+    expect(esm.running.sink.records[0]!.requestContext.approximateInvokeCount).toBe(2);
   });
 });
 
 describe('MaximumRecordAgeInSeconds', () => {
   it('a failing batch whose records get older than the maximum age is discarded with RecordAgeExceeded', async () => {
     const clock = new OffsetClock();
-    const puts = await fixture.put([{ data: { i: 0 } }, { data: { i: 1 } }]);
-    running = await runMapping(fixture, settings({ maximumRecordAgeInSeconds: 60, onFailureDestination: 'queue' }), () => {
+    const puts = await esm.fixture.put([{ data: { i: 0 } }, { data: { i: 1 } }]);
+    esm.running = await runMapping(esm.fixture, settings({ maximumRecordAgeInSeconds: 60, onFailureDestination: 'queue' }), () => {
       clock.offsetMs = 61_000; // the records are now 61 s old
       return thrown();
     }, { clock });
-    await waitFor(() => running!.sink.records.length === 1, 'on-failure record');
+    await waitFor(() => esm.running!.sink.records.length === 1, 'on-failure record');
     await settle();
-    expect(running.invocations).toHaveLength(1);
-    expect(running.sink.records[0]!.requestContext).toMatchObject({ condition: 'RecordAgeExceeded', approximateInvokeCount: 1 });
-    expect(running.sink.records[0]!.responseContext).toEqual({ statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' });
-    expect(running.sink.records[0]!.KinesisBatchInfo).toMatchObject({ startSequenceNumber: puts[0]!.sequenceNumber, endSequenceNumber: puts[1]!.sequenceNumber, batchSize: 2 });
-    expect(running.checkpoints()).toEqual(seqs(puts, 1));
+    expect(esm.running.invocations).toHaveLength(1);
+    expect(esm.running.sink.records[0]!.requestContext).toMatchObject({ condition: 'RecordAgeExceeded', approximateInvokeCount: 1 });
+    expect(esm.running.sink.records[0]!.responseContext).toEqual({ statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' });
+    expect(esm.running.sink.records[0]!.KinesisBatchInfo).toMatchObject({ startSequenceNumber: puts[0]!.sequenceNumber, endSequenceNumber: puts[1]!.sequenceNumber, batchSize: 2 });
+    expect(esm.running.checkpoints()).toEqual(seqs(puts, 1));
   });
 
   it('records already older than the maximum age are never sent to the function', async () => {
     const clock = new OffsetClock();
     clock.offsetMs = 120_000;
-    const puts = await fixture.put([{ data: { i: 0 } }]);
-    running = await runMapping(fixture, settings({ maximumRecordAgeInSeconds: 60, onFailureDestination: 'queue' }), () => ok(), { clock });
-    await waitFor(() => running!.sink.records.length === 1, 'on-failure record');
+    const puts = await esm.fixture.put([{ data: { i: 0 } }]);
+    esm.running = await runMapping(esm.fixture, settings({ maximumRecordAgeInSeconds: 60, onFailureDestination: 'queue' }), () => ok(), { clock });
+    await waitFor(() => esm.running!.sink.records.length === 1, 'on-failure record');
     await settle();
-    expect(running.invocations).toEqual([]);
-    expect(running.sink.records[0]!.requestContext).toMatchObject({ condition: 'RecordAgeExceeded', approximateInvokeCount: 0 });
-    expect(running.sink.records[0]!.responseContext).toEqual({ statusCode: 200, executedVersion: '$LATEST' });
-    expect(running.checkpoints()).toEqual(seqs(puts, 0));
+    expect(esm.running.invocations).toEqual([]);
+    expect(esm.running.sink.records[0]!.requestContext).toMatchObject({ condition: 'RecordAgeExceeded', approximateInvokeCount: 0 });
+    expect(esm.running.sink.records[0]!.responseContext).toEqual({ statusCode: 200, executedVersion: '$LATEST' });
+    expect(esm.running.checkpoints()).toEqual(seqs(puts, 0));
   });
 });

@@ -3,21 +3,11 @@
  * windows by arrival time, isFinalInvokeForWindow, isWindowTerminatedEarly, a response without
  * `state` is a failed invocation, 1 MB state limit.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { formatWindowTime } from '../../local/esm/tumbling-window';
-import { ok, runMapping, seqs, settings, StreamFixture, waitFor, type Invocation, type RunningMapping } from './harness';
+import { type Invocation, ok, runMapping, seqs, settings, useStreamFixture, waitFor } from './harness';
 
-let fixture: StreamFixture;
-let running: RunningMapping | undefined;
-
-beforeEach(async () => {
-  fixture = await StreamFixture.start();
-});
-afterEach(async () => {
-  await running?.stop();
-  running = undefined;
-  await fixture.stop();
-});
+const esm = useStreamFixture();
 
 /** Wait until early in a second, so records put now share a 1 s window. */
 async function startOfSecond(): Promise<void> {
@@ -38,33 +28,33 @@ const windowFields = (inv: Invocation) => {
 describe('tumbling windows', () => {
   it('aggregates with state, then a final invoke ends the window; the event carries window, shardId and eventSourceARN', async () => {
     await startOfSecond();
-    const puts = await fixture.putTogether([0, 1, 2].map((i) => ({ data: { i } })));
-    running = await runMapping(fixture, settings({ tumblingWindowInSeconds: 1 }), counting);
-    await waitFor(() => running!.invocations.length === 2, 'aggregate + final invoke');
-    const arrival = running.invocations[0]!.event.Records[0]!.kinesis.approximateArrivalTimestamp * 1000;
+    const puts = await esm.fixture.putTogether([0, 1, 2].map((i) => ({ data: { i } })));
+    esm.running = await runMapping(esm.fixture, settings({ tumblingWindowInSeconds: 1 }), counting);
+    await waitFor(() => esm.running!.invocations.length === 2, 'aggregate + final invoke');
+    const arrival = esm.running.invocations[0]!.event.Records[0]!.kinesis.approximateArrivalTimestamp * 1000;
     const start = Math.floor(arrival / 1000) * 1000;
     const window = { start: formatWindowTime(start), end: formatWindowTime(start + 1000) };
     expect(window.start).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
-    expect(running.invocations[0]!.sequenceNumbers).toEqual(seqs(puts, 0, 1, 2));
-    expect(Object.keys(running.invocations[0]!.event)).toEqual(['Records', 'window', 'state', 'shardId', 'eventSourceARN', 'isFinalInvokeForWindow', 'isWindowTerminatedEarly']);
-    expect(windowFields(running.invocations[0]!)).toEqual({
-      window, state: {}, shardId: puts[0]!.shardId, eventSourceARN: fixture.streamArn, isFinalInvokeForWindow: false, isWindowTerminatedEarly: false,
+    expect(esm.running.invocations[0]!.sequenceNumbers).toEqual(seqs(puts, 0, 1, 2));
+    expect(Object.keys(esm.running.invocations[0]!.event)).toEqual(['Records', 'window', 'state', 'shardId', 'eventSourceARN', 'isFinalInvokeForWindow', 'isWindowTerminatedEarly']);
+    expect(windowFields(esm.running.invocations[0]!)).toEqual({
+      window, state: {}, shardId: puts[0]!.shardId, eventSourceARN: esm.fixture.streamArn, isFinalInvokeForWindow: false, isWindowTerminatedEarly: false,
     });
-    expect(running.invocations[1]!.sequenceNumbers).toEqual([]);
-    expect(windowFields(running.invocations[1]!)).toEqual({
-      window, state: { count: 3 }, shardId: puts[0]!.shardId, eventSourceARN: fixture.streamArn, isFinalInvokeForWindow: true, isWindowTerminatedEarly: false,
+    expect(esm.running.invocations[1]!.sequenceNumbers).toEqual([]);
+    expect(windowFields(esm.running.invocations[1]!)).toEqual({
+      window, state: { count: 3 }, shardId: puts[0]!.shardId, eventSourceARN: esm.fixture.streamArn, isFinalInvokeForWindow: true, isWindowTerminatedEarly: false,
     });
-    await waitFor(() => running!.checkpoints().includes(puts[2]!.sequenceNumber), 'checkpoint');
+    await waitFor(() => esm.running!.checkpoints().includes(puts[2]!.sequenceNumber), 'checkpoint');
   });
 
   it('records of different windows never share an invocation; each window gets a fresh state', async () => {
     await startOfSecond();
-    const first = await fixture.put([{ data: 'w1' }]);
+    const first = await esm.fixture.put([{ data: 'w1' }]);
     await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000) + 20));
-    const second = await fixture.put([{ data: 'w2' }]);
-    running = await runMapping(fixture, settings({ tumblingWindowInSeconds: 1, batchSize: 10 }), counting);
-    await waitFor(() => running!.invocations.length === 4, 'two windows');
-    const shape = running.invocations.map((inv) => ({ records: inv.sequenceNumbers, final: inv.event['isFinalInvokeForWindow'], state: inv.event['state'] }));
+    const second = await esm.fixture.put([{ data: 'w2' }]);
+    esm.running = await runMapping(esm.fixture, settings({ tumblingWindowInSeconds: 1, batchSize: 10 }), counting);
+    await waitFor(() => esm.running!.invocations.length === 4, 'two windows');
+    const shape = esm.running.invocations.map((inv) => ({ records: inv.sequenceNumbers, final: inv.event['isFinalInvokeForWindow'], state: inv.event['state'] }));
     expect(shape).toEqual([
       { records: seqs(first, 0), final: false, state: {} },
       { records: [], final: true, state: { count: 1 } },
@@ -76,31 +66,31 @@ describe('tumbling windows', () => {
       const start = Math.floor(inv.event.Records[0]!.kinesis.approximateArrivalTimestamp) * 1000;
       return { start: formatWindowTime(start), end: formatWindowTime(start + 1000) };
     };
-    expect(running.invocations[0]!.event['window']).toEqual(windowOfArrival(running.invocations[0]!));
-    expect(running.invocations[1]!.event['window']).toEqual(windowOfArrival(running.invocations[0]!));
-    expect(running.invocations[2]!.event['window']).toEqual(windowOfArrival(running.invocations[2]!));
-    expect(running.invocations[2]!.event['window']).not.toEqual(running.invocations[0]!.event['window']);
+    expect(esm.running.invocations[0]!.event['window']).toEqual(windowOfArrival(esm.running.invocations[0]!));
+    expect(esm.running.invocations[1]!.event['window']).toEqual(windowOfArrival(esm.running.invocations[0]!));
+    expect(esm.running.invocations[2]!.event['window']).toEqual(windowOfArrival(esm.running.invocations[2]!));
+    expect(esm.running.invocations[2]!.event['window']).not.toEqual(esm.running.invocations[0]!.event['window']);
   });
 
   it('a response without state is a failed invocation and is retried', async () => {
     await startOfSecond();
-    const puts = await fixture.putTogether([{ data: 1 }, { data: 2 }]);
-    running = await runMapping(fixture, settings({ tumblingWindowInSeconds: 1, reportBatchItemFailures: true }), (inv, index) =>
+    const puts = await esm.fixture.putTogether([{ data: 1 }, { data: 2 }]);
+    esm.running = await runMapping(esm.fixture, settings({ tumblingWindowInSeconds: 1, reportBatchItemFailures: true }), (inv, index) =>
       index === 0 ? ok({ batchItemFailures: [] }) : counting(inv),
     );
-    await waitFor(() => running!.invocations.length === 3, 'retry and final');
-    expect(running.invocations.map((i) => i.sequenceNumbers)).toEqual([seqs(puts, 0, 1), seqs(puts, 0, 1), []]);
-    expect(running.invocations[2]!.event['state']).toEqual({ count: 2 });
-    expect(running.mapping.stats()).toMatchObject({ invocationErrors: 1, retries: 1 });
+    await waitFor(() => esm.running!.invocations.length === 3, 'retry and final');
+    expect(esm.running.invocations.map((i) => i.sequenceNumbers)).toEqual([seqs(puts, 0, 1), seqs(puts, 0, 1), []]);
+    expect(esm.running.invocations[2]!.event['state']).toEqual({ count: 2 });
+    expect(esm.running.mapping.stats()).toMatchObject({ invocationErrors: 1, retries: 1 });
   });
 
   it('a state above 1 MB terminates the window early; the window continues with a fresh state', async () => {
     await startOfSecond();
-    await fixture.put([{ data: 1 }]);
+    await esm.fixture.put([{ data: 1 }]);
     const big = { blob: 'x'.repeat(1024 * 1024) };
-    running = await runMapping(fixture, settings({ tumblingWindowInSeconds: 1 }), (inv, index) => (index === 0 ? ok({ state: big }) : ok({ state: inv.event['state'] })));
-    await waitFor(() => running!.invocations.length === 3, 'early termination and end of window');
-    const shape = running.invocations.map((inv) => ({
+    esm.running = await runMapping(esm.fixture, settings({ tumblingWindowInSeconds: 1 }), (inv, index) => (index === 0 ? ok({ state: big }) : ok({ state: inv.event['state'] })));
+    await waitFor(() => esm.running!.invocations.length === 3, 'early termination and end of window');
+    const shape = esm.running.invocations.map((inv) => ({
       records: inv.sequenceNumbers.length,
       final: inv.event['isFinalInvokeForWindow'],
       early: inv.event['isWindowTerminatedEarly'],
@@ -115,17 +105,17 @@ describe('tumbling windows', () => {
 
   it('a failing final invoke is retried and holds the shard until it succeeds', async () => {
     await startOfSecond();
-    const first = await fixture.put([{ data: 'w1' }]);
+    const first = await esm.fixture.put([{ data: 'w1' }]);
     let finalFailures = 0;
-    running = await runMapping(fixture, settings({ tumblingWindowInSeconds: 1 }), (inv) =>
+    esm.running = await runMapping(esm.fixture, settings({ tumblingWindowInSeconds: 1 }), (inv) =>
       inv.event['isFinalInvokeForWindow'] === true && finalFailures++ < 2 ? ok({}) : counting(inv),
       // Retries wait 150 ms: long enough for the next window's record to be read meanwhile.
       { timing: { retryBaseDelayMs: 150, retryMaxDelayMs: 150 } },
     );
-    await waitFor(() => running!.invocations.length === 2, 'first final invoke');
-    const second = await fixture.put([{ data: 'next window' }]);
-    await waitFor(() => running!.invocations.some((i) => i.sequenceNumbers.includes(second[0]!.sequenceNumber)), 'next window');
-    const shape = running.invocations.slice(0, 5).map((inv) => ({ records: inv.sequenceNumbers, final: inv.event['isFinalInvokeForWindow'] }));
+    await waitFor(() => esm.running!.invocations.length === 2, 'first final invoke');
+    const second = await esm.fixture.put([{ data: 'next window' }]);
+    await waitFor(() => esm.running!.invocations.some((i) => i.sequenceNumbers.includes(second[0]!.sequenceNumber)), 'next window');
+    const shape = esm.running.invocations.slice(0, 5).map((inv) => ({ records: inv.sequenceNumbers, final: inv.event['isFinalInvokeForWindow'] }));
     expect(shape).toEqual([
       { records: seqs(first, 0), final: false },
       { records: [], final: true }, // no state in the response: failed
@@ -133,15 +123,15 @@ describe('tumbling windows', () => {
       { records: [], final: true }, // succeeds
       { records: seqs(second, 0), final: false },
     ]);
-    expect(running.invocations[3]!.event['state']).toEqual({ count: 1 });
+    expect(esm.running.invocations[3]!.event['state']).toEqual({ count: 1 });
   });
 
   it('with a tumbling window the shard runs one batch at a time whatever ParallelizationFactor says (state is per shard)', async () => {
     await startOfSecond();
-    const puts = await fixture.putTogether([0, 1, 2, 3, 4, 5].map((i) => ({ key: `key-${i}`, data: { i } })));
-    running = await runMapping(fixture, settings({ tumblingWindowInSeconds: 1, parallelizationFactor: 3, batchSize: 10 }), counting);
-    await waitFor(() => running!.invocations.length === 2, 'aggregate + final');
-    expect(running.invocations.map((i) => i.sequenceNumbers)).toEqual([puts.map((p) => p.sequenceNumber), []]);
-    expect(running.invocations[1]!.event['state']).toEqual({ count: 6 });
+    const puts = await esm.fixture.putTogether([0, 1, 2, 3, 4, 5].map((i) => ({ key: `key-${i}`, data: { i } })));
+    esm.running = await runMapping(esm.fixture, settings({ tumblingWindowInSeconds: 1, parallelizationFactor: 3, batchSize: 10 }), counting);
+    await waitFor(() => esm.running!.invocations.length === 2, 'aggregate + final');
+    expect(esm.running.invocations.map((i) => i.sequenceNumbers)).toEqual([puts.map((p) => p.sequenceNumber), []]);
+    expect(esm.running.invocations[1]!.event['state']).toEqual({ count: 6 });
   });
 });

@@ -3,29 +3,18 @@ import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import { createKinesisClient } from '../../kinesis/client';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createFixtures } from '../../schemas/fixtures';
-import { startKinesalite, type EmbeddedKinesis } from '../support/emulators';
-import { eventId, idsByKey, readUserRecords } from './helpers';
+import { eventId, idsByKey, readUserRecords, useKinesalite } from './helpers';
 
 const BIN = join(import.meta.dirname, '../../producers/bin/kinesis-produce.mjs');
 const ENV = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', LOG_LEVEL: 'warn' };
 
-let emulator: EmbeddedKinesis;
-let client: KinesisClient;
+const kinesis = useKinesalite();
 let dir: string;
 
 beforeAll(async () => {
-  emulator = await startKinesalite();
-  client = createKinesisClient({ endpoint: emulator.endpoint });
   dir = mkdtempSync(join(tmpdir(), 'produce-cli-'));
-});
-
-afterAll(async () => {
-  client?.destroy();
-  await emulator?.stop();
 });
 
 interface Run {
@@ -56,7 +45,7 @@ describe('kinesis-produce', () => {
   it('generates events with an invalid share: valid ones written, invalid ones kept in --rejects, exit 1', async () => {
     const rejects = join(dir, 'rejects.ndjson');
     const r = await run([
-      '--stream', 'gen', '--endpoint', emulator.endpoint, '--create-stream', '--shards', '2',
+      '--stream', 'gen', '--endpoint', kinesis.endpoint, '--create-stream', '--shards', '2',
       '--generate', '300', '--invalid-fraction', '0.1', '--aggregate', '--rejects', rejects,
     ]);
     expect(r.code).toBe(1);
@@ -70,17 +59,17 @@ describe('kinesis-produce', () => {
       expect(k.code).toBe('EVENT_INVALID');
       expect(k.event).toBeTypeOf('object');
     }
-    expect(await readUserRecords(client, 'gen')).toHaveLength(s['sent']!);
+    expect(await readUserRecords(kinesis.client, 'gen')).toHaveLength(s['sent']!);
   });
 
   it('puts an NDJSON file (per-key order kept with --ordered) and exits 0', async () => {
     const events = createFixtures({ seed: 17 }).take(50);
     const file = join(dir, 'events.ndjson');
     writeFileSync(file, events.map((e) => JSON.stringify(e)).join('\n') + '\n');
-    const r = await run(['--stream', 'file', '--endpoint', emulator.endpoint, '--create-stream', '--file', file, '--ordered']);
+    const r = await run(['--stream', 'file', '--endpoint', kinesis.endpoint, '--create-stream', '--file', file, '--ordered']);
     expect(r.code).toBe(0);
     expect(summary(r.stdout)).toMatchObject({ sent: 50, failed: 0, rejected: 0 });
-    const stored = await readUserRecords(client, 'file');
+    const stored = await readUserRecords(kinesis.client, 'file');
     expect(idsByKey(stored.map((u) => ({ key: u.partitionKey, id: eventId(u.data) })))).toEqual(
       idsByKey(events.map((e) => ({ key: e.data.orderId, id: e.id }))),
     );
@@ -89,7 +78,7 @@ describe('kinesis-produce', () => {
 
   it('reads stdin and names the line of each bad record on stderr', async () => {
     const good = createFixtures({ seed: 18 }).orderPaid();
-    const r = await run(['--stream', 'stdin', '--endpoint', emulator.endpoint, '--create-stream'], `${JSON.stringify(good)}\nnot json\n{"type":"order.paid"}\n`);
+    const r = await run(['--stream', 'stdin', '--endpoint', kinesis.endpoint, '--create-stream'], `${JSON.stringify(good)}\nnot json\n{"type":"order.paid"}\n`);
     expect(r.code).toBe(1);
     expect(summary(r.stdout)).toMatchObject({ sent: 1, rejected: 2 });
     expect(r.stderr).toContain('line 2: NOT_JSON');
@@ -97,7 +86,7 @@ describe('kinesis-produce', () => {
   });
 
   it('counts delivery failures and exits 1 when the stream does not exist', async () => {
-    const r = await run(['--stream', 'missing', '--endpoint', emulator.endpoint, '--generate', '5']);
+    const r = await run(['--stream', 'missing', '--endpoint', kinesis.endpoint, '--generate', '5']);
     expect(r.code).toBe(1);
     expect(summary(r.stdout)).toMatchObject({ sent: 0, failed: 5 });
     expect(r.stderr).toContain('ResourceNotFoundException');
@@ -113,7 +102,7 @@ describe('kinesis-produce', () => {
 
   it('runs through npm run produce too', async () => {
     const out = await new Promise<Run>((resolve) =>
-      execFile('npm', ['run', '-s', 'produce', '--', '--stream', 'npm', '--endpoint', emulator.endpoint, '--create-stream', '--generate', '20'], { env: ENV, cwd: join(import.meta.dirname, '../..') }, (error, stdout, stderr) =>
+      execFile('npm', ['run', '-s', 'produce', '--', '--stream', 'npm', '--endpoint', kinesis.endpoint, '--create-stream', '--generate', '20'], { env: ENV, cwd: join(import.meta.dirname, '../..') }, (error, stdout, stderr) =>
         resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
       ),
     );

@@ -3,27 +3,14 @@
  * response, answers 500s, resets connections and slows responses. Every event must end up written
  * exactly once per resolved put, or rejected — and ordered mode must keep per-key order throughout.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import { createKinesisClient, ensureStream } from '../../kinesis/client';
+import { describe, expect, it } from 'vitest';
+import { ensureStream } from '../../kinesis/client';
 import { DeliveryError, KinesisProducer } from '../../producers/index';
 import type { OrderEvent } from '../../schemas/index';
-import { startKinesalite, type EmbeddedKinesis } from '../support/emulators';
 import { startFaultProxy, type FaultOptions } from '../support/fault-proxy';
-import { capturingLogger, eventId, idsByKey, interleavedEvents, quietLogger, readUserRecords, uniqueStreamName } from './helpers';
+import { capturingLogger, eventId, idsByKey, interleavedEvents, quietLogger, readUserRecords, uniqueStreamName, useKinesalite } from './helpers';
 
-let emulator: EmbeddedKinesis;
-let client: KinesisClient;
-
-beforeAll(async () => {
-  emulator = await startKinesalite();
-  client = createKinesisClient({ endpoint: emulator.endpoint });
-});
-
-afterAll(async () => {
-  client?.destroy();
-  await emulator?.stop();
-});
+const kinesis = useKinesalite();
 
 const HOSTILE: FaultOptions = {
   seed: 1234,
@@ -50,8 +37,8 @@ function seeded(seed: number): () => number {
 
 async function runUnderFaults(options: { ordered: boolean; aggregation: boolean; faults: FaultOptions; events: OrderEvent[] }) {
   const stream = uniqueStreamName('faults');
-  await ensureStream(client, { name: stream, shardCount: 3 });
-  const proxy = await startFaultProxy(emulator.endpoint, options.faults);
+  await ensureStream(kinesis.client, { name: stream, shardCount: 3 });
+  const proxy = await startFaultProxy(kinesis.endpoint, options.faults);
   try {
     const { logger, lines } = capturingLogger();
     const producer = new KinesisProducer({
@@ -68,7 +55,7 @@ async function runUnderFaults(options: { ordered: boolean; aggregation: boolean;
     });
     const outcomes = await Promise.allSettled(options.events.map((e) => producer.put(e)));
     await producer.close();
-    const stored = await readUserRecords(client, stream);
+    const stored = await readUserRecords(kinesis.client, stream);
     return { outcomes, stored, counts: proxy.counts, stats: producer.stats(), lines };
   } finally {
     await proxy.stop();
@@ -129,8 +116,8 @@ describe('ordering check sensitivity', () => {
 describe('retry bounds', () => {
   it('rejects with the event and the last error code once attempts are exhausted', async () => {
     const stream = uniqueStreamName('exhaust');
-    await ensureStream(client, { name: stream, shardCount: 1 });
-    const proxy = await startFaultProxy(emulator.endpoint, { throttleEntryFraction: 1 });
+    await ensureStream(kinesis.client, { name: stream, shardCount: 1 });
+    const proxy = await startFaultProxy(kinesis.endpoint, { throttleEntryFraction: 1 });
     try {
       const producer = new KinesisProducer({
         streamName: stream,
@@ -152,7 +139,7 @@ describe('retry bounds', () => {
         expect(error.message).toContain('retry.maxAttempts');
       });
       expect(proxy.counts.throttledEntries).toBe(events.length * 3);
-      expect(await readUserRecords(client, stream)).toHaveLength(0);
+      expect(await readUserRecords(kinesis.client, stream)).toHaveLength(0);
       expect(producer.stats()).toMatchObject({ failed: events.length, written: 0, buffered: 0 });
     } finally {
       await proxy.stop();
@@ -161,8 +148,8 @@ describe('retry bounds', () => {
 
   it('rejects when the retry time budget is spent, before the attempts are', async () => {
     const stream = uniqueStreamName('budget');
-    await ensureStream(client, { name: stream, shardCount: 1 });
-    const proxy = await startFaultProxy(emulator.endpoint, { http500Rate: 1 });
+    await ensureStream(kinesis.client, { name: stream, shardCount: 1 });
+    const proxy = await startFaultProxy(kinesis.endpoint, { http500Rate: 1 });
     try {
       const producer = new KinesisProducer({
         streamName: stream,
@@ -184,7 +171,7 @@ describe('retry bounds', () => {
   });
 
   it('does not retry errors that cannot succeed (missing stream)', async () => {
-    const producer = new KinesisProducer({ streamName: 'no-such-stream', endpoint: emulator.endpoint, logger: quietLogger() });
+    const producer = new KinesisProducer({ streamName: 'no-such-stream', endpoint: kinesis.endpoint, logger: quietLogger() });
     const error = (await producer.put(interleavedEvents(1, 1)[0]).catch((e: unknown) => e)) as DeliveryError;
     await producer.close();
     expect(error).toBeInstanceOf(DeliveryError);
@@ -216,10 +203,10 @@ describe('ambiguous failures', () => {
 describe('request timeouts', () => {
   it('retries a request that outlives requestTimeoutMs; at-least-once, nothing lost', async () => {
     const stream = uniqueStreamName('timeout');
-    await ensureStream(client, { name: stream, shardCount: 1 });
+    await ensureStream(kinesis.client, { name: stream, shardCount: 1 });
     // The proxy sleeps 400 ms before forwarding the first request: the client gives up at 100 ms,
     // the proxy still forwards (Kinesis wrote it), the retry writes it again.
-    const proxy = await startFaultProxy(emulator.endpoint, { slowMs: 400, schedule: ['slow'] });
+    const proxy = await startFaultProxy(kinesis.endpoint, { slowMs: 400, schedule: ['slow'] });
     try {
       const { logger, lines } = capturingLogger();
       const producer = new KinesisProducer({
@@ -236,8 +223,8 @@ describe('request timeouts', () => {
       expect(results.some((r) => r.attempts > 1)).toBe(true);
       expect(lines.some((l) => /"errorCode":"(ETIMEDOUT|TimeoutError)"/.test(l))).toBe(true);
       // The abandoned first request still lands: its records are then in the stream twice.
-      await expect.poll(async () => (await readUserRecords(client, stream)).length, { timeout: 5_000 }).toBeGreaterThan(events.length);
-      const ids = (await readUserRecords(client, stream)).map((u) => eventId(u.data));
+      await expect.poll(async () => (await readUserRecords(kinesis.client, stream)).length, { timeout: 5_000 }).toBeGreaterThan(events.length);
+      const ids = (await readUserRecords(kinesis.client, stream)).map((u) => eventId(u.data));
       expect(new Set(ids)).toEqual(new Set(events.map((e) => e.id)));
     } finally {
       await proxy.stop();

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PutRecordCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
-import { createKinesisClient, ensureStream, listAllShards } from '../../kinesis/client';
+import { describe, expect, it } from 'vitest';
+import { PutRecordCommand } from '@aws-sdk/client-kinesis';
+import { ensureStream, listAllShards } from '../../kinesis/client';
 import { MAX_HASH_KEY, ShardMap, partitionKeyToHashKey, shardIdForPartitionKey } from '../../kinesis/hash-key';
-import { startKinesalite, type EmbeddedKinesis } from '../support/emulators';
+import { useKinesalite } from './helpers';
 
 describe('partitionKeyToHashKey', () => {
   it('is the MD5 digest read as an unsigned big-endian 128-bit integer', () => {
@@ -41,25 +41,16 @@ describe('ShardMap', () => {
 });
 
 describe('agreement with a real engine', () => {
-  let emulator: EmbeddedKinesis;
-  let client: KinesisClient;
-  beforeAll(async () => {
-    emulator = await startKinesalite();
-    client = createKinesisClient({ endpoint: emulator.endpoint });
-  });
-  afterAll(async () => {
-    client?.destroy();
-    await emulator?.stop();
-  });
+  const kinesis = useKinesalite();
 
   it('predicts the shard kinesalite picks for 200 keys on a 5-shard stream', async () => {
-    await ensureStream(client, { name: 'hash', shardCount: 5 });
-    const shards = await listAllShards(client, 'hash');
+    await ensureStream(kinesis.client, { name: 'hash', shardCount: 5 });
+    const shards = await listAllShards(kinesis.client, 'hash');
     expect(shards).toHaveLength(5);
     const seen = new Set<string>();
     for (let i = 0; i < 200; i++) {
       const key = `key-${i}`;
-      const out = await client.send(new PutRecordCommand({ StreamName: 'hash', PartitionKey: key, Data: Buffer.from('x') }));
+      const out = await kinesis.client.send(new PutRecordCommand({ StreamName: 'hash', PartitionKey: key, Data: Buffer.from('x') }));
       expect(shardIdForPartitionKey(shards, key)).toBe(out.ShardId);
       seen.add(out.ShardId!);
     }

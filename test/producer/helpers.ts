@@ -1,8 +1,11 @@
 /** Shared helpers of the producer tests. */
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import { afterAll, beforeAll } from 'vitest';
+import { createKinesisClient } from '../../kinesis/client';
 import { decodeAggregate, isAggregate } from '../../kinesis/kpl';
 import { createFixtures } from '../../schemas/fixtures';
 import type { OrderEvent } from '../../schemas/index';
+import { startKinesalite, type EmbeddedKinesis } from '../support/emulators';
 import { readAllRecords, type StoredRecord } from '../support/read-stream';
 import { createLogger, type Logger } from '../../telemetry/logger';
 import { Writable } from 'node:stream';
@@ -89,4 +92,37 @@ let streamCounter = 0;
 export function uniqueStreamName(prefix: string): string {
   streamCounter += 1;
   return `${prefix}-${process.pid}-${streamCounter}`;
+}
+
+export interface TestKinesis {
+  /** `http://127.0.0.1:<port>` of the kinesalite. */
+  readonly endpoint: string;
+  /** A client on it (SDK defaults). */
+  readonly client: KinesisClient;
+}
+
+/** Registers beforeAll/afterAll: one kinesalite and a client on it, for the file or describe block it is called in. */
+export function useKinesalite(): TestKinesis {
+  let emulator: EmbeddedKinesis | undefined;
+  let client: KinesisClient | undefined;
+  beforeAll(async () => {
+    emulator = await startKinesalite();
+    client = createKinesisClient({ endpoint: emulator.endpoint });
+  });
+  afterAll(async () => {
+    client?.destroy();
+    await emulator?.stop();
+  });
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('kinesalite runs only between beforeAll and afterAll');
+    return value;
+  };
+  return {
+    get endpoint() {
+      return started(emulator).endpoint;
+    },
+    get client() {
+      return started(client);
+    },
+  };
 }

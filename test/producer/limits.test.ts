@@ -1,7 +1,6 @@
 /** Validation, Kinesis limits and backpressure: each rejects clearly and sends nothing it should not. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import { createKinesisClient, ensureStream } from '../../kinesis/client';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ensureStream } from '../../kinesis/client';
 import {
   BufferFullError,
   EventRejectedError,
@@ -12,29 +11,20 @@ import {
 } from '../../producers/index';
 import { createFixtures } from '../../schemas/fixtures';
 import type { OrderEvent } from '../../schemas/index';
-import { startKinesalite, type EmbeddedKinesis } from '../support/emulators';
 import { startFaultProxy } from '../support/fault-proxy';
 import { readAllRecords } from '../support/read-stream';
-import { quietLogger, uniqueStreamName } from './helpers';
+import { quietLogger, uniqueStreamName, useKinesalite } from './helpers';
 
-let emulator: EmbeddedKinesis;
-let client: KinesisClient;
+const kinesis = useKinesalite();
 let stream: string;
 
 beforeAll(async () => {
-  emulator = await startKinesalite();
-  client = createKinesisClient({ endpoint: emulator.endpoint });
   stream = uniqueStreamName('limits');
-  await ensureStream(client, { name: stream, shardCount: 1 });
-});
-
-afterAll(async () => {
-  client?.destroy();
-  await emulator?.stop();
+  await ensureStream(kinesis.client, { name: stream, shardCount: 1 });
 });
 
 function producer(extra: Partial<KinesisProducerOptions<OrderEvent>> = {}) {
-  return new KinesisProducer({ streamName: stream, endpoint: emulator.endpoint, logger: quietLogger(), ...extra });
+  return new KinesisProducer({ streamName: stream, endpoint: kinesis.endpoint, logger: quietLogger(), ...extra });
 }
 
 describe('validation', () => {
@@ -72,13 +62,13 @@ describe('partition key', () => {
     const custom = producer({ partitionKey: (e) => `custom-${e.type}` });
     const result = await custom.put(event);
     await custom.close();
-    const stored = (await readAllRecords(client, stream)).find((r) => r.sequenceNumber === result.sequenceNumber)!;
+    const stored = (await readAllRecords(kinesis.client, stream)).find((r) => r.sequenceNumber === result.sequenceNumber)!;
     expect(stored.partitionKey).toBe('custom-order.paid');
 
     const byDefault = producer();
     const r2 = await byDefault.put(event);
     await byDefault.close();
-    expect((await readAllRecords(client, stream)).find((r) => r.sequenceNumber === r2.sequenceNumber)!.partitionKey).toBe('ord-key-check');
+    expect((await readAllRecords(kinesis.client, stream)).find((r) => r.sequenceNumber === r2.sequenceNumber)!.partitionKey).toBe('ord-key-check');
   });
 
   it('rejects a key function that throws or returns a non-string', async () => {
@@ -133,14 +123,14 @@ describe('Kinesis limits', () => {
 
   it('splits batches at the 5 MiB request limit', async () => {
     const local = uniqueStreamName('five-mib');
-    await ensureStream(client, { name: local, shardCount: 2 });
-    const p = new KinesisProducer({ streamName: local, endpoint: emulator.endpoint, logger: quietLogger() });
+    await ensureStream(kinesis.client, { name: local, shardCount: 2 });
+    const p = new KinesisProducer({ streamName: local, endpoint: kinesis.endpoint, logger: quietLogger() });
     const data = new Uint8Array(900 * 1024);
     await Promise.all(Array.from({ length: 12 }, (_, i) => p.putRecord({ partitionKey: `k${i}`, data })));
     await p.close();
     // 12 x 900 KiB = 10.5 MiB: at least 3 requests of <= 5 MiB each.
     expect(p.stats().requests).toBeGreaterThanOrEqual(3);
-    expect(await readAllRecords(client, local)).toHaveLength(12);
+    expect(await readAllRecords(kinesis.client, local)).toHaveLength(12);
   });
 
   it('refuses invalid options with a message naming them', () => {
@@ -151,7 +141,7 @@ describe('Kinesis limits', () => {
 
 describe('backpressure', () => {
   it('makes put wait for room, and turns a wait beyond maxPutWaitMs into BufferFullError', async () => {
-    const proxy = await startFaultProxy(emulator.endpoint, { slowRate: 1, slowMs: 300 });
+    const proxy = await startFaultProxy(kinesis.endpoint, { slowRate: 1, slowMs: 300 });
     try {
       const p = new KinesisProducer({
         streamName: stream,
@@ -177,7 +167,7 @@ describe('backpressure', () => {
   });
 
   it('never holds more than maxBufferedRecords, and every waiting put gets through when time allows', async () => {
-    const proxy = await startFaultProxy(emulator.endpoint, { slowRate: 1, slowMs: 20 });
+    const proxy = await startFaultProxy(kinesis.endpoint, { slowRate: 1, slowMs: 20 });
     try {
       const p = new KinesisProducer({
         streamName: stream,

@@ -1,28 +1,16 @@
 import { deaggregateSync, type UserRecord as AggUserRecord } from 'aws-kinesis-agg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SplitShardCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
-import { createKinesisClient, ensureStream, listAllShards, waitForStreamActive } from '../../kinesis/client';
+import { describe, expect, it } from 'vitest';
+import { SplitShardCommand } from '@aws-sdk/client-kinesis';
+import { ensureStream, listAllShards, waitForStreamActive } from '../../kinesis/client';
 import { ShardMap } from '../../kinesis/hash-key';
 import { isAggregate } from '../../kinesis/kpl';
 import { KinesisProducer, type PutResult } from '../../producers/index';
 import { createFixtures } from '../../schemas/fixtures';
-import { startKinesalite, type EmbeddedKinesis } from '../support/emulators';
 import { readAllRecords } from '../support/read-stream';
-import { eventId, idsByKey, quietLogger, interleavedEvents, readUserRecords, uniqueStreamName } from './helpers';
+import { eventId, idsByKey, quietLogger, interleavedEvents, readUserRecords, uniqueStreamName, useKinesalite } from './helpers';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy';
 
-let emulator: EmbeddedKinesis;
-let client: KinesisClient;
-
-beforeAll(async () => {
-  emulator = await startKinesalite();
-  client = createKinesisClient({ endpoint: emulator.endpoint });
-});
-
-afterAll(async () => {
-  client?.destroy();
-  await emulator?.stop();
-});
+const kinesis = useKinesalite();
 
 describe.each([
   { name: 'plain', aggregation: false },
@@ -30,20 +18,20 @@ describe.each([
 ])('KinesisProducer ($name) against kinesalite', ({ aggregation }) => {
   it('writes every event completely, in put order per key, on the shard its key hashes to', async () => {
     const stream = uniqueStreamName('complete');
-    await ensureStream(client, { name: stream, shardCount: 4 });
-    const producer = new KinesisProducer({ logger: quietLogger(), streamName: stream, endpoint: emulator.endpoint, aggregation });
+    await ensureStream(kinesis.client, { name: stream, shardCount: 4 });
+    const producer = new KinesisProducer({ logger: quietLogger(), streamName: stream, endpoint: kinesis.endpoint, aggregation });
     const events = interleavedEvents(40, 25);
     const results = await Promise.all(events.map((e) => producer.put(e)));
     await producer.close();
 
-    const stored = await readUserRecords(client, stream);
+    const stored = await readUserRecords(kinesis.client, stream);
     expect(stored).toHaveLength(events.length);
     // Complete: byte-identical payloads, each exactly once.
     const byId = new Map(stored.map((s) => [eventId(s.data), s]));
     expect(byId.size).toBe(events.length);
     for (const e of events) expect(JSON.parse(Buffer.from(byId.get(e.id)!.data).toString('utf8'))).toEqual(e);
     // Placement: every user record sits on the shard its partition key maps to.
-    const map = ShardMap.fromShards(await listAllShards(client, stream));
+    const map = ShardMap.fromShards(await listAllShards(kinesis.client, stream));
     for (const s of stored) expect(s.shardId).toBe(map.shardForPartitionKey(s.partitionKey)!.shardId);
     // The put results name the same place.
     results.forEach((r: PutResult, i) => {
@@ -64,8 +52,8 @@ describe.each([
 describe('KPL aggregation', () => {
   it('packs many user records per Kinesis record and round-trips through kinesis/kpl.ts and aws-kinesis-agg', async () => {
     const stream = uniqueStreamName('agg');
-    await ensureStream(client, { name: stream, shardCount: 2 });
-    const producer = new KinesisProducer({ logger: quietLogger(), streamName: stream, endpoint: emulator.endpoint, aggregation: true });
+    await ensureStream(kinesis.client, { name: stream, shardCount: 2 });
+    const producer = new KinesisProducer({ logger: quietLogger(), streamName: stream, endpoint: kinesis.endpoint, aggregation: true });
     const events = createFixtures({ seed: 11 }).take(600);
     await Promise.all(events.map((e) => producer.put(e)));
     await producer.close();
@@ -73,8 +61,8 @@ describe('KPL aggregation', () => {
     expect(stats.written).toBe(600);
     expect(stats.kinesisRecordsWritten).toBeLessThan(600 / 5);
 
-    const raw = await readAllRecords(client, stream);
-    const ours = await readUserRecords(client, stream);
+    const raw = await readAllRecords(kinesis.client, stream);
+    const ours = await readUserRecords(kinesis.client, stream);
     const theirs: { partitionKey: string; data: string }[] = [];
     for (const r of raw) {
       expect(isAggregate(r.data) || raw.length > 0).toBe(true);
@@ -99,8 +87,8 @@ describe('KPL aggregation', () => {
 
   it('refreshes its shard map after a reshard and places new aggregates on the right child shard', async () => {
     const stream = uniqueStreamName('reshard');
-    await ensureStream(client, { name: stream, shardCount: 1 });
-    const proxy: FaultProxy = await startFaultProxy(emulator.endpoint);
+    await ensureStream(kinesis.client, { name: stream, shardCount: 1 });
+    const proxy: FaultProxy = await startFaultProxy(kinesis.endpoint);
     try {
       const producer = new KinesisProducer({ logger: quietLogger(), streamName: stream, endpoint: proxy.endpoint, aggregation: true });
       const f = createFixtures({ seed: 5 });
@@ -108,11 +96,11 @@ describe('KPL aggregation', () => {
       await producer.flush();
       expect(proxy.counts.listShards).toBe(1);
 
-      const [shard] = await listAllShards(client, stream);
-      await client.send(
+      const [shard] = await listAllShards(kinesis.client, stream);
+      await kinesis.client.send(
         new SplitShardCommand({ StreamName: stream, ShardToSplit: shard!.ShardId!, NewStartingHashKey: (1n << 127n).toString() }),
       );
-      await waitForStreamActive(client, stream);
+      await waitForStreamActive(kinesis.client, stream);
 
       // The first batch after the split was predicted for the closed parent: Kinesis answers with a child.
       await Promise.all(f.take(200).map((e) => producer.put(e)));
@@ -123,10 +111,10 @@ describe('KPL aggregation', () => {
       await producer.close();
 
       expect(producer.stats().shardMapRefreshes).toBeGreaterThanOrEqual(1);
-      const map = ShardMap.fromShards(await listAllShards(client, stream));
+      const map = ShardMap.fromShards(await listAllShards(kinesis.client, stream));
       expect(map.ranges).toHaveLength(2);
       after.forEach((e, i) => expect(results[i]!.shardId).toBe(map.shardForPartitionKey(e.data.orderId)!.shardId));
-      const stored = await readUserRecords(client, stream);
+      const stored = await readUserRecords(kinesis.client, stream);
       expect(stored).toHaveLength(800);
     } finally {
       await proxy.stop();
@@ -138,12 +126,12 @@ describe('ordered mode', () => {
   it('keeps a hot key in order, and with aggregation packs its queued records together', async () => {
     for (const aggregation of [false, true]) {
       const stream = uniqueStreamName('hot');
-      await ensureStream(client, { name: stream, shardCount: 2 });
-      const producer = new KinesisProducer({ logger: quietLogger(), streamName: stream, endpoint: emulator.endpoint, ordered: true, aggregation });
+      await ensureStream(kinesis.client, { name: stream, shardCount: 2 });
+      const producer = new KinesisProducer({ logger: quietLogger(), streamName: stream, endpoint: kinesis.endpoint, ordered: true, aggregation });
       const events = interleavedEvents(1, 300, 21);
       await Promise.all(events.map((e) => producer.put(e)));
       await producer.close();
-      const stored = await readUserRecords(client, stream);
+      const stored = await readUserRecords(kinesis.client, stream);
       expect(stored.map((s) => eventId(s.data))).toEqual(events.map((e) => e.id));
       const stats = producer.stats();
       // One record of the key in flight at a time: without aggregation one per request.
@@ -156,8 +144,8 @@ describe('ordered mode', () => {
 describe('flush and close', () => {
   it('flush resolves only after every earlier put settled; put after close is refused', async () => {
     const stream = uniqueStreamName('flush');
-    await ensureStream(client, { name: stream, shardCount: 1 });
-    const producer = new KinesisProducer({ logger: quietLogger(), streamName: stream, endpoint: emulator.endpoint, lingerMs: 10_000 });
+    await ensureStream(kinesis.client, { name: stream, shardCount: 1 });
+    const producer = new KinesisProducer({ logger: quietLogger(), streamName: stream, endpoint: kinesis.endpoint, lingerMs: 10_000 });
     const settled: boolean[] = [];
     const events = createFixtures({ seed: 2 }).take(30);
     const puts = events.map((e, i) => producer.put(e).then(() => (settled[i] = true)));
@@ -167,6 +155,6 @@ describe('flush and close', () => {
     await Promise.all(puts);
     await producer.close();
     await expect(producer.put(events[0])).rejects.toMatchObject({ code: 'PRODUCER_CLOSED' });
-    expect((await readAllRecords(client, stream)).length).toBe(30);
+    expect((await readAllRecords(kinesis.client, stream)).length).toBe(30);
   });
 });
