@@ -2,7 +2,11 @@
  * Consumer runtime benchmark (issue 3): 10,000-record batches of ~1 KiB `order.placed` events,
  * validation on, no-op handler, every contender in the same process and run, interleaved:
  *   floor      base64 decode + JSON.parse + zod safeParse of the same records (nothing else)
- *   runtime    createKinesisHandler with its defaults (idempotency LRU, quarantine sink, EMF line, pino)
+ *   floor-compiled  the same with the contract compiled by z.compile (what the registry validates with)
+ *   runtime    createKinesisHandler with its defaults (idempotency LRU, quarantine sink, EMF line, pino);
+ *              the registry validates with z.compile'd contracts
+ *   runtime-uncompiled  the same handler on a registry built with { compiled: false } (zod's regular parser)
+ *   zod-only / compiled-only  validation alone (safeParse of the already parsed records), regular vs compiled
  *   pt-zod     @aws-lambda-powertools/batch BatchProcessor, the same zod schema called by hand in the
  *              record handler, parallel (its default) and sequential
  *   pt-parser  BatchProcessor with its parser integration (innerSchema = the same zod schema,
@@ -22,12 +26,21 @@ import { parser } from '@aws-lambda-powertools/batch/parser';
 import type { Context, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { InMemoryQuarantineSink, createKinesisHandler } from '../consumers/runtime/index';
 import { createFixtures } from '../schemas/fixtures';
-import { orderPlacedV1, registry, type OrderEvent } from '../schemas/index';
+import { z } from 'zod';
+import { EVENT_DEFINITIONS, EventRegistry, orderPlacedV1, registry, type OrderEvent } from '../schemas/index';
 
 const RECORDS = Number(process.env['BENCH_RECORDS'] ?? 10_000);
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 15);
 const SLOW_RUNS = Number(process.env['BENCH_SLOW_RUNS'] ?? 3);
 const schema = orderPlacedV1.schema;
+/** What the registry validates order.placed with (z.compile, built once; the one-off cost is printed). */
+const compileStart = performance.now();
+const compiledSchema = registry.validator(orderPlacedV1).schema;
+const compileMs = performance.now() - compileStart;
+if (!registry.validator(orderPlacedV1).compiled) throw new Error('order.placed did not compile');
+const uncompiledRegistry = new EventRegistry<OrderEvent>(EVENT_DEFINITIONS, { compiled: false });
+/** The parsed records of each batch (made outside the timed region) for the validation-only contenders. */
+const parsedOf = new WeakMap<KinesisStreamEvent, unknown[]>();
 
 // ---- batches -------------------------------------------------------------------------------
 let payloadBytes = 0;
@@ -38,12 +51,14 @@ const baseSequence = 49590338271490256608559692538361571095921575989136588898n;
 function makeBatch(seed: number): KinesisStreamEvent {
   const fixtures = createFixtures({ seed });
   const records: KinesisStreamRecord[] = [];
+  const parsed: unknown[] = [];
   for (let i = 0; i < RECORDS; i++) {
     const event = fixtures.orderPlaced({ lines: 10 });
     const json = JSON.stringify(event);
     payloadBytes += Buffer.byteLength(json);
     payloadCount += 1;
     const sequenceNumber = (baseSequence + BigInt(seed) * 1_000_000n + BigInt(i)).toString();
+    parsed.push(JSON.parse(json));
     records.push({
       kinesis: {
         kinesisSchemaVersion: '1.0',
@@ -61,7 +76,9 @@ function makeBatch(seed: number): KinesisStreamEvent {
       eventSourceARN: 'arn:aws:kinesis:eu-west-1:123456789012:stream/bench',
     });
   }
-  return { Records: records };
+  const batch = { Records: records };
+  parsedOf.set(batch, parsed);
+  return batch;
 }
 
 const context = { awsRequestId: 'bench', functionName: 'bench', getRemainingTimeInMillis: () => 900_000 } as unknown as Context;
@@ -69,19 +86,26 @@ const context = { awsRequestId: 'bench', functionName: 'bench', getRemainingTime
 // ---- contenders (built once, like a container) ----------------------------------------------
 let sink = 0;
 const discard = new Writable({ write: (_chunk, _enc, done) => done() });
-const runtimeHandler = createKinesisHandler<OrderEvent>({
-  consumerName: 'bench',
-  registry,
-  quarantine: new InMemoryQuarantineSink(),
-  logDestination: discard,
-  metrics: { writer: () => undefined },
-  handlers: { 'order.placed': () => undefined },
-});
+const makeHandler = (validator: EventRegistry<OrderEvent>) =>
+  createKinesisHandler<OrderEvent>({
+    consumerName: 'bench',
+    registry: validator,
+    quarantine: new InMemoryQuarantineSink(),
+    logDestination: discard,
+    metrics: { writer: () => undefined },
+    handlers: { 'order.placed': () => undefined },
+  });
+const runtimeHandler = makeHandler(registry);
+const uncompiledHandler = makeHandler(uncompiledRegistry);
 const ptParser = new BatchProcessor(EventType.KinesisDataStreams, { parser, innerSchema: schema, transformer: 'base64' });
 const ptPlain = new BatchProcessor(EventType.KinesisDataStreams);
 const noop = async (): Promise<void> => undefined;
 const byHand = async (record: KinesisStreamRecord): Promise<void> => {
   const result = schema.safeParse(JSON.parse(Buffer.from(record.kinesis.data, 'base64').toString('utf8')));
+  if (!result.success) throw new Error(result.error.message);
+};
+const byHandCompiled = async (record: KinesisStreamRecord): Promise<void> => {
+  const result = compiledSchema.safeParse(JSON.parse(Buffer.from(record.kinesis.data, 'base64').toString('utf8')));
   if (!result.success) throw new Error(result.error.message);
 };
 
@@ -107,13 +131,40 @@ const floor: Contender = {
   },
 };
 const runtime: Contender = { name: RUNTIME, run: async (batch) => check(await runtimeHandler(batch, context), 'runtime') };
+/** Validation alone, on records parsed outside the timed region. */
+const validateOnly = (name: string, target: z.ZodType): Contender => ({
+  name,
+  run: (batch) => {
+    for (const value of parsedOf.get(batch)!) {
+      if (!target.safeParse(value).success) throw new Error(`${name}: invalid record`);
+      sink += 1;
+    }
+  },
+});
 const fastContenders: Contender[] = [
   floor,
+  {
+    name: 'floor-compiled (base64+JSON.parse+z.compile)',
+    run: (batch) => {
+      for (const r of batch.Records) {
+        const result = compiledSchema.safeParse(JSON.parse(Buffer.from(r.kinesis.data, 'base64').toString('utf8')));
+        if (!result.success) throw new Error('floor-compiled: invalid record');
+        sink += 1;
+      }
+    },
+  },
   runtime,
+  { name: 'runtime-uncompiled (registry { compiled: false })', run: async (batch) => check(await uncompiledHandler(batch, context), 'runtime-uncompiled') },
+  validateOnly('zod-only (safeParse, regular parser)', schema),
+  validateOnly('compiled-only (safeParse, z.compile)', compiledSchema),
   { name: 'pt-zod parallel (BatchProcessor + zod by hand)', run: async (b) => check(await processPartialResponse(b, byHand, ptPlain, { context }), 'pt-zod') },
   {
     name: 'pt-zod sequential',
     run: async (b) => check(await processPartialResponse(b, byHand, ptPlain, { context, processInParallel: false }), 'pt-zod'),
+  },
+  {
+    name: 'pt-zod parallel + z.compile (BatchProcessor + compiled zod by hand)',
+    run: async (b) => check(await processPartialResponse(b, byHandCompiled, ptPlain, { context }), 'pt-zod-compiled'),
   },
 ];
 const slowContenders: Contender[] = [
@@ -204,7 +255,7 @@ async function main(): Promise<void> {
   );
   // Phase 1 first: the Powertools parser integration builds a new zod schema per record, which leaves
   // compiled code and heap behind that would slow whatever runs after it.
-  process.stdout.write('\nphase 1: floor, runtime, BatchProcessor + zod by hand\n');
+  process.stdout.write('\nphase 1: floors, runtime (compiled / uncompiled), validation alone, BatchProcessor + zod by hand\n');
   const fast = await phase(fastContenders, RUNS);
   process.stdout.write(`average payload ${Math.round(payloadBytes / payloadCount)} B of JSON per record\n`);
   table(fast, FLOOR);
@@ -213,6 +264,14 @@ async function main(): Promise<void> {
   process.stdout.write(
     `runtime / floor (medians): wall ${(median(rt.wall) / median(f.wall)).toFixed(3)}, cpu ${(median(rt.cpu) / median(f.cpu)).toFixed(3)} (target <= 1.15); ` +
       `best of ${RUNS}: wall ${(Math.min(...rt.wall) / Math.min(...f.wall)).toFixed(3)}, cpu ${(Math.min(...rt.cpu) / Math.min(...f.cpu)).toFixed(3)}\n`,
+  );
+  const fc = fast.get(fastContenders[1]!.name)!;
+  const zodOnly = fast.get(fastContenders[4]!.name)!;
+  const compiledOnly = fast.get(fastContenders[5]!.name)!;
+  process.stdout.write(
+    `runtime / floor-compiled (medians): wall ${(median(rt.wall) / median(fc.wall)).toFixed(3)}, cpu ${(median(rt.cpu) / median(fc.cpu)).toFixed(3)}; ` +
+      `validation alone: zod ${((median(zodOnly.cpu) * 1000) / RECORDS).toFixed(2)} us/record, compiled ${((median(compiledOnly.cpu) * 1000) / RECORDS).toFixed(2)} us/record ` +
+      `(${(median(zodOnly.cpu) / median(compiledOnly.cpu)).toFixed(1)}x); z.compile of order.placed took ${compileMs.toFixed(1)} ms once\n`,
   );
   if (process.env['BENCH_SKIP_SLOW'] === '1') return;
   process.stdout.write('\nphase 2: Powertools BatchProcessor parser integration vs runtime (ratios from this phase)\n');

@@ -5,6 +5,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import type { KinesisStreamRecord } from 'aws-lambda';
+import type { ZodType } from 'zod';
 import { KplDecodeError, decodeAggregate, isAggregate } from '../../kinesis/kpl';
 import type { EventDefinition } from '../../schemas/define-event';
 import type { ParseResult } from '../../schemas/registry';
@@ -20,6 +21,17 @@ export interface EventValidator<E extends AnyEvent> {
   safeParse(input: unknown): ParseResult<E>;
   /** The contracts (EventRegistry has them): lets the runtime validate a well-formed event with one zod call. */
   readonly definitions?: readonly EventDefinition[];
+  /**
+   * The schema to validate a contract with (EventRegistry: its `z.compile`d parser, built once per
+   * contract). Without it the runtime uses `definition.schema`.
+   */
+  validator?(definition: EventDefinition): { readonly schema: EventDefinition['schema'] | ZodType };
+}
+
+/** A contract as the hot path uses it: its definition and the schema it validates with (resolved on first use). */
+interface Contract {
+  readonly definition: EventDefinition;
+  schema: ZodType | undefined;
 }
 
 /** What the decoder needs: the contracts and the two guards. */
@@ -68,19 +80,19 @@ export class RecordDecoder {
 
   private readonly closed = new Map<object, boolean>();
   /** type -> version -> contract, when the validator exposes its definitions. */
-  private readonly contracts = new Map<string, Map<number, EventDefinition>>();
+  private readonly contracts = new Map<string, Map<number, Contract>>();
 
   constructor(private readonly settings: DecodeSettings) {
     for (const def of settings.registry.definitions ?? []) {
       let versions = this.contracts.get(def.type);
       if (versions === undefined) this.contracts.set(def.type, (versions = new Map()));
-      versions.set(def.version, def);
+      versions.set(def.version, { definition: def, schema: undefined });
     }
   }
 
   /**
-   * Hot path: the contract's own schema on a well-formed event (exactly what the registry would run
-   * for it), leaving the result in quickEvent/quickDefinition (no result object per record). False
+   * Hot path: the contract's schema (the registry's compiled parser) on a well-formed event (exactly
+   * what the registry would run for it), leaving the result in quickEvent/quickDefinition (no result object per record). False
    * when the registry must explain a failure (malformed envelope, unknown type/version, violation):
    * the record then goes through registry.safeParse once more for its typed error.
    */
@@ -88,15 +100,24 @@ export class RecordDecoder {
     if (typeof value !== 'object' || value === null) return false;
     const { type, version } = value as { type?: unknown; version?: unknown };
     if (typeof type !== 'string' || typeof version !== 'number') return false;
-    const definition = this.contracts.get(type)?.get(version);
-    if (definition === undefined) return false;
-    const result = definition.schema.safeParse(value);
+    const contract = this.contracts.get(type)?.get(version);
+    if (contract === undefined) return false;
+    const schema = contract.schema ?? this.resolveSchema(contract);
+    const result = schema.safeParse(value);
     if (!result.success) return false;
     this.quickEvent = result.data as AnyEvent;
-    this.quickDefinition = definition;
+    this.quickDefinition = contract.definition;
     return true;
   }
   private quickEvent: AnyEvent | undefined;
+
+  /** Once per contract: the registry's (compiled) schema for it, else the contract's own. */
+  private resolveSchema(contract: Contract): ZodType {
+    const { registry } = this.settings;
+    const schema = registry.validator !== undefined ? registry.validator(contract.definition).schema : contract.definition.schema;
+    contract.schema = schema as ZodType;
+    return contract.schema;
+  }
   private quickDefinition: EventDefinition | undefined;
 
   /** Whether a contract is closed (computed once per definition). */
