@@ -18,7 +18,8 @@
  * one extra batch started right after a forced GC (what one batch allocates, minus any GC during it).
  *
  * Run: npm run bench:consumer   (env BENCH_RUNS, BENCH_SLOW_RUNS, BENCH_RECORDS; BENCH_SKIP_SLOW=1
- * leaves out the Powertools parser phase)
+ * leaves out the Powertools parser phase, BENCH_PHASES=2 runs only that phase; BENCH_GC_BETWEEN=1 forces
+ * a GC before each timed run so no contender pays for the garbage the previous one left)
  */
 import { Writable } from 'node:stream';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
@@ -32,6 +33,9 @@ import { EVENT_DEFINITIONS, EventRegistry, orderPlacedV1, registry, type OrderEv
 const RECORDS = Number(process.env['BENCH_RECORDS'] ?? 10_000);
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 15);
 const SLOW_RUNS = Number(process.env['BENCH_SLOW_RUNS'] ?? 3);
+const GC_BETWEEN = process.env['BENCH_GC_BETWEEN'] === '1';
+/** BENCH_PHASES=2 runs only the Powertools parser phase (default: 1,2). */
+const PHASES = new Set((process.env['BENCH_PHASES'] ?? '1,2').split(','));
 const schema = orderPlacedV1.schema;
 /** What the registry validates order.placed with (z.compile, built once; the one-off cost is printed). */
 const compileStart = performance.now();
@@ -205,6 +209,9 @@ async function phase(contenders: readonly Contender[], runs: number): Promise<Ma
     const batch = makeBatch(seed++);
     for (let k = 0; k < contenders.length; k++) {
       const c = contenders[(k + r) % contenders.length]!;
+      // BENCH_GC_BETWEEN=1: collect the previous contender's garbage before timing the next one, so no
+      // contender pays for another's heap (each still pays for every GC its own run triggers).
+      if (GC_BETWEEN && gc) gc();
       const cpu0 = process.cpuUsage();
       const t0 = performance.now();
       await c.run(batch);
@@ -251,29 +258,31 @@ function table(samples: Map<string, Samples>, reference: string): void {
 async function main(): Promise<void> {
   process.stdout.write(
     `consumer benchmark: ${RECORDS}-record batches, node ${process.version}, ${RUNS} rounds (Powertools parser phase: ${SLOW_RUNS})` +
-      `${gc ? '' : ' [run with --expose-gc for heap figures]'}\n`,
+      `${GC_BETWEEN ? ', forced GC before each timed run' : ''}${gc ? '' : ' [run with --expose-gc for heap figures]'}\n`,
   );
   // Phase 1 first: the Powertools parser integration builds a new zod schema per record, which leaves
   // compiled code and heap behind that would slow whatever runs after it.
-  process.stdout.write('\nphase 1: floors, runtime (compiled / uncompiled), validation alone, BatchProcessor + zod by hand\n');
-  const fast = await phase(fastContenders, RUNS);
-  process.stdout.write(`average payload ${Math.round(payloadBytes / payloadCount)} B of JSON per record\n`);
-  table(fast, FLOOR);
-  const f = fast.get(FLOOR)!;
-  const rt = fast.get(RUNTIME)!;
-  process.stdout.write(
-    `runtime / floor (medians): wall ${(median(rt.wall) / median(f.wall)).toFixed(3)}, cpu ${(median(rt.cpu) / median(f.cpu)).toFixed(3)} (target <= 1.15); ` +
-      `best of ${RUNS}: wall ${(Math.min(...rt.wall) / Math.min(...f.wall)).toFixed(3)}, cpu ${(Math.min(...rt.cpu) / Math.min(...f.cpu)).toFixed(3)}\n`,
-  );
-  const fc = fast.get(fastContenders[1]!.name)!;
-  const zodOnly = fast.get(fastContenders[4]!.name)!;
-  const compiledOnly = fast.get(fastContenders[5]!.name)!;
-  process.stdout.write(
-    `runtime / floor-compiled (medians): wall ${(median(rt.wall) / median(fc.wall)).toFixed(3)}, cpu ${(median(rt.cpu) / median(fc.cpu)).toFixed(3)}; ` +
-      `validation alone: zod ${((median(zodOnly.cpu) * 1000) / RECORDS).toFixed(2)} us/record, compiled ${((median(compiledOnly.cpu) * 1000) / RECORDS).toFixed(2)} us/record ` +
-      `(${(median(zodOnly.cpu) / median(compiledOnly.cpu)).toFixed(1)}x); z.compile of order.placed took ${compileMs.toFixed(1)} ms once\n`,
-  );
-  if (process.env['BENCH_SKIP_SLOW'] === '1') return;
+  if (PHASES.has('1')) {
+    process.stdout.write('\nphase 1: floors, runtime (compiled / uncompiled), validation alone, BatchProcessor + zod by hand\n');
+    const fast = await phase(fastContenders, RUNS);
+    process.stdout.write(`average payload ${Math.round(payloadBytes / payloadCount)} B of JSON per record\n`);
+    table(fast, FLOOR);
+    const f = fast.get(FLOOR)!;
+    const rt = fast.get(RUNTIME)!;
+    process.stdout.write(
+      `runtime / floor (medians): wall ${(median(rt.wall) / median(f.wall)).toFixed(3)}, cpu ${(median(rt.cpu) / median(f.cpu)).toFixed(3)} (target <= 1.15); ` +
+        `best of ${RUNS}: wall ${(Math.min(...rt.wall) / Math.min(...f.wall)).toFixed(3)}, cpu ${(Math.min(...rt.cpu) / Math.min(...f.cpu)).toFixed(3)}\n`,
+    );
+    const fc = fast.get(fastContenders[1]!.name)!;
+    const zodOnly = fast.get(fastContenders[4]!.name)!;
+    const compiledOnly = fast.get(fastContenders[5]!.name)!;
+    process.stdout.write(
+      `runtime / floor-compiled (medians): wall ${(median(rt.wall) / median(fc.wall)).toFixed(3)}, cpu ${(median(rt.cpu) / median(fc.cpu)).toFixed(3)}; ` +
+        `validation alone: zod ${((median(zodOnly.cpu) * 1000) / RECORDS).toFixed(2)} us/record, compiled ${((median(compiledOnly.cpu) * 1000) / RECORDS).toFixed(2)} us/record ` +
+        `(${(median(zodOnly.cpu) / median(compiledOnly.cpu)).toFixed(1)}x); z.compile of order.placed took ${compileMs.toFixed(1)} ms once\n`,
+    );
+  }
+  if (process.env['BENCH_SKIP_SLOW'] === '1' || !PHASES.has('2')) return;
   process.stdout.write('\nphase 2: Powertools BatchProcessor parser integration vs runtime (ratios from this phase)\n');
   const slow = await phase(slowContenders, SLOW_RUNS);
   table(slow, RUNTIME);

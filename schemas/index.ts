@@ -25,7 +25,7 @@ export function orderPartitionKey(event: { data: { orderId: string } }): string 
 }
 
 export { orderPlacedV1, orderPaidV1, orderShippedV1, orderCancelledV1 };
-export { EventRegistry, type ParseResult } from './registry';
+export { EventRegistry, type ContractValidator, type EventRegistryOptions, type ParseResult } from './registry';
 export { defineEvent, type EventDefinition, type EventOf, type EventOfDefinition } from './define-event';
 export { envelopeSchema, DEFAULT_MAX_HOPS, type Envelope } from './envelope';
 export * from './errors';
