@@ -11,6 +11,7 @@ import {
   GetRecordsCommand,
   GetShardIteratorCommand,
   type GetShardIteratorCommandInput,
+  type _Record,
   type ShardIteratorType,
 } from '@aws-sdk/client-kinesis';
 import type { Logger } from '../../telemetry/logger';
@@ -71,7 +72,12 @@ export class ShardWorker {
   private readonly stopSignal = new Signal();
   private stopRequested = false;
   private shardEnded = false;
+  /** Last record read from the shard (dispatched or skipped as before an AT_TIMESTAMP start): where an expired iterator resumes. */
   private lastReadSequence: string | undefined;
+  /** While set: records that arrived before this time (ms) are skipped, see `acquire`. */
+  private skipBeforeMs: number | undefined;
+  /** Aborted by requestStop(): an in-flight Kinesis call never delays stop(). */
+  private readonly abort = new AbortController();
   private latestArrivalMs = 0;
   private lastPollStartedAt = 0;
   private windowState: WindowState | undefined;
@@ -97,6 +103,7 @@ export class ShardWorker {
 
   requestStop(): void {
     this.stopRequested = true;
+    this.abort.abort();
     this.stopSignal.notify();
     this.laneSignal.notify();
     this.readerSignal.notify();
@@ -120,6 +127,35 @@ export class ShardWorker {
 
   // ---- reading ---------------------------------------------------------------------------------
 
+  /**
+   * The iterator a start position reads from. AT_TIMESTAMP is read as TRIM_HORIZON with the records that
+   * arrived before the timestamp skipped: Kinesis API reference, GetShardIterator ("AT_TIMESTAMP - Start
+   * reading from the position denoted by a specific time stamp"; Timestamp: "If a record with this exact
+   * time stamp does not exist, the iterator returned is for the next (later) record. If the time stamp is
+   * older than the current trim horizon, the iterator returned is for the oldest untrimmed data record"),
+   * so the first record read is the first with ApproximateArrivalTimestamp >= Timestamp, and every record
+   * after it follows. Same result on every engine; GetShardIterator AT_TIMESTAMP itself is not used because
+   * kinesalite 3.3.3 never answers it when no record arrived at or after the timestamp (docs/semantics.md).
+   */
+  private acquire(start: IteratorStart): Promise<string | undefined> {
+    if (start.type !== 'AT_TIMESTAMP') return this.iteratorFor(start);
+    this.skipBeforeMs = (start.timestamp ?? new Date(0)).getTime();
+    return this.iteratorFor({ type: 'TRIM_HORIZON' });
+  }
+
+  /** Drops the records before `skipBeforeMs` up to the first one at or after it; from there on nothing is skipped. */
+  private skipEarly(records: _Record[]): _Record[] {
+    const from = this.skipBeforeMs;
+    if (from === undefined || records.length === 0) return records;
+    const first = records.findIndex((r) => (r.ApproximateArrivalTimestamp?.getTime() ?? 0) >= from);
+    const skipped = first === -1 ? records : records.slice(0, first);
+    const last = skipped[skipped.length - 1];
+    if (last?.SequenceNumber !== undefined) this.lastReadSequence = last.SequenceNumber;
+    if (first === -1) return [];
+    this.skipBeforeMs = undefined;
+    return records.slice(first);
+  }
+
   private async iteratorFor(start: IteratorStart): Promise<string | undefined> {
     const input: GetShardIteratorCommandInput = {
       StreamName: this.ctx.options.streamName,
@@ -130,7 +166,7 @@ export class ShardWorker {
     if (start.type === 'AFTER_SEQUENCE_NUMBER') input.StartingSequenceNumber = this.lastReadSequence;
     for (;;) {
       try {
-        return (await this.ctx.options.kinesis.send(new GetShardIteratorCommand(input))).ShardIterator;
+        return (await this.ctx.options.kinesis.send(new GetShardIteratorCommand(input), { abortSignal: this.abort.signal })).ShardIterator;
       } catch (error) {
         if (this.stopRequested) return undefined;
         this.log.warn({ err: error }, 'GetShardIterator failed; retrying');
@@ -145,7 +181,7 @@ export class ShardWorker {
 
   private async readLoop(start: IteratorStart): Promise<void> {
     const { timing } = this.ctx;
-    let iterator = start.iterator ?? (await this.iteratorFor(start));
+    let iterator = start.iterator ?? (await this.acquire(start));
     this.ctx.emit({ type: 'shard-started', shardId: this.shardId, iteratorType: start.type });
     while (!this.stopRequested && iterator !== undefined) {
       if (this.bufferedCount() >= timing.maxBufferedRecordsPerShard) {
@@ -155,12 +191,14 @@ export class ShardWorker {
       const pollStartedAt = this.ctx.clock.now();
       let out;
       try {
-        out = await this.ctx.options.kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: GET_RECORDS_LIMIT }));
+        out = await this.ctx.options.kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: GET_RECORDS_LIMIT }), {
+          abortSignal: this.abort.signal,
+        });
       } catch (error) {
         if (this.stopRequested) break;
         if (error instanceof ExpiredIteratorException) {
           // Iterators expire after 5 minutes (Kinesis API reference, GetShardIterator): resume after the last record read.
-          iterator = await this.iteratorFor(
+          iterator = await this.acquire(
             this.lastReadSequence !== undefined
               ? { type: 'AFTER_SEQUENCE_NUMBER' }
               : start.resumeAt !== undefined
@@ -177,7 +215,8 @@ export class ShardWorker {
       }
       this.lastPollStartedAt = pollStartedAt;
       this.millisBehindLatest = out.MillisBehindLatest ?? 0;
-      const records = out.Records ?? [];
+      const page = out.Records ?? [];
+      const records = this.skipEarly(page);
       if (records.length > 0) this.dispatch(records.map((record) => toStreamRecord(record, this.recordContext())));
       iterator = out.NextShardIterator;
       if (iterator === undefined) {
@@ -187,7 +226,9 @@ export class ShardWorker {
       }
       this.laneSignal.notify();
       if (iterator === undefined) break;
-      await this.pause(nextPollDelayMs(records.length, out.MillisBehindLatest, timing));
+      // A page skipped whole (before an AT_TIMESTAMP start) may have more behind it: read on at the busy cadence.
+      const skippedWhole = page.length > 0 && records.length === 0;
+      await this.pause(skippedWhole ? timing.busyPollIntervalMs : nextPollDelayMs(records.length, out.MillisBehindLatest, timing));
     }
     this.laneSignal.notify();
   }

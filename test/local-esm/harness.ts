@@ -125,13 +125,13 @@ export async function runMapping(
   fixture: StreamFixture,
   mappingSettings: MappingSettings,
   script: Script,
-  extra: { clock?: EsmClock; timing?: Record<string, number>; start?: boolean } = {},
+  extra: { clock?: EsmClock; timing?: Record<string, number>; start?: boolean; client?: KinesisClient } = {},
 ): Promise<RunningMapping> {
   const invocations: Invocation[] = [];
   const activity: EsmActivity[] = [];
   const sink = new MemorySink();
   const mapping = new LocalEventSourceMapping({
-    kinesis: fixture.client,
+    kinesis: extra.client ?? fixture.client,
     consumerName: 'test-consumer',
     functionArn: FUNCTION_ARN,
     streamName: fixture.streamName,
@@ -205,6 +205,20 @@ export async function waitFor(condition: () => boolean, what: string, timeoutMs 
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/**
+ * Hang detector, not a timing assertion: 'settled' if the promise settles within a bound far above its
+ * normal duration, else 'still pending'.
+ */
+export async function settlesWithin(promise: Promise<unknown>, boundMs = 10_000): Promise<'settled' | 'still pending'> {
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<'still pending'>((resolve) => (timer = setTimeout(() => resolve('still pending'), boundMs)));
+  try {
+    return await Promise.race([promise.then(() => 'settled' as const), bound]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

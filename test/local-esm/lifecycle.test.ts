@@ -3,12 +3,30 @@
  */
 import { describe, expect, it } from 'vitest';
 import { LocalEventSourceMapping, type OnFailureRecord } from '../../local/esm';
+import { createKinesisClient } from '../../kinesis/client';
 import { createLogger } from '../../telemetry/logger';
-import { FAST_TIMING, FUNCTION_ARN, ok, runMapping, seqs, settings, settle, thrown, useStreamFixture, waitFor } from './harness';
+import { FAST_TIMING, FUNCTION_ARN, ok, runMapping, seqs, settings, settle, settlesWithin, thrown, useStreamFixture, waitFor } from './harness';
+import { startHoldingProxy } from './holding-proxy';
 
 const esm = useStreamFixture();
 
 describe('lifecycle', () => {
+  it('stop() aborts a Kinesis call that gets no answer instead of waiting for the request timeout', async () => {
+    const proxy = await startHoldingProxy(esm.fixture.engine.endpoint, 'GetRecords');
+    const client = createKinesisClient({ endpoint: proxy.endpoint, region: 'us-east-1' });
+    try {
+      esm.running = await runMapping(esm.fixture, settings({}), () => ok(), { client });
+      await waitFor(() => proxy.held === 1, 'a GetRecords call held by the proxy');
+      expect(await settlesWithin(esm.running.mapping.stop())).toBe('settled');
+      expect(esm.running.mapping.stats().state).toBe('stopped');
+      await waitFor(() => proxy.abortedByClient === 1, 'the held call aborted by the client');
+      expect(proxy.held).toBe(1);
+    } finally {
+      client.destroy();
+      await proxy.stop();
+    }
+  });
+
   it('stop() lets the in-flight invocation finish and checkpoint, then reports stopped', async () => {
     const puts = await esm.fixture.put([{ data: 1 }]);
     let release: () => void = () => {};

@@ -6,7 +6,7 @@ import { MergeShardsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
 import { describe, expect, it } from 'vitest';
 import { listAllShards, waitForStreamActive } from '../../kinesis/client';
 import { MAX_INVOCATION_PAYLOAD_BYTES } from '../../local/esm/batch-assembly';
-import { ok, runMapping, seqs, settings, settle, StreamFixture, thrown, useStreamFixture, waitFor } from './harness';
+import { ok, runMapping, seqs, settings, settle, settlesWithin, StreamFixture, thrown, useStreamFixture, waitFor } from './harness';
 
 const esm = useStreamFixture();
 
@@ -72,6 +72,21 @@ describe('starting position', () => {
     await waitFor(() => invoked().length === 2, 'the later records');
     await settle();
     expect(invoked()).toEqual(seqs(after, 0, 1));
+  });
+
+  // kinesalite 3.3.3 never answers GetShardIterator AT_TIMESTAMP when no record arrived at or after the
+  // timestamp; the mapping must neither wait for it nor make stop() wait (docs/semantics.md, engines).
+  it('AT_TIMESTAMP after the last record waits at the tip: a record put after start is delivered and stop() resolves', async () => {
+    await esm.fixture.put([{ data: 'before' }]);
+    await settle(50);
+    const at = new Date();
+    esm.running = await runMapping(esm.fixture, settings({ startingPosition: 'AT_TIMESTAMP', startingPositionTimestamp: at.toISOString() }), () => ok());
+    const later = await esm.fixture.put([{ data: 'later' }]);
+    await waitFor(() => invoked().length === 1, 'the record put after start');
+    await settle();
+    expect(invoked()).toEqual(seqs(later, 0));
+    expect(esm.running.mapping.stats().recordsRead).toBe(1);
+    expect(await settlesWithin(esm.running.mapping.stop())).toBe('settled');
   });
 });
 
