@@ -9,10 +9,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { createOpsClients } from '../ops/aws/clients';
 import { pipeline } from '../pipeline';
 import { createLogger } from '../telemetry/logger';
 import { buildFunctionBundles } from './bundles';
-import { createEndpointClients } from './clients';
 import { deployPipeline } from './deploy-pipeline';
 
 const { values } = parseArgs({
@@ -37,7 +37,7 @@ if (values.help) {
     definition: pipeline,
     stage: values.stage,
     region: values.region,
-    clients: createEndpointClients(values.endpoint, values.region),
+    clients: createOpsClients({ region: values.region, endpoint: values.endpoint }),
     bundles,
     logger,
   });

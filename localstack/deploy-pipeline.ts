@@ -18,6 +18,7 @@ import {
 import { CreateStreamCommand, DescribeStreamSummaryCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Logger } from 'pino';
+import { waitForStreamActive } from '../kinesis/client';
 import { deployedName, functionEnvironment, type PipelineDefinition } from '../pipeline';
 import { createMappingInput } from './mapping-input';
 import { createZip, type ZipEntry } from './zip';
@@ -90,7 +91,10 @@ export async function deployPipeline(options: DeployOptions): Promise<DeployedPi
           : { StreamName: streamName, StreamModeDetails: { StreamMode: 'ON_DEMAND' } },
       ),
     );
-    const arn = await waitForStreamActive(clients.kinesis, streamName);
+    await waitForStreamActive(clients.kinesis, streamName);
+    const arn = (await clients.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: streamName })))
+      .StreamDescriptionSummary?.StreamARN;
+    if (!arn) throw new Error(`stream ${streamName} has no StreamARN`);
     streams[key] = { name: streamName, arn };
     log?.info({ stream: streamName }, 'stream created');
   }
@@ -188,16 +192,6 @@ async function createQueue(sqs: SQSClient, queueName: string): Promise<{ url: st
   const arn = attributes.Attributes?.['QueueArn'];
   if (!arn) throw new Error(`queue ${queueName} has no QueueArn`);
   return { url, arn };
-}
-
-async function waitForStreamActive(kinesis: KinesisClient, streamName: string): Promise<string> {
-  for (let attempt = 0; attempt < 240; attempt++) {
-    const summary = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));
-    const description = summary.StreamDescriptionSummary;
-    if (description?.StreamStatus === 'ACTIVE' && description.StreamARN) return description.StreamARN;
-    await delay(250);
-  }
-  throw new Error(`stream ${streamName} did not become ACTIVE within 60 s`);
 }
 
 /** A new mapping goes Creating -> Enabling -> Enabled (Lambda API reference, EventSourceMappingConfiguration.State). */

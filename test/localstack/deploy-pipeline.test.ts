@@ -3,10 +3,6 @@
  * (kinesalite), Lambda and SQS (which no emulator here covers) are aws-sdk-client-mock, asserting the
  * exact commands and inputs a LocalStack or AWS endpoint would receive.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import {
   AddPermissionCommand,
@@ -22,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKinesisClient } from '../../kinesis/client';
 import { deployPipeline, type DeployedPipeline, type FunctionBundle } from '../../localstack/deploy-pipeline';
 import { pipeline } from '../../pipeline';
+import { readZipWithPython } from './read-zip';
 import { startKinesalite, type EmbeddedKinesis } from '../support/emulators';
 
 const REGION = 'us-east-1';
@@ -29,13 +26,6 @@ const names = [...Object.keys(pipeline.consumers), ...Object.keys(pipeline.funct
 const bundles: Record<string, FunctionBundle> = Object.fromEntries(
   names.map((name) => [name, { handler: 'index.handler', files: [{ name: 'index.mjs', data: Buffer.from(`// ${name}\n`) }] }]),
 );
-
-function unzipWithPython(zip: Uint8Array): Record<string, string> {
-  const file = join(mkdtempSync(join(tmpdir(), 'deploy-zip-')), 'code.zip');
-  writeFileSync(file, zip);
-  const script = 'import json,sys,zipfile\nz=zipfile.ZipFile(sys.argv[1])\nprint(json.dumps({n: z.read(n).decode() for n in z.namelist()}))';
-  return JSON.parse(execFileSync('python3', ['-c', script, file], { encoding: 'utf8' })) as Record<string, string>;
-}
 
 describe('deployPipeline (AWS SDK deployment used for LocalStack)', () => {
   let kinesis: EmbeddedKinesis;
@@ -117,7 +107,7 @@ describe('deployPipeline (AWS SDK deployment used for LocalStack)', () => {
       // the drill override wins over the resolved name
       REVIEW_INTAKE_FUNCTION_NAME: 'drill-target',
     });
-    expect(unzipWithPython(review.Code!.ZipFile!)).toEqual({ 'index.mjs': '// order-review\n' });
+    expect(readZipWithPython(review.Code!.ZipFile!)).toEqual({ 'index.mjs': '// order-review\n' });
     const intake = calls.find((c) => c.FunctionName === 'orders-it-review-intake')!;
     expect(intake.Environment?.Variables).not.toHaveProperty('QUARANTINE_QUEUE_URL');
   });

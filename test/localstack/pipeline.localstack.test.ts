@@ -21,7 +21,7 @@ import { DeleteMessageCommand, ReceiveMessageCommand, type Message } from '@aws-
 import { LocalstackContainer, type StartedLocalStackContainer } from '@testcontainers/localstack';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildFunctionBundles } from '../../localstack/bundles';
-import { createEndpointClients, type EndpointClients } from '../../localstack/clients';
+import { createOpsClients, type OpsClients } from '../../ops/aws/clients';
 import { deployPipeline, type DeployedPipeline, type FunctionBundle } from '../../localstack/deploy-pipeline';
 import { definePipeline, pipeline } from '../../pipeline';
 import { KinesisProducer } from '../../producers';
@@ -63,7 +63,7 @@ async function eventually<T>(what: string, probe: () => Promise<T | undefined>, 
   }
 }
 
-async function drainQueue(clients: EndpointClients, queueUrl: string, into: Message[]): Promise<Message[]> {
+async function drainQueue(clients: OpsClients, queueUrl: string, into: Message[]): Promise<Message[]> {
   const out = await clients.sqs.send(
     new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
   );
@@ -74,7 +74,7 @@ async function drainQueue(clients: EndpointClients, queueUrl: string, into: Mess
   return into;
 }
 
-async function lambdaMetricSum(clients: EndpointClients, functionName: string, metric: 'Invocations' | 'Errors'): Promise<number> {
+async function lambdaMetricSum(clients: OpsClients, functionName: string, metric: 'Invocations' | 'Errors'): Promise<number> {
   const now = Date.now();
   const out = await clients.cloudwatch.send(
     new GetMetricStatisticsCommand({
@@ -92,7 +92,7 @@ async function lambdaMetricSum(clients: EndpointClients, functionName: string, m
 
 describe.skipIf(!runtime.available)('pipeline on LocalStack (real event source mapping, Lambda containers)', () => {
   let container: StartedLocalStackContainer;
-  let clients: EndpointClients;
+  let clients: OpsClients;
   let deployed: DeployedPipeline;
   let drill: DeployedPipeline;
   let endpoint: string;
@@ -103,7 +103,7 @@ describe.skipIf(!runtime.available)('pipeline on LocalStack (real event source m
       .withEnvironment({ SERVICES: 'kinesis,lambda,sqs,cloudwatch,logs,iam,sts' })
       .start();
     endpoint = container.getConnectionUri();
-    clients = createEndpointClients(endpoint, REGION);
+    clients = createOpsClients({ region: REGION, endpoint });
     const bundles: Record<string, FunctionBundle> = await buildFunctionBundles({
       definition: pipeline,
       projectRoot: PROJECT_ROOT,
