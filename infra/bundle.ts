@@ -18,8 +18,23 @@
 import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
-import { build } from 'esbuild';
+import { build, type BuildOptions } from 'esbuild';
 import type { PipelineDefinition } from '../pipeline';
+
+/**
+ * How a function is bundled, wherever it runs: the deployed bundles here and the local runner's sandboxes
+ * (local/lambda/bundle.ts) share these options, so what runs locally is built like what deploys.
+ */
+export const FUNCTION_BUNDLE_OPTIONS = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  sourcemap: 'linked',
+  legalComments: 'none',
+  mainFields: ['module', 'main'],
+  // Bundled CommonJS dependencies may still require() Node built-ins.
+  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+} satisfies BuildOptions;
 
 /** File name of a bundle inside its folder; the handler setting is `index.handler`. */
 export const BUNDLE_FILE = 'index.mjs';
@@ -60,20 +75,14 @@ async function bundleOne(name: string, entry: string, options: BuildBundlesOptio
   await mkdir(dir, { recursive: true });
   const outfile = join(dir, BUNDLE_FILE);
   await build({
+    ...FUNCTION_BUNDLE_OPTIONS,
     absWorkingDir: options.projectRoot,
     entryPoints: [entryPath],
     outfile,
-    bundle: true,
-    platform: 'node',
     target: 'node22',
-    format: 'esm',
     minify: true,
     treeShaking: true,
-    sourcemap: 'linked',
     sourcesContent: false,
-    legalComments: 'none',
-    mainFields: ['module', 'main'],
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
     logLevel: 'error',
   });
   const [code, map] = await Promise.all([readFile(outfile), readFile(`${outfile}.map`)]);

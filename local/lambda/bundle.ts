@@ -10,6 +10,7 @@ import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, version as esbuildVersion } from 'esbuild';
+import { FUNCTION_BUNDLE_OPTIONS } from '../../infra/bundle';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -61,18 +62,12 @@ async function bundle(entryPath: string, outfile: string): Promise<void> {
   let metafile;
   try {
     ({ metafile } = await build({
+      ...FUNCTION_BUNDLE_OPTIONS,
       metafile: true,
       entryPoints: [entryPath],
       outfile,
-      bundle: true,
-      platform: 'node',
+      // The Node running the sandboxes, not Lambda's; not minified, so stack traces stay readable.
       target: `node${process.versions.node.split('.')[0]}`,
-      format: 'esm',
-      sourcemap: 'linked',
-      legalComments: 'none',
-      mainFields: ['module', 'main'],
-      // Bundled CommonJS dependencies may still require() Node built-ins.
-      banner: { js: "import { createRequire as __localRequire } from 'node:module'; const require = __localRequire(import.meta.url);" },
       logLevel: 'silent',
     }));
   } catch (error) {
