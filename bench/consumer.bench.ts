@@ -1,192 +1,89 @@
 /**
  * Consumer runtime benchmark (issue 3): 10,000-record batches of ~1 KiB `order.placed` events,
- * validation on, no-op handler, every contender in the same process and run, interleaved:
- *   floor      base64 decode + JSON.parse + zod safeParse of the same records (nothing else)
+ * validation on, no-op handler; every contender (bench/consumer-contenders.ts) in the same process and
+ * run, interleaved:
+ *   floor           base64 decode + JSON.parse + zod safeParse of the same records (nothing else)
  *   floor-compiled  the same with the contract compiled by z.compile (what the registry validates with)
- *   runtime    createKinesisHandler with its defaults (idempotency LRU, quarantine sink, EMF line, pino);
- *              the registry validates with z.compile'd contracts
- *   runtime-uncompiled  the same handler on a registry built with { compiled: false } (zod's regular parser)
- *   zod-only / compiled-only  validation alone (safeParse of the already parsed records), regular vs compiled
- *   pt-zod     @aws-lambda-powertools/batch BatchProcessor, the same zod schema called by hand in the
- *              record handler, parallel (its default) and sequential
- *   pt-parser  BatchProcessor with its parser integration (innerSchema = the same zod schema,
- *              transformer 'base64'), parallel and sequential
- * Each round uses a fresh batch (new event ids, as a warm container sees successive batches), so the
- * runtime's idempotency store does real work and never skips a record. Handlers and processors are
- * built once, like a Lambda container. Medians over the rounds; CPU = process.cpuUsage (user+system,
- * all threads), wall = performance.now, no forced GC between timed runs; heap = heapUsed growth during
- * one extra batch started right after a forced GC (what one batch allocates, minus any GC during it).
+ *   decode-only     base64 + JSON.parse, no validation: the least any consumer of JSON records must do
+ *   runtime         createKinesisHandler with its defaults (idempotency LRU, quarantine sink, EMF, pino)
+ *   runtime-uncompiled  the same handler on a registry built with { compiled: false }
+ *   zod-only / compiled-only  validation alone (safeParse of already parsed records), regular vs compiled
+ *   pt-zod          @aws-lambda-powertools/batch BatchProcessor, the same zod schema called by hand in the
+ *                   record handler, parallel (its default) and sequential (+ parallel with z.compile)
+ *   pt-parser       BatchProcessor with its parser integration (innerSchema = the same zod schema,
+ *                   transformer 'base64'), parallel and sequential
  *
- * Run: npm run bench:consumer   (env BENCH_RUNS, BENCH_SLOW_RUNS, BENCH_RECORDS; BENCH_SKIP_SLOW=1
- * leaves out the Powertools parser phase, BENCH_PHASES=2 runs only that phase; BENCH_GC_BETWEEN=1 forces
- * a GC before each timed run so no contender pays for the garbage the previous one left)
+ * Method. Each contender lives in its own worker thread of this process (its own V8 isolate and
+ * heap), built once like a Lambda container; the main thread builds each round's batch (a fresh one
+ * per round: new event ids, as a warm container sees successive batches), hands it to every contender
+ * in turn (rotating order) and waits, so only one contender runs at a time. Separate isolates keep one
+ * contender's garbage and JIT state from slowing another: the parser integration builds a zod schema
+ * per record and used to slow whatever ran after it in a shared heap (BENCH_SHARED_ISOLATE=1 hosts all
+ * contenders in one worker, the old way, for comparison). Timed: `run` only. CPU = process.cpuUsage
+ * (user + system, all threads, so GC helper threads count), wall = performance.now; medians over the
+ * rounds. Heap = growth of the contender's isolate heap over one extra batch after a forced GC.
+ *
+ * Run: npm run bench:consumer   (env BENCH_RUNS (15), BENCH_SLOW_RUNS (3, for pt-parser), BENCH_RECORDS
+ * (10000), BENCH_GC_BETWEEN=1 forces a GC before each timed run, BENCH_SKIP_SLOW=1 leaves pt-parser out,
+ * BENCH_SHARED_ISOLATE=1 as above)
  */
-import { Writable } from 'node:stream';
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { parser } from '@aws-lambda-powertools/batch/parser';
-import type { Context, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
-import { InMemoryQuarantineSink, createKinesisHandler } from '../consumers/runtime/index';
-import { createFixtures } from '../schemas/fixtures';
-import { z } from 'zod';
-import { EVENT_DEFINITIONS, EventRegistry, orderPlacedV1, registry, type OrderEvent } from '../schemas/index';
+import { Worker } from 'node:worker_threads';
+import {
+  CONTENDER_NAMES,
+  COMPILED_ONLY,
+  DECODE_ONLY,
+  FLOOR,
+  FLOOR_COMPILED,
+  PT_PARSER_PARALLEL,
+  PT_PARSER_SEQUENTIAL,
+  RUNTIME,
+  SLOW_NAMES,
+  ZOD_ONLY,
+  makeBatch,
+} from './consumer-contenders';
+import type { RunRequest, RunResult } from './consumer-worker';
 
 const RECORDS = Number(process.env['BENCH_RECORDS'] ?? 10_000);
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 15);
 const SLOW_RUNS = Number(process.env['BENCH_SLOW_RUNS'] ?? 3);
 const GC_BETWEEN = process.env['BENCH_GC_BETWEEN'] === '1';
-/** BENCH_PHASES=2 runs only the Powertools parser phase (default: 1,2). */
-const PHASES = new Set((process.env['BENCH_PHASES'] ?? '1,2').split(','));
-const schema = orderPlacedV1.schema;
-/** What the registry validates order.placed with (z.compile, built once; the one-off cost is printed). */
-const compileStart = performance.now();
-const compiledSchema = registry.validator(orderPlacedV1).schema;
-const compileMs = performance.now() - compileStart;
-if (!registry.validator(orderPlacedV1).compiled) throw new Error('order.placed did not compile');
-const uncompiledRegistry = new EventRegistry<OrderEvent>(EVENT_DEFINITIONS, { compiled: false });
-/** The parsed records of each batch (made outside the timed region) for the validation-only contenders. */
-const parsedOf = new WeakMap<KinesisStreamEvent, unknown[]>();
+const SHARED = process.env['BENCH_SHARED_ISOLATE'] === '1';
+const NAMES = process.env['BENCH_SKIP_SLOW'] === '1' ? CONTENDER_NAMES.filter((n) => !SLOW_NAMES.has(n)) : CONTENDER_NAMES;
 
-// ---- batches -------------------------------------------------------------------------------
-let payloadBytes = 0;
-let payloadCount = 0;
-const baseSequence = 49590338271490256608559692538361571095921575989136588898n;
+const WORKER_URL = new URL('./consumer-worker.ts', import.meta.url).href;
 
-/** A 10,000-record Kinesis event of `order.placed` (10 line items, ~1 KiB JSON), distinct per seed. */
-function makeBatch(seed: number): KinesisStreamEvent {
-  const fixtures = createFixtures({ seed });
-  const records: KinesisStreamRecord[] = [];
-  const parsed: unknown[] = [];
-  for (let i = 0; i < RECORDS; i++) {
-    const event = fixtures.orderPlaced({ lines: 10 });
-    const json = JSON.stringify(event);
-    payloadBytes += Buffer.byteLength(json);
-    payloadCount += 1;
-    const sequenceNumber = (baseSequence + BigInt(seed) * 1_000_000n + BigInt(i)).toString();
-    parsed.push(JSON.parse(json));
-    records.push({
-      kinesis: {
-        kinesisSchemaVersion: '1.0',
-        partitionKey: event.data.orderId,
-        sequenceNumber,
-        data: Buffer.from(json).toString('base64'),
-        approximateArrivalTimestamp: Date.now() / 1000,
-      },
-      eventSource: 'aws:kinesis',
-      eventVersion: '1.0',
-      eventID: `shardId-000000000000:${sequenceNumber}`,
-      eventName: 'aws:kinesis:record',
-      invokeIdentityArn: 'arn:aws:iam::123456789012:role/bench',
-      awsRegion: 'eu-west-1',
-      eventSourceARN: 'arn:aws:kinesis:eu-west-1:123456789012:stream/bench',
+/** A worker isolate hosting some contenders; `run` times one batch in it. */
+class Host {
+  private readonly worker: Worker;
+  private pending: { resolve: (r: RunResult) => void; reject: (e: Error) => void } | undefined;
+
+  constructor(names: readonly string[]) {
+    // A worker does not inherit tsx's loader: it registers it, then loads the TypeScript entry.
+    const bootstrap = `import('tsx/esm/api').then((tsx) => tsx.tsImport(${JSON.stringify(WORKER_URL)}, ${JSON.stringify(import.meta.url)}))`;
+    this.worker = new Worker(bootstrap, { eval: true, workerData: { names } });
+    this.worker.on('message', (message: RunResult | { error: string }) => {
+      const pending = this.pending;
+      this.pending = undefined;
+      if ('error' in message) pending?.reject(new Error(message.error));
+      else pending?.resolve(message);
+    });
+    this.worker.on('error', (error) => {
+      const pending = this.pending;
+      this.pending = undefined;
+      pending?.reject(error);
     });
   }
-  const batch = { Records: records };
-  parsedOf.set(batch, parsed);
-  return batch;
-}
 
-const context = { awsRequestId: 'bench', functionName: 'bench', getRemainingTimeInMillis: () => 900_000 } as unknown as Context;
+  run(request: RunRequest): Promise<RunResult> {
+    return new Promise((resolve, reject) => {
+      this.pending = { resolve, reject };
+      this.worker.postMessage(request);
+    });
+  }
 
-// ---- contenders (built once, like a container) ----------------------------------------------
-let sink = 0;
-const discard = new Writable({ write: (_chunk, _enc, done) => done() });
-const makeHandler = (validator: EventRegistry<OrderEvent>) =>
-  createKinesisHandler<OrderEvent>({
-    consumerName: 'bench',
-    registry: validator,
-    quarantine: new InMemoryQuarantineSink(),
-    logDestination: discard,
-    metrics: { writer: () => undefined },
-    handlers: { 'order.placed': () => undefined },
-  });
-const runtimeHandler = makeHandler(registry);
-const uncompiledHandler = makeHandler(uncompiledRegistry);
-const ptParser = new BatchProcessor(EventType.KinesisDataStreams, { parser, innerSchema: schema, transformer: 'base64' });
-const ptPlain = new BatchProcessor(EventType.KinesisDataStreams);
-const noop = async (): Promise<void> => undefined;
-const byHand = async (record: KinesisStreamRecord): Promise<void> => {
-  const result = schema.safeParse(JSON.parse(Buffer.from(record.kinesis.data, 'base64').toString('utf8')));
-  if (!result.success) throw new Error(result.error.message);
-};
-const byHandCompiled = async (record: KinesisStreamRecord): Promise<void> => {
-  const result = compiledSchema.safeParse(JSON.parse(Buffer.from(record.kinesis.data, 'base64').toString('utf8')));
-  if (!result.success) throw new Error(result.error.message);
-};
-
-function check(res: { batchItemFailures: unknown[] }, who: string): void {
-  if (res.batchItemFailures.length > 0) throw new Error(`${who} reported ${res.batchItemFailures.length} failures`);
-}
-
-interface Contender {
-  name: string;
-  run: (batch: KinesisStreamEvent) => Promise<void> | void;
-}
-
-const FLOOR = 'floor (base64+JSON.parse+zod)';
-const RUNTIME = 'runtime (createKinesisHandler)';
-const floor: Contender = {
-  name: FLOOR,
-  run: (batch) => {
-    for (const r of batch.Records) {
-      const result = schema.safeParse(JSON.parse(Buffer.from(r.kinesis.data, 'base64').toString('utf8')));
-      if (!result.success) throw new Error('floor: invalid record');
-      sink += 1;
-    }
-  },
-};
-const runtime: Contender = { name: RUNTIME, run: async (batch) => check(await runtimeHandler(batch, context), 'runtime') };
-/** Validation alone, on records parsed outside the timed region. */
-const validateOnly = (name: string, target: z.ZodType): Contender => ({
-  name,
-  run: (batch) => {
-    for (const value of parsedOf.get(batch)!) {
-      if (!target.safeParse(value).success) throw new Error(`${name}: invalid record`);
-      sink += 1;
-    }
-  },
-});
-const fastContenders: Contender[] = [
-  floor,
-  {
-    name: 'floor-compiled (base64+JSON.parse+z.compile)',
-    run: (batch) => {
-      for (const r of batch.Records) {
-        const result = compiledSchema.safeParse(JSON.parse(Buffer.from(r.kinesis.data, 'base64').toString('utf8')));
-        if (!result.success) throw new Error('floor-compiled: invalid record');
-        sink += 1;
-      }
-    },
-  },
-  runtime,
-  { name: 'runtime-uncompiled (registry { compiled: false })', run: async (batch) => check(await uncompiledHandler(batch, context), 'runtime-uncompiled') },
-  validateOnly('zod-only (safeParse, regular parser)', schema),
-  validateOnly('compiled-only (safeParse, z.compile)', compiledSchema),
-  { name: 'pt-zod parallel (BatchProcessor + zod by hand)', run: async (b) => check(await processPartialResponse(b, byHand, ptPlain, { context }), 'pt-zod') },
-  {
-    name: 'pt-zod sequential',
-    run: async (b) => check(await processPartialResponse(b, byHand, ptPlain, { context, processInParallel: false }), 'pt-zod'),
-  },
-  {
-    name: 'pt-zod parallel + z.compile (BatchProcessor + compiled zod by hand)',
-    run: async (b) => check(await processPartialResponse(b, byHandCompiled, ptPlain, { context }), 'pt-zod-compiled'),
-  },
-];
-const slowContenders: Contender[] = [
-  runtime,
-  { name: 'pt-parser parallel (innerSchema, base64)', run: async (b) => check(await processPartialResponse(b, noop, ptParser, { context }), 'pt-parser') },
-  {
-    name: 'pt-parser sequential',
-    run: async (b) => check(await processPartialResponse(b, noop, ptParser, { context, processInParallel: false }), 'pt-parser'),
-  },
-];
-
-// ---- measurement -----------------------------------------------------------------------------
-const gc = (globalThis as { gc?: () => void }).gc;
-
-function median(values: readonly number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+  stop(): Promise<number> {
+    return this.worker.terminate();
+  }
 }
 
 interface Samples {
@@ -195,98 +92,80 @@ interface Samples {
   heap: number[];
 }
 
-let seed = 1;
-
-/**
- * One warm-up round, then `runs` timed rounds (each a fresh batch, contenders in a rotating order, no
- * forced GC in between), then one heap round per contender: forced GC, one batch, heapUsed growth.
- */
-async function phase(contenders: readonly Contender[], runs: number): Promise<Map<string, Samples>> {
-  const warmup = makeBatch(seed++);
-  for (const c of contenders) await c.run(warmup);
-  const samples = new Map<string, Samples>(contenders.map((c) => [c.name, { wall: [], cpu: [], heap: [] }]));
-  for (let r = 0; r < runs; r++) {
-    const batch = makeBatch(seed++);
-    for (let k = 0; k < contenders.length; k++) {
-      const c = contenders[(k + r) % contenders.length]!;
-      // BENCH_GC_BETWEEN=1: collect the previous contender's garbage before timing the next one, so no
-      // contender pays for another's heap (each still pays for every GC its own run triggers).
-      if (GC_BETWEEN && gc) gc();
-      const cpu0 = process.cpuUsage();
-      const t0 = performance.now();
-      await c.run(batch);
-      const wall = performance.now() - t0;
-      const cpu = process.cpuUsage(cpu0);
-      const s = samples.get(c.name)!;
-      s.wall.push(wall);
-      s.cpu.push((cpu.user + cpu.system) / 1000);
-    }
-  }
-  if (gc) {
-    const batch = makeBatch(seed++);
-    for (const c of contenders) {
-      gc();
-      const before = process.memoryUsage().heapUsed;
-      await c.run(batch);
-      samples.get(c.name)!.heap.push(Math.max(0, process.memoryUsage().heapUsed - before));
-    }
-  }
-  return samples;
-}
-
-function table(samples: Map<string, Samples>, reference: string): void {
-  const ref = samples.get(reference)!;
-  const rt = samples.get(RUNTIME)!;
-  const short = reference.split(' ')[0]!;
-  console.table(
-    [...samples].map(([name, s]) => ({
-      contender: name,
-      runs: s.wall.length,
-      'wall ms': median(s.wall).toFixed(1),
-      'cpu ms': median(s.cpu).toFixed(1),
-      'us/rec (cpu)': ((median(s.cpu) * 1000) / RECORDS).toFixed(2),
-      [`wall / ${short}`]: (median(s.wall) / median(ref.wall)).toFixed(3),
-      [`cpu / ${short}`]: (median(s.cpu) / median(ref.cpu)).toFixed(3),
-      'wall / runtime': (median(s.wall) / median(rt.wall)).toFixed(2),
-      'cpu / runtime': (median(s.cpu) / median(rt.cpu)).toFixed(2),
-      'heap MB/batch': s.heap.length > 0 ? (median(s.heap) / 1_048_576).toFixed(1) : 'n/a',
-      'best cpu / runtime': (Math.min(...s.cpu) / Math.min(...rt.cpu)).toFixed(2),
-    })),
-  );
+function median(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 async function main(): Promise<void> {
   process.stdout.write(
-    `consumer benchmark: ${RECORDS}-record batches, node ${process.version}, ${RUNS} rounds (Powertools parser phase: ${SLOW_RUNS})` +
-      `${GC_BETWEEN ? ', forced GC before each timed run' : ''}${gc ? '' : ' [run with --expose-gc for heap figures]'}\n`,
+    `consumer benchmark: ${RECORDS}-record batches, node ${process.version}, ${RUNS} rounds (pt-parser: ${SLOW_RUNS}), ` +
+      `${SHARED ? 'all contenders in one isolate' : 'one isolate per contender'}${GC_BETWEEN ? ', forced GC before each timed run' : ''}` +
+      `${(globalThis as { gc?: unknown }).gc ? '' : ' [run with --expose-gc for heap figures]'}\n`,
   );
-  // Phase 1 first: the Powertools parser integration builds a new zod schema per record, which leaves
-  // compiled code and heap behind that would slow whatever runs after it.
-  if (PHASES.has('1')) {
-    process.stdout.write('\nphase 1: floors, runtime (compiled / uncompiled), validation alone, BatchProcessor + zod by hand\n');
-    const fast = await phase(fastContenders, RUNS);
-    process.stdout.write(`average payload ${Math.round(payloadBytes / payloadCount)} B of JSON per record\n`);
-    table(fast, FLOOR);
-    const f = fast.get(FLOOR)!;
-    const rt = fast.get(RUNTIME)!;
-    process.stdout.write(
-      `runtime / floor (medians): wall ${(median(rt.wall) / median(f.wall)).toFixed(3)}, cpu ${(median(rt.cpu) / median(f.cpu)).toFixed(3)} (target <= 1.15); ` +
-        `best of ${RUNS}: wall ${(Math.min(...rt.wall) / Math.min(...f.wall)).toFixed(3)}, cpu ${(Math.min(...rt.cpu) / Math.min(...f.cpu)).toFixed(3)}\n`,
-    );
-    const fc = fast.get(fastContenders[1]!.name)!;
-    const zodOnly = fast.get(fastContenders[4]!.name)!;
-    const compiledOnly = fast.get(fastContenders[5]!.name)!;
-    process.stdout.write(
-      `runtime / floor-compiled (medians): wall ${(median(rt.wall) / median(fc.wall)).toFixed(3)}, cpu ${(median(rt.cpu) / median(fc.cpu)).toFixed(3)}; ` +
-        `validation alone: zod ${((median(zodOnly.cpu) * 1000) / RECORDS).toFixed(2)} us/record, compiled ${((median(compiledOnly.cpu) * 1000) / RECORDS).toFixed(2)} us/record ` +
-        `(${(median(zodOnly.cpu) / median(compiledOnly.cpu)).toFixed(1)}x); z.compile of order.placed took ${compileMs.toFixed(1)} ms once\n`,
+  const shared = SHARED ? new Host(NAMES) : undefined;
+  const hosts = new Map(NAMES.map((name) => [name, shared ?? new Host([name])]));
+  const samples = new Map<string, Samples>(NAMES.map((name) => [name, { wall: [], cpu: [], heap: [] }]));
+  let seed = 1;
+  let meanJsonBytes = 0;
+  try {
+    // Warm-up round (not recorded), then the timed rounds, then one heap round.
+    for (let round = -1; round <= RUNS; round++) {
+      const batch = makeBatch(seed++, RECORDS);
+      meanJsonBytes = batch.meanJsonBytes;
+      const heapRound = round === RUNS;
+      for (let k = 0; k < NAMES.length; k++) {
+        const name = NAMES[(k + Math.max(0, round)) % NAMES.length]!;
+        if (!heapRound && round >= SLOW_RUNS && SLOW_NAMES.has(name)) continue;
+        const result = await hosts.get(name)!.run({ name, batch: batch.event, gcFirst: heapRound || GC_BETWEEN });
+        const s = samples.get(name)!;
+        if (heapRound) s.heap.push(Math.max(0, result.heap));
+        else if (round >= 0) {
+          s.wall.push(result.wall);
+          s.cpu.push(result.cpu);
+        }
+      }
+      if (round >= 0 && !heapRound) process.stderr.write(`round ${round + 1}/${RUNS} done\n`);
+    }
+  } finally {
+    await Promise.all([...new Set(hosts.values())].map((h) => h.stop()));
+  }
+  report(samples, meanJsonBytes);
+}
+
+function report(samples: Map<string, Samples>, meanJsonBytes: number): void {
+  const wall = (name: string): number => median(samples.get(name)?.wall ?? [NaN]);
+  const cpu = (name: string): number => median(samples.get(name)?.cpu ?? [NaN]);
+  process.stdout.write(`\naverage payload ${Math.round(meanJsonBytes)} B of JSON per record\n`);
+  console.table(
+    [...samples].map(([name, s]) => ({
+      contender: name,
+      runs: s.wall.length,
+      'wall ms': wall(name).toFixed(1),
+      'cpu ms': cpu(name).toFixed(1),
+      'us/rec (cpu)': ((cpu(name) * 1000) / RECORDS).toFixed(2),
+      'wall / floor': (wall(name) / wall(FLOOR)).toFixed(3),
+      'cpu / floor': (cpu(name) / cpu(FLOOR)).toFixed(3),
+      'wall / runtime': (wall(name) / wall(RUNTIME)).toFixed(2),
+      'cpu / runtime': (cpu(name) / cpu(RUNTIME)).toFixed(2),
+      'heap MB/batch': s.heap.length > 0 ? (median(s.heap) / 1_048_576).toFixed(1) : 'n/a',
+    })),
+  );
+  const ratio = (a: string, b: string): string => `wall ${(wall(a) / wall(b)).toFixed(3)}, cpu ${(cpu(a) / cpu(b)).toFixed(3)}`;
+  const lines = [
+    `runtime / floor: ${ratio(RUNTIME, FLOOR)} (target <= 1.15)`,
+    `runtime / floor-compiled: ${ratio(RUNTIME, FLOOR_COMPILED)}; runtime / decode-only: ${ratio(RUNTIME, DECODE_ONLY)}`,
+    `pt-zod parallel / runtime: ${ratio('pt-zod parallel (BatchProcessor + zod by hand)', RUNTIME)}; pt-zod sequential / runtime: ${ratio('pt-zod sequential', RUNTIME)} (target > 1)`,
+    `validation alone: zod ${((cpu(ZOD_ONLY) * 1000) / RECORDS).toFixed(2)} us/record, compiled ${((cpu(COMPILED_ONLY) * 1000) / RECORDS).toFixed(2)} us/record`,
+  ];
+  if (samples.has(PT_PARSER_PARALLEL)) {
+    lines.push(
+      `pt-parser parallel / runtime: ${ratio(PT_PARSER_PARALLEL, RUNTIME)}; pt-parser sequential / runtime: ${ratio(PT_PARSER_SEQUENTIAL, RUNTIME)} (target >= 100)`,
+      `pt-parser parallel / decode-only (no validation at all): ${ratio(PT_PARSER_PARALLEL, DECODE_ONLY)}; pt-parser sequential / decode-only: ${ratio(PT_PARSER_SEQUENTIAL, DECODE_ONLY)}`,
     );
   }
-  if (process.env['BENCH_SKIP_SLOW'] === '1' || !PHASES.has('2')) return;
-  process.stdout.write('\nphase 2: Powertools BatchProcessor parser integration vs runtime (ratios from this phase)\n');
-  const slow = await phase(slowContenders, SLOW_RUNS);
-  table(slow, RUNTIME);
-  if (sink < 0) process.stdout.write('');
+  process.stdout.write(`${lines.join('\n')}\n`);
 }
 
 await main();

@@ -61,6 +61,12 @@ function isWellFormedBase64(text: string, decodedBytes: number): boolean {
   return decodedBytes === (len >>> 2) * 3 - pad;
 }
 
+/**
+ * Records whose decoded data fits are decoded into one reused buffer; larger ones (rare: Kinesis
+ * allows up to 1 MiB) get their own, so a container never keeps more than this much scratch memory.
+ */
+const SCRATCH_LIMIT = 256 * 1024;
+
 /** `shardId-000000000006:4959...` -> `shardId-000000000006` (Lambda's eventID format). */
 export function shardIdOf(eventID: string | undefined): string {
   if (typeof eventID !== 'string') return 'unknown';
@@ -74,6 +80,8 @@ export function shardIdOf(eventID: string | undefined): string {
  * as a consumer does.
  */
 export class RecordDecoder {
+  /** Reused by every `load` to decode base64 into (grown on demand, up to SCRATCH_LIMIT). */
+  private scratch: Buffer = Buffer.allocUnsafeSlow(16 * 1024);
   // Reused by every inspectJson call (the walk's explicit stack), so inspection does not allocate.
   private readonly stack: unknown[] = [];
   private readonly depths: number[] = [];
@@ -217,22 +225,35 @@ export class RecordDecoder {
    */
   load(item: RecordItem): boolean {
     const user = item.userData;
-    if (user !== undefined) return this.validate(item, user as Buffer);
+    if (user !== undefined) return this.validate(item, user as Buffer, user.length);
     const b64 = item.source.kinesis.data;
-    const bytes = Buffer.from(b64, 'base64');
-    if (!isWellFormedBase64(b64, bytes.length)) {
+    // Decode into the reused scratch buffer (no Buffer per record): nothing keeps the bytes, the
+    // record's text is copied out by toString below and the quarantine keeps the base64 as received.
+    const capacity = (b64.length >>> 2) * 3 + 3;
+    let bytes: Buffer;
+    let length: number;
+    if (capacity <= SCRATCH_LIMIT) {
+      if (capacity > this.scratch.length) this.scratch = Buffer.allocUnsafeSlow(Math.min(SCRATCH_LIMIT, Math.max(capacity, this.scratch.length * 2)));
+      bytes = this.scratch;
+      length = bytes.write(b64, 0, 'base64');
+    } else {
+      bytes = Buffer.from(b64, 'base64');
+      length = bytes.length;
+    }
+    if (!isWellFormedBase64(b64, length)) {
       this.fail(item, { kind: 'invalid-base64', message: `data is not valid base64 (${b64.length} characters)` }, undefined);
       return false;
     }
-    return this.validate(item, bytes);
+    return this.validate(item, bytes, length);
   }
 
-  private validate(item: RecordItem, bytes: Buffer): boolean {
-    if (!isUtf8(bytes)) {
+  /** Rules 2-3 on the first `length` bytes of `bytes`. */
+  private validate(item: RecordItem, bytes: Buffer, length: number): boolean {
+    if (!isUtf8(length === bytes.length ? bytes : bytes.subarray(0, length))) {
       this.fail(item, { kind: 'invalid-utf8', message: 'data is not valid UTF-8 (JSON text must be UTF-8)' }, undefined);
       return false;
     }
-    const text = bytes.toString('utf8');
+    const text = bytes.toString('utf8', 0, length);
     let value: unknown;
     try {
       value = JSON.parse(text);

@@ -1,0 +1,208 @@
+/**
+ * The consumer benchmark's workload and contenders (bench/consumer.bench.ts runs them, each in its own
+ * worker isolate; see there for the method).
+ */
+import { Writable } from 'node:stream';
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { parser } from '@aws-lambda-powertools/batch/parser';
+import type { Context, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
+import type { z } from 'zod';
+import { InMemoryQuarantineSink, createKinesisHandler } from '../consumers/runtime/index';
+import { createFixtures } from '../schemas/fixtures';
+import { EVENT_DEFINITIONS, EventRegistry, orderPlacedV1, registry, type OrderEvent } from '../schemas/index';
+
+const BASE_SEQUENCE = 49590338271490256608559692538361571095921575989136588898n;
+
+export interface Batch {
+  readonly event: KinesisStreamEvent;
+  /** Mean bytes of JSON per record. */
+  readonly meanJsonBytes: number;
+}
+
+/**
+ * A Kinesis event (Lambda's shape, one shard) of `records` distinct `order.placed` v1 events with 10
+ * line items (~1 KiB of JSON each), distinct per seed: a warm container sees new event ids per batch.
+ */
+export function makeBatch(seed: number, records: number): Batch {
+  const fixtures = createFixtures({ seed });
+  const out: KinesisStreamRecord[] = [];
+  let bytes = 0;
+  for (let i = 0; i < records; i++) {
+    const event = fixtures.orderPlaced({ lines: 10 });
+    const json = JSON.stringify(event);
+    bytes += Buffer.byteLength(json);
+    const sequenceNumber = (BASE_SEQUENCE + BigInt(seed) * 1_000_000n + BigInt(i)).toString();
+    out.push({
+      kinesis: {
+        kinesisSchemaVersion: '1.0',
+        partitionKey: event.data.orderId,
+        sequenceNumber,
+        data: Buffer.from(json).toString('base64'),
+        approximateArrivalTimestamp: Date.now() / 1000,
+      },
+      eventSource: 'aws:kinesis',
+      eventVersion: '1.0',
+      eventID: `shardId-000000000000:${sequenceNumber}`,
+      eventName: 'aws:kinesis:record',
+      invokeIdentityArn: 'arn:aws:iam::123456789012:role/bench',
+      awsRegion: 'eu-west-1',
+      eventSourceARN: 'arn:aws:kinesis:eu-west-1:123456789012:stream/bench',
+    });
+  }
+  return { event: { Records: out }, meanJsonBytes: records > 0 ? bytes / records : 0 };
+}
+
+/** One contender: `prepare` runs outside the timed region (e.g. pre-parsing for validation-only runs). */
+export interface Contender {
+  readonly name: string;
+  /** Slow contenders run fewer rounds (BENCH_SLOW_RUNS). */
+  readonly slow?: boolean;
+  prepare?(batch: KinesisStreamEvent): void;
+  run(batch: KinesisStreamEvent): Promise<void> | void;
+}
+
+export const FLOOR = 'floor (base64+JSON.parse+zod)';
+export const FLOOR_COMPILED = 'floor-compiled (base64+JSON.parse+z.compile)';
+export const DECODE_ONLY = 'decode-only (base64+JSON.parse, no validation)';
+export const RUNTIME = 'runtime (createKinesisHandler)';
+export const ZOD_ONLY = 'zod-only (safeParse, regular parser)';
+export const COMPILED_ONLY = 'compiled-only (safeParse, z.compile)';
+export const PT_PARSER_PARALLEL = 'pt-parser parallel (innerSchema, base64)';
+export const PT_PARSER_SEQUENTIAL = 'pt-parser sequential';
+
+const context = { awsRequestId: 'bench', functionName: 'bench', getRemainingTimeInMillis: () => 900_000 } as unknown as Context;
+/** Every contender counts its records here, so none of their work can be optimised away. */
+let sink = 0;
+
+function check(res: { batchItemFailures: unknown[] }, who: string): void {
+  if (res.batchItemFailures.length > 0) throw new Error(`${who} reported ${res.batchItemFailures.length} failures`);
+}
+
+const decode = (r: KinesisStreamRecord): unknown => JSON.parse(Buffer.from(r.kinesis.data, 'base64').toString('utf8'));
+
+/** A plain loop over the records: decode, then validate with `schema` (or nothing). */
+function loop(name: string, schema: z.ZodType | undefined): Contender {
+  return {
+    name,
+    run: (batch) => {
+      for (const r of batch.Records) {
+        const value = decode(r);
+        if (schema === undefined ? value === null : !schema.safeParse(value).success) throw new Error(`${name}: invalid record`);
+        sink += 1;
+      }
+    },
+  };
+}
+
+/** Validation alone, on records parsed in `prepare` (outside the timed region). */
+function validateOnly(name: string, schema: z.ZodType): Contender {
+  let parsed: unknown[] = [];
+  return {
+    name,
+    prepare: (batch) => {
+      parsed = batch.Records.map(decode);
+    },
+    run: () => {
+      for (const value of parsed) {
+        if (!schema.safeParse(value).success) throw new Error(`${name}: invalid record`);
+        sink += 1;
+      }
+    },
+  };
+}
+
+function runtimeContender(name: string, validator: EventRegistry<OrderEvent>): Contender {
+  const handler = createKinesisHandler<OrderEvent>({
+    consumerName: 'bench',
+    registry: validator,
+    quarantine: new InMemoryQuarantineSink(),
+    logDestination: new Writable({ write: (_chunk, _enc, done) => done() }),
+    metrics: { writer: () => undefined },
+    handlers: { 'order.placed': () => undefined },
+  });
+  return { name, run: async (batch) => check(await handler(batch, context), name) };
+}
+
+/**
+ * Builds the named contenders, each once (like a container: handlers, processors and compiled schemas
+ * are built before the first batch). Unknown names throw.
+ */
+export function createContenders(names: readonly string[]): Contender[] {
+  const schema = orderPlacedV1.schema;
+  const compiled = (): z.ZodType => {
+    const validator = registry.validator(orderPlacedV1);
+    if (!validator.compiled) throw new Error(`order.placed did not compile: ${validator.reason}`);
+    return validator.schema;
+  };
+  const byHand = (target: z.ZodType) => async (record: KinesisStreamRecord): Promise<void> => {
+    const result = target.safeParse(decode(record));
+    if (!result.success) throw new Error(result.error.message);
+  };
+  const noop = async (): Promise<void> => undefined;
+  const factories: Record<string, () => Contender> = {
+    [FLOOR]: () => loop(FLOOR, schema),
+    [FLOOR_COMPILED]: () => loop(FLOOR_COMPILED, compiled()),
+    [DECODE_ONLY]: () => loop(DECODE_ONLY, undefined),
+    [RUNTIME]: () => runtimeContender(RUNTIME, registry),
+    'runtime-uncompiled (registry { compiled: false })': () =>
+      runtimeContender('runtime-uncompiled (registry { compiled: false })', new EventRegistry<OrderEvent>(EVENT_DEFINITIONS, { compiled: false })),
+    [ZOD_ONLY]: () => validateOnly(ZOD_ONLY, schema),
+    [COMPILED_ONLY]: () => validateOnly(COMPILED_ONLY, compiled()),
+    'pt-zod parallel (BatchProcessor + zod by hand)': () => {
+      const processor = new BatchProcessor(EventType.KinesisDataStreams);
+      const handler = byHand(schema);
+      return { name: 'pt-zod parallel (BatchProcessor + zod by hand)', run: async (b) => check(await processPartialResponse(b, handler, processor, { context }), 'pt-zod') };
+    },
+    'pt-zod sequential': () => {
+      const processor = new BatchProcessor(EventType.KinesisDataStreams);
+      const handler = byHand(schema);
+      return {
+        name: 'pt-zod sequential',
+        run: async (b) => check(await processPartialResponse(b, handler, processor, { context, processInParallel: false }), 'pt-zod'),
+      };
+    },
+    'pt-zod parallel + z.compile': () => {
+      const processor = new BatchProcessor(EventType.KinesisDataStreams);
+      const handler = byHand(compiled());
+      return { name: 'pt-zod parallel + z.compile', run: async (b) => check(await processPartialResponse(b, handler, processor, { context }), 'pt-zod-compiled') };
+    },
+    // The issue's (b): BatchProcessor with its parser integration, as documented in
+    // packages/batch/src/BatchProcessor.ts and types.ts (parser + innerSchema + transformer).
+    [PT_PARSER_PARALLEL]: () => {
+      const processor = new BatchProcessor(EventType.KinesisDataStreams, { parser, innerSchema: schema, transformer: 'base64' });
+      return { name: PT_PARSER_PARALLEL, slow: true, run: async (b) => check(await processPartialResponse(b, noop, processor, { context }), 'pt-parser') };
+    },
+    [PT_PARSER_SEQUENTIAL]: () => {
+      const processor = new BatchProcessor(EventType.KinesisDataStreams, { parser, innerSchema: schema, transformer: 'base64' });
+      return {
+        name: PT_PARSER_SEQUENTIAL,
+        slow: true,
+        run: async (b) => check(await processPartialResponse(b, noop, processor, { context, processInParallel: false }), 'pt-parser'),
+      };
+    },
+  };
+  return names.map((name) => {
+    const factory = factories[name];
+    if (factory === undefined) throw new Error(`unknown contender ${name}`);
+    return factory();
+  });
+}
+
+/** Every contender, in the order the tables list them. */
+export const CONTENDER_NAMES: readonly string[] = [
+  FLOOR,
+  FLOOR_COMPILED,
+  DECODE_ONLY,
+  RUNTIME,
+  'runtime-uncompiled (registry { compiled: false })',
+  ZOD_ONLY,
+  COMPILED_ONLY,
+  'pt-zod parallel (BatchProcessor + zod by hand)',
+  'pt-zod sequential',
+  'pt-zod parallel + z.compile',
+  PT_PARSER_PARALLEL,
+  PT_PARSER_SEQUENTIAL,
+];
+
+/** Names of the contenders that run BENCH_SLOW_RUNS rounds only. */
+export const SLOW_NAMES: ReadonlySet<string> = new Set([PT_PARSER_PARALLEL, PT_PARSER_SEQUENTIAL]);
