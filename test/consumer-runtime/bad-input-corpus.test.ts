@@ -1,12 +1,13 @@
 /**
- * The bad-input corpus: every kind of broken record ends quarantined with its payload as received
- * and a readable reason, the batch moves on (no retry), and a good record next to it is handled.
+ * The bad-input corpus: every kind of broken record ends quarantined with its payload as received,
+ * its location (stream, shard, sequence number, partition key, arrival time) and a readable reason
+ * (kind, message, validation issues), the batch moves on (no retry), and a good record next to it is handled.
  */
 import { describe, expect, it } from 'vitest';
-import { InMemoryQuarantineSink, createKinesisHandler } from '../../consumers/runtime/index';
+import { InMemoryQuarantineSink, createKinesisHandler, type QuarantineRecord } from '../../consumers/runtime/index';
 import { registry, type OrderEvent } from '../../schemas/index';
 import { corpus, f } from './bad-input-corpus';
-import { LogCapture, b64, kinesisRecord, lambdaContext, seq } from './helpers';
+import { LogCapture, SHARD_ID, STREAM_ARN, b64, kinesisRecord, lambdaContext, seq } from './helpers';
 
 const json = (value: unknown) => b64(value);
 
@@ -21,11 +22,13 @@ describe('bad-input corpus: each kind is quarantined with its payload and a read
   it.each(cases)('$name -> $kind', async (bad) => {
     const quarantine = new InMemoryQuarantineSink();
     const handled: string[] = [];
+    const now = Date.UTC(2026, 0, 2, 3, 4, 5);
     const handler = createKinesisHandler<OrderEvent>({
       consumerName: 'corpus',
       registry,
       quarantine,
       maxHops: 5,
+      now: () => now,
       logDestination: new LogCapture(),
       metrics: false,
       handlers: {
@@ -36,22 +39,58 @@ describe('bad-input corpus: each kind is quarantined with its payload and a read
       },
     });
     const after = f.orderShipped();
-    const res = await handler({ Records: [kinesisRecord(0, bad.data, 'key-bad'), kinesisRecord(1, b64(after), 'key-good')] }, lambdaContext());
+    const received = kinesisRecord(0, bad.data, 'key-bad');
+    const res = await handler({ Records: [received, kinesisRecord(1, b64(after), 'key-good')] }, lambdaContext());
 
     expect(res.batchItemFailures).toEqual([]); // handled: the shard moves on
     expect(handled).toContain(after.id);
-    const record = quarantine.records.find((r) => r.record.subSequenceNumber === bad.user?.sub)!;
-    expect(record).toBeDefined();
     expect(quarantine.records).toHaveLength(1);
+    const [record] = quarantine.records as [QuarantineRecord];
+    expect(record.format).toBe('kinesis-pipeline.quarantine.v1');
+    expect(record.consumer).toBe('corpus');
+    expect(record.quarantinedAt).toBe(new Date(now).toISOString());
+
+    // a readable reason: kind, message, and the validation issues of a contract violation
     expect(record.error.kind).toBe(bad.kind);
     expect(record.error.message).toMatch(bad.reason);
-    expect(record.record.sequenceNumber).toBe(seq(0));
-    expect(record.record.partitionKey).toBe('key-bad');
-    if (bad.user) {
-      expect(record.record.aggregated).toBe(true);
-      expect(Buffer.from(record.record.data!, 'base64').equals(bad.user.bytes)).toBe(true);
+    if (bad.kind === 'envelope' || bad.kind === 'schema') {
+      expect(bad.issues).toBeDefined();
+      expect(record.error.issues?.map((i) => i.path)).toEqual(bad.issues);
+      for (const issue of record.error.issues!) {
+        expect(issue.message.length).toBeGreaterThan(0);
+        expect(record.error.message).toContain(issue.message);
+      }
     } else {
-      expect(record.record.data).toBe(bad.data); // verbatim, as received
+      expect(record.error.issues).toBeUndefined();
+    }
+
+    // the full payload and where it came from: enough to find the record again and replay it
+    const arrival = received.kinesis.approximateArrivalTimestamp;
+    const location = {
+      streamArn: STREAM_ARN,
+      shardId: SHARD_ID,
+      sequenceNumber: seq(0),
+      eventId: `${SHARD_ID}:${seq(0)}`,
+      partitionKey: 'key-bad',
+      approximateArrivalTimestamp: arrival,
+      arrivalTime: new Date(Math.round(arrival * 1000)).toISOString(),
+    };
+    if (bad.user) {
+      expect(record.record).toEqual({
+        ...location,
+        subSequenceNumber: bad.user.sub,
+        userPartitionKey: `u${bad.user.sub}`,
+        aggregated: true,
+        data: bad.user.bytes.toString('base64'), // the user record's own bytes
+        dataBytes: bad.user.bytes.length,
+      });
+    } else {
+      expect(record.record).toEqual({
+        ...location,
+        aggregated: false,
+        data: bad.data, // verbatim, as received
+        dataBytes: bad.kind === 'invalid-base64' ? bad.data.length : Buffer.from(bad.data, 'base64').length,
+      });
     }
   });
 });

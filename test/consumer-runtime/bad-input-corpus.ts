@@ -19,6 +19,8 @@ export interface BadInput {
   readonly reason: RegExp;
   /** For aggregates: which user record fails, and its bytes. */
   readonly user?: { readonly sub: number; readonly bytes: Buffer };
+  /** Contract violations ('envelope', 'schema'): the field paths of the validation issues, in order. */
+  readonly issues?: readonly string[];
 }
 
 const json = (value: unknown) => b64(value);
@@ -58,26 +60,26 @@ export function corpus(): BadInput[] {
     { name: 'plain text', data: json('hello world'), kind: 'invalid-json', reason: /not valid JSON/ },
     { name: 'truncated JSON', data: json('{"id":"abc","type":"order.paid"'), kind: 'invalid-json', reason: /not valid JSON/ },
     { name: 'JSON with trailing comma', data: json('{"a":1,}'), kind: 'invalid-json', reason: /not valid JSON/ },
-    { name: 'JSON null', data: json('null'), kind: 'envelope', reason: /must be a JSON object/ },
-    { name: 'JSON array', data: json('[1,2,3]'), kind: 'envelope', reason: /must be a JSON object/ },
-    { name: 'JSON number', data: json('42'), kind: 'envelope', reason: /must be a JSON object/ },
-    { name: 'JSON string', data: json('"order.placed"'), kind: 'envelope', reason: /must be a JSON object/ },
-    { name: 'JSON boolean', data: json('true'), kind: 'envelope', reason: /must be a JSON object/ },
+    { name: 'JSON null', data: json('null'), kind: 'envelope', reason: /must be a JSON object/, issues: [''] },
+    { name: 'JSON array', data: json('[1,2,3]'), kind: 'envelope', reason: /must be a JSON object/, issues: [''] },
+    { name: 'JSON number', data: json('42'), kind: 'envelope', reason: /must be a JSON object/, issues: [''] },
+    { name: 'JSON string', data: json('"order.placed"'), kind: 'envelope', reason: /must be a JSON object/, issues: [''] },
+    { name: 'JSON boolean', data: json('true'), kind: 'envelope', reason: /must be a JSON object/, issues: [''] },
     { name: 'deep nesting', data: json(`{"id":${deep}}`), kind: 'too-deep', reason: /deeper than 32 levels/ },
     { name: '__proto__ key', data: json(`{"__proto__":{"admin":true},"type":"order.paid"}`), kind: 'forbidden-key', reason: /"__proto__"/ },
     { name: 'constructor key', data: json(`{"type":"order.paid","data":{"constructor":{"prototype":{}}}}`), kind: 'forbidden-key', reason: /"constructor"/ },
     { name: 'prototype key (nested in an array)', data: json(`{"data":{"lines":[{"prototype":1}]}}`), kind: 'forbidden-key', reason: /"prototype"/ },
-    { name: 'oversize string', data: json(oversizeName), kind: 'schema', reason: /shippingAddress\.name: must be at most 200 characters/ },
+    { name: 'oversize string', data: json(oversizeName), kind: 'schema', reason: /shippingAddress\.name: must be at most 200 characters/, issues: ['data.shippingAddress.name'] },
     { name: 'unknown type', data: json({ ...f.orderPaid(), type: 'order.refunded' }), kind: 'unknown-type', reason: /unknown event type "order\.refunded"; known types/ },
     { name: 'wrong version', data: json({ ...f.orderShipped(), version: 3 }), kind: 'unknown-version', reason: /unknown version 3 of event type "order\.shipped"; known versions: 1/ },
-    { name: 'missing field', data: json({ ...paidRest, data: noCurrency }), kind: 'schema', reason: /data\.currency: is required/ },
-    { name: 'mistyped field', data: json(mistyped), kind: 'schema', reason: /data\.lines\.0\.quantity: must be an integer/ },
-    { name: 'total not matching lines', data: json(totalOff), kind: 'schema', reason: /data\.totalMinor: must equal the sum/ },
-    { name: 'unknown extra field', data: json(extraField), kind: 'schema', reason: /extra: is not a known field/ },
-    { name: 'missing envelope fields', data: json({ version: 1, data: {} }), kind: 'envelope', reason: /id: is required; type: is required/ },
-    { name: 'known type without its other envelope fields', data: json({ type: 'order.paid', version: 1 }), kind: 'schema', reason: /id: is required/ },
-    { name: 'not a UUID id', data: json({ ...f.orderCancelled(), id: 'not-a-uuid' }), kind: 'schema', reason: /id: must be a UUID/ },
+    { name: 'missing field', data: json({ ...paidRest, data: noCurrency }), kind: 'schema', reason: /data\.currency: is required/, issues: ['data.currency'] },
+    { name: 'mistyped field', data: json(mistyped), kind: 'schema', reason: /data\.lines\.0\.quantity: must be an integer/, issues: ['data.lines.0.quantity'] },
+    { name: 'total not matching lines', data: json(totalOff), kind: 'schema', reason: /data\.totalMinor: must equal the sum/, issues: ['data.totalMinor'] },
+    { name: 'unknown extra field', data: json(extraField), kind: 'schema', reason: /extra: is not a known field/, issues: ['extra'] },
+    { name: 'missing envelope fields', data: json({ version: 1, data: {} }), kind: 'envelope', reason: /id: is required; type: is required/, issues: ['id', 'type', 'occurredAt', 'source'] },
+    { name: 'known type without its other envelope fields', data: json({ type: 'order.paid', version: 1 }), kind: 'schema', reason: /id: is required/, issues: ['id', 'occurredAt', 'source', 'data'] },
+    { name: 'not a UUID id', data: json({ ...f.orderCancelled(), id: 'not-a-uuid' }), kind: 'schema', reason: /id: must be a UUID/, issues: ['id'] },
     { name: 'hops over limit', data: json({ ...f.orderPaid(), hops: 6 }), kind: 'hops-exceeded', reason: /hops 6 exceeds the limit of 5 \(loop guard/ },
-    { name: 'invalid currency code', data: json({ ...f.orderPaid(), data: { ...f.orderPaid().data, currency: 'EURO' } }), kind: 'schema', reason: /data\.currency: must be an active ISO-4217/ },
+    { name: 'invalid currency code', data: json({ ...f.orderPaid(), data: { ...f.orderPaid().data, currency: 'EURO' } }), kind: 'schema', reason: /data\.currency: must be an active ISO-4217/, issues: ['data.currency'] },
   ];
 }
