@@ -1,5 +1,6 @@
 /**
- * Rule 9, tumbling windows ("Lambda with Kinesis": Implementing stateful processing / tumbling windows):
+ * Rule 9, tumbling windows ("Implementing stateful Kinesis Data Streams processing in Lambda"; response
+ * shape TimeWindowEventResponse `{ state, batchItemFailures }`):
  * Lambda passes the window's state into every invocation of the window and requires `state` in the
  * response (without it the invocation counts as failed); the last invocation of a window has
  * isFinalInvokeForWindow=true and carries the final state. State is limited to 1 MB per shard

@@ -1,6 +1,7 @@
 /**
- * Rule 8: Kinesis and Lambda deliver at least once, so a record can arrive again (retries after a
- * partial failure, bisection, timeouts). Handled events are remembered by envelope `id` and skipped
+ * Rule 8: Kinesis and Lambda deliver at least once ("How Lambda processes records from stream and
+ * queue-based event sources": event source mappings process each event at least once, duplicates can
+ * occur), so a record can arrive again (retries after a partial failure, bisection, timeouts). Handled events are remembered by envelope `id` and skipped
  * when they come back.
  */
 

@@ -271,8 +271,9 @@ export class ConsumerRuntime {
       if (debug) log.debug({ ...this.recordFields(item), kind: item.transient }, 'record will be redelivered');
     }
     const unexpanded = unsettled.firstUnexpandedRecord !== undefined ? records.length - unsettled.firstUnexpandedRecord : 0;
-    // Rule 6 ("Reporting batch item failures", Kinesis): Lambda checkpoints at the lowest reported
-    // sequence number and retries from there, so exactly that one identifier is reported.
+    // Rule 6 ("Configuring partial batch response with Kinesis Data Streams and Lambda"): the response is
+    // {batchItemFailures: [{itemIdentifier: <sequence number>}]}; Lambda checkpoints at the lowest reported
+    // sequence number and retries from there, so exactly that one identifier is reported (empty list = success).
     const lowest = this.lowest(outcome, unsettled, records);
     const batchItemFailures: KinesisStreamBatchItemFailure[] = lowest !== undefined ? [{ itemIdentifier: lowest }] : [];
     const finishedAt = this.settings.now();

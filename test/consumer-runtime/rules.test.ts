@@ -784,3 +784,49 @@ describe('rule 12: a runtime crash throws so Lambda can retry and bisect', () =>
     await expect(handler(kinesisEvent([f.orderPaid()]), lambdaContext())).resolves.toEqual({ batchItemFailures: [{ itemIdentifier: seq(0) }] });
   });
 });
+
+describe('rule 6: partial batch response (sequence numbers compare as numbers)', () => {
+  it('reports the numerically lowest failure when sequence numbers differ in length', async () => {
+    const f = fixtures();
+    const records = [f.orderPaid({ paymentId: 'a' }), f.orderPaid({ paymentId: 'b' })].map((e, i) => {
+      const r = kinesisRecord(i, b64(e), `key-${i}`);
+      const sequenceNumber = i === 0 ? '999' : '1000'; // 999 < 1000, but '1000' < '999' as strings
+      return { ...r, eventID: `${SHARD_ID}:${sequenceNumber}`, kinesis: { ...r.kinesis, sequenceNumber } };
+    });
+    const { handler } = setup({ handlers: { 'order.paid': () => Promise.reject(new Error('transient')) } });
+    expect(await handler({ Records: records }, lambdaContext())).toEqual({ batchItemFailures: [{ itemIdentifier: '999' }] });
+  });
+});
+
+describe('rule 4: quarantine write that outlasts the timeout guard', () => {
+  it('reports the record for retry instead of waiting for the write past the Lambda timeout', async () => {
+    const f = fixtures();
+    const end = Date.now() + 300;
+    const hanging: QuarantineSink = { write: () => new Promise<readonly number[]>(() => undefined) };
+    const { handler } = setup({ quarantine: hanging, timeoutMarginMs: 200, handlers: { 'order.paid': () => undefined } });
+    const res = await handler(kinesisEvent([f.orderPaid(), 'not json', f.orderPaid()]), lambdaContext({ getRemainingTimeInMillis: () => end - Date.now() }));
+    expect(res.batchItemFailures).toEqual([{ itemIdentifier: seq(1) }]);
+  });
+});
+
+describe('rule 12: a runtime bug throws, a handler error does not (validation stage)', () => {
+  it('throws when the registry itself fails (a bug is not a bad record: nothing is quarantined)', async () => {
+    const f = fixtures();
+    const quarantine = new InMemoryQuarantineSink();
+    const buggy = {
+      safeParse: (): never => {
+        throw new TypeError('registry bug');
+      },
+    };
+    const handler = createKinesisHandler<OrderEvent>({
+      consumerName: 'buggy',
+      registry: buggy,
+      quarantine,
+      logDestination: new LogCapture(),
+      metrics: false,
+      handlers: {},
+    });
+    await expect(handler(kinesisEvent([f.orderPaid()]), lambdaContext())).rejects.toThrow('registry bug');
+    expect(quarantine.records).toEqual([]);
+  });
+});
