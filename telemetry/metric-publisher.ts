@@ -2,10 +2,7 @@
  * CloudWatch metrics from long-running processes (outside Lambda, where EMF is the tool):
  * values are aggregated client-side into StatisticValues (SampleCount, Sum, Minimum, Maximum) per
  * metric, then published once per interval with as few PutMetricData calls as the API allows.
- *
- * PutMetricData limits (CloudWatch API reference, PutMetricData): at most 1000 different metrics
- * per request, 1 MB per HTTP POST request, at most 30 dimensions per metric; values must lie in
- * -2^360..2^360 and NaN/Infinity are rejected.
+ * The split into requests and the PutMetricData limits live in put-metric-data-chunks.ts.
  */
 import {
   CloudWatchClient,
@@ -16,15 +13,7 @@ import {
 } from '@aws-sdk/client-cloudwatch';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { createLogger, type Logger } from './logger';
-
-/** PutMetricData: "Each request is also limited to no more than 1000 different metrics." */
-export const MAX_METRICS_PER_REQUEST = 1000;
-/** PutMetricData: "Each PutMetricData request is limited to 1 MB in size for HTTP POST requests." */
-export const MAX_REQUEST_BYTES = 1_000_000;
-/** PutMetricData: "You can use up to 30 dimensions per metric." */
-export const MAX_DIMENSIONS = 30;
-/** Room left in each request for the envelope (namespace, JSON framing) and signing headers. */
-const REQUEST_BYTES_HEADROOM = 16_384;
+import { PUT_METRIC_DATA_MAX_DIMENSIONS, chunkPutMetricData } from './put-metric-data-chunks';
 
 export type Dimensions = Readonly<Record<string, string>>;
 
@@ -77,8 +66,8 @@ export class MetricPublisher {
   constructor(options: MetricPublisherOptions) {
     this.namespace = options.namespace;
     this.baseDimensions = options.dimensions ?? {};
-    if (Object.keys(this.baseDimensions).length > MAX_DIMENSIONS) {
-      throw new Error(`at most ${MAX_DIMENSIONS} dimensions per metric (PutMetricData limit)`);
+    if (Object.keys(this.baseDimensions).length > PUT_METRIC_DATA_MAX_DIMENSIONS) {
+      throw new Error(`at most ${PUT_METRIC_DATA_MAX_DIMENSIONS} dimensions per metric (PutMetricData limit)`);
     }
     this.baseKey = dimensionKey(this.baseDimensions);
     this.storageResolution = options.storageResolution ?? 60;
@@ -153,9 +142,15 @@ export class MetricPublisher {
     const batch = this.series;
     this.series = new Map();
     const timestamp = new Date();
-    const requests = chunkDatums(
-      [...batch.values()].map((s) => toDatum(s, timestamp, this.storageResolution)),
+    // A datum CloudWatch would refuse (e.g. more than 30 dimensions) would fail its whole request on
+    // every retry, holding back the others: it is logged with the rule it breaks and left out.
+    const requests = chunkPutMetricData(
       this.namespace,
+      [...batch.values()].map((s) => toDatum(s, timestamp, this.storageResolution)),
+      {
+        onRejected: (error) =>
+          this.log.error({ metric: error.metricName, reason: error.reason, namespace: this.namespace }, 'metric left out: PutMetricData would reject it'),
+      },
     );
     let calls = 0;
     for (const [index, data] of requests.entries()) {
@@ -201,27 +196,6 @@ function toDatum(series: Series, timestamp: Date, storageResolution: 1 | 60): Me
       Maximum: series.stats.max,
     },
   };
-}
-
-/** Split datums into the fewest requests that respect 1000 metrics and 1 MB per request. */
-export function chunkDatums(datums: readonly MetricDatum[], namespace: string): MetricDatum[][] {
-  const budget = MAX_REQUEST_BYTES - REQUEST_BYTES_HEADROOM - Buffer.byteLength(namespace, 'utf8');
-  const out: MetricDatum[][] = [];
-  let current: MetricDatum[] = [];
-  let bytes = 0;
-  for (const datum of datums) {
-    // JSON size of the datum (the client speaks JSON 1.0) plus a comma.
-    const size = Buffer.byteLength(JSON.stringify(datum), 'utf8') + 1;
-    if (current.length > 0 && (current.length >= MAX_METRICS_PER_REQUEST || bytes + size > budget)) {
-      out.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(datum);
-    bytes += size;
-  }
-  if (current.length > 0) out.push(current);
-  return out;
 }
 
 function dimensionKey(dimensions: Dimensions): string {

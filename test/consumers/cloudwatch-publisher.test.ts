@@ -2,12 +2,12 @@ import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwat
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BusinessMetricDatum } from '../../consumers/order-metrics/business-metrics';
+import { CloudWatchBusinessMetricsPublisher } from '../../consumers/order-metrics/cloudwatch-publisher';
 import {
-  CloudWatchBusinessMetricsPublisher,
-  PUT_METRIC_DATA_JSON_BUDGET_BYTES,
+  PUT_METRIC_DATA_BODY_BUDGET_BYTES,
   PUT_METRIC_DATA_MAX_DATA,
-  chunkMetricData,
-} from '../../consumers/order-metrics/cloudwatch-publisher';
+  estimatePutMetricDataBytes,
+} from '../../telemetry/put-metric-data-chunks';
 
 const cw = mockClient(CloudWatchClient);
 afterEach(() => cw.reset());
@@ -66,19 +66,24 @@ describe('CloudWatchBusinessMetricsPublisher', () => {
     expect(names).toEqual(many.map((d) => d.MetricName));
   });
 
-  it('keeps each request under the size budget when data points are large', () => {
+  it('keeps each request under the size budget when data points are large', async () => {
+    cw.on(PutMetricDataCommand).resolves({});
     const wide = Array.from({ length: 29 }, (_, i) => ({ Name: `Dimension${i}`, Value: 'v'.repeat(255) }));
     const data: BusinessMetricDatum[] = Array.from({ length: 300 }, (_, i) => ({ MetricName: `M${i}`, Dimensions: wide, Timestamp: T, Value: i, Unit: 'Count' }));
-    const chunks = chunkMetricData(data);
-    expect(chunks.length).toBeGreaterThan(1);
-    for (const chunk of chunks) expect(Buffer.byteLength(JSON.stringify(chunk))).toBeLessThanOrEqual(PUT_METRIC_DATA_JSON_BUDGET_BYTES + chunk.length + 2);
-    expect(chunks.flat()).toEqual(data);
+    await publisher().publish({ windowKey: 'wide', data });
+    const inputs = cw.commandCalls(PutMetricDataCommand).map((c) => c.args[0].input);
+    expect(inputs.length).toBeGreaterThan(1);
+    for (const input of inputs) expect(estimatePutMetricDataBytes(input.Namespace!, input.MetricData!)).toBeLessThanOrEqual(PUT_METRIC_DATA_BODY_BUDGET_BYTES);
+    expect(inputs.flatMap((i) => i.MetricData!.map((d) => d.MetricName))).toEqual(data.map((d) => d.MetricName));
   });
 
   it('rejects non-finite values before calling CloudWatch', async () => {
     cw.on(PutMetricDataCommand).resolves({});
     const p = publisher();
     await expect(p.publish({ windowKey: 'nan', data: [{ ...DATA[0]!, Value: Number.NaN }] })).rejects.toThrow(/NaN/);
+    // A valid window after an invalid one in the same call: nothing of the call is sent, the key is free again.
+    await expect(p.publish({ windowKey: 'inf', data: [DATA[0]!, { ...DATA[1]!, Value: Number.POSITIVE_INFINITY }] })).rejects.toThrow(/Infinity/);
     expect(cw.commandCalls(PutMetricDataCommand)).toHaveLength(0);
+    expect(await p.publish({ windowKey: 'inf', data: DATA })).toBe('published');
   });
 });

@@ -5,9 +5,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createKinesisClient, ensureStream } from '../../kinesis/client';
 import { KinesisProducer } from '../../producers/index';
 import { createFixtures } from '../../schemas/fixtures';
-import { MAX_METRICS_PER_REQUEST, MetricPublisher, chunkDatums } from '../../telemetry/metric-publisher';
+import { MetricPublisher } from '../../telemetry/metric-publisher';
+import { PUT_METRIC_DATA_MAX_DATA, PUT_METRIC_DATA_MAX_REQUEST_BYTES, chunkPutMetricData } from '../../telemetry/put-metric-data-chunks';
 import { startKinesalite, type EmbeddedKinesis } from '../support/emulators';
-import { quietLogger } from './helpers';
+import { capturingLogger, quietLogger } from './helpers';
 
 const cw = mockClient(CloudWatchClient);
 afterEach(() => cw.reset());
@@ -58,13 +59,30 @@ describe('MetricPublisher', () => {
       Dimensions: [{ Name: 'D', Value: big }],
       StatisticValues: { SampleCount: 1, Sum: 1, Minimum: 1, Maximum: 1 },
     }));
-    const chunks = chunkDatums(datums, 'ns');
+    const chunks = chunkPutMetricData('ns', datums);
     expect(chunks.length).toBeGreaterThan(1);
     for (const chunk of chunks) {
-      expect(chunk.length).toBeLessThanOrEqual(MAX_METRICS_PER_REQUEST);
-      expect(Buffer.byteLength(JSON.stringify({ Namespace: 'ns', MetricData: chunk }))).toBeLessThan(1_000_000);
+      expect(chunk.length).toBeLessThanOrEqual(PUT_METRIC_DATA_MAX_DATA);
+      expect(Buffer.byteLength(JSON.stringify({ Namespace: 'ns', MetricData: chunk }))).toBeLessThan(PUT_METRIC_DATA_MAX_REQUEST_BYTES);
     }
     expect(chunks.flat()).toHaveLength(1500);
+  });
+
+  it('logs and leaves out a metric PutMetricData would reject, and publishes the others', async () => {
+    cw.on(PutMetricDataCommand).resolves({});
+    const { logger, lines } = capturingLogger();
+    const p = publisher({ logger, dimensions: { StreamName: 'orders' } });
+    const tooMany = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`D${i}`, 'x']));
+    p.record('Wide', 1, 'Count', tooMany);
+    p.record('UserRecordsPut', 3);
+    expect(await p.flush()).toBe(1);
+    const sent = cw.commandCalls(PutMetricDataCommand).flatMap((c) => c.args[0].input.MetricData!.map((d) => d.MetricName));
+    expect(sent).toEqual(['UserRecordsPut']);
+    const rejected = lines.map((l) => JSON.parse(l) as { metric?: string; reason?: string }).find((l) => l.metric === 'Wide');
+    expect(rejected?.reason).toMatch(/31 dimensions; at most 30/);
+    // Not kept for a retry that could never succeed.
+    expect(await p.flush()).toBe(0);
+    await p.close();
   });
 
   it('keeps the data of a failed call and sends it with the next one', async () => {
