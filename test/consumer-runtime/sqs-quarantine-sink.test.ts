@@ -138,4 +138,24 @@ describe('SqsQuarantineSink', () => {
     // entries 0,1,2 of the SQS batch = records 1,3,4; entry "1" (record 3) failed
     expect(res.batchItemFailures).toEqual([{ itemIdentifier: seq(3) }]);
   });
+  it('end to end: a bad record larger than one SQS message is quarantined by reference and the shard moves on', async () => {
+    sqs.on(SendMessageBatchCommand).resolves({});
+    const handler = createKinesisHandler<OrderEvent>({
+      consumerName: 'sqs-large',
+      registry,
+      quarantine: new SqsQuarantineSink({ queueUrl: QUEUE, client: new SQSClient({ region: 'eu-west-1' }) }),
+      logDestination: new LogCapture(),
+      metrics: false,
+      handlers: {},
+    });
+    const big = b64(`{"note":"${'x'.repeat(400_000)}"`); // truncated JSON, 400 kB: larger than a 256 KiB message
+    const res = await handler({ Records: [kinesisRecord(0, big, 'big-key')] }, lambdaContext());
+    expect(res.batchItemFailures).toEqual([]);
+    const body = calls()[0]!.Entries![0]!.MessageBody!;
+    expect(Buffer.byteLength(body, 'utf8')).toBeLessThanOrEqual(262_144);
+    const q = JSON.parse(body) as QuarantineRecord;
+    expect(q.error.kind).toBe('invalid-json');
+    expect(q.record).toMatchObject({ sequenceNumber: seq(0), partitionKey: 'big-key', dataOmitted: 'too-large', dataBytes: Buffer.from(big, 'base64').length });
+    expect(q.record.data).toBeUndefined(); // never a truncated payload
+  });
 });
