@@ -21,12 +21,16 @@
  * per record and used to slow whatever ran after it in a shared heap (BENCH_SHARED_ISOLATE=1 hosts all
  * contenders in one worker, the old way, for comparison). Timed: `run` only. CPU = process.cpuUsage
  * (user + system, all threads, so GC helper threads count), wall = performance.now; medians over the
- * rounds. Heap = growth of the contender's isolate heap over one extra batch after a forced GC.
+ * rounds. Heap: afterwards, each contender in a fresh isolate whose young generation (BENCH_HEAP_YOUNG_MB,
+ * 1024) holds a batch's garbage without a collection: used-heap growth over one batch after a warm-up
+ * batch and a forced GC = bytes allocated (shown as a lower bound with the GC count when GCs ran), and
+ * what is still held after a forced GC = bytes retained.
  *
  * Run: npm run bench:consumer   (env BENCH_RUNS (15), BENCH_SLOW_RUNS (3, for pt-parser), BENCH_RECORDS
  * (10000), BENCH_GC_BETWEEN=1 forces a GC before each timed run, BENCH_SKIP_SLOW=1 leaves pt-parser out,
  * BENCH_SHARED_ISOLATE=1 as above)
  */
+import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import {
   CONTENDER_NAMES,
@@ -50,6 +54,8 @@ const GC_BETWEEN = process.env['BENCH_GC_BETWEEN'] === '1';
 const SHARED = process.env['BENCH_SHARED_ISOLATE'] === '1';
 const NAMES = process.env['BENCH_SKIP_SLOW'] === '1' ? CONTENDER_NAMES.filter((n) => !SLOW_NAMES.has(n)) : CONTENDER_NAMES;
 
+/** Young generation of the heap-measurement isolates (MB): room for a batch's garbage without a GC. */
+const HEAP_YOUNG_GENERATION_MB = Number(process.env['BENCH_HEAP_YOUNG_MB'] ?? 1024);
 const WORKER_URL = new URL('./consumer-worker.ts', import.meta.url).href;
 
 /** A worker isolate hosting some contenders; `run` times one batch in it. */
@@ -57,10 +63,14 @@ class Host {
   private readonly worker: Worker;
   private pending: { resolve: (r: RunResult) => void; reject: (e: Error) => void } | undefined;
 
-  constructor(names: readonly string[]) {
+  constructor(names: readonly string[], youngGenerationMb?: number) {
     // A worker does not inherit tsx's loader: it registers it, then loads the TypeScript entry.
     const bootstrap = `import('tsx/esm/api').then((tsx) => tsx.tsImport(${JSON.stringify(WORKER_URL)}, ${JSON.stringify(import.meta.url)}))`;
-    this.worker = new Worker(bootstrap, { eval: true, workerData: { names } });
+    this.worker = new Worker(bootstrap, {
+      eval: true,
+      workerData: { names },
+      ...(youngGenerationMb !== undefined ? { resourceLimits: { maxYoungGenerationSizeMb: youngGenerationMb } } : {}),
+    });
     this.worker.on('message', (message: RunResult | { error: string }) => {
       const pending = this.pending;
       this.pending = undefined;
@@ -89,7 +99,7 @@ class Host {
 interface Samples {
   wall: number[];
   cpu: number[];
-  heap: number[];
+  heap?: { allocated: number; retained: number; gcs: number };
 }
 
 function median(values: readonly number[]): number {
@@ -106,30 +116,46 @@ async function main(): Promise<void> {
   );
   const shared = SHARED ? new Host(NAMES) : undefined;
   const hosts = new Map(NAMES.map((name) => [name, shared ?? new Host([name])]));
-  const samples = new Map<string, Samples>(NAMES.map((name) => [name, { wall: [], cpu: [], heap: [] }]));
+  const samples = new Map<string, Samples>(NAMES.map((name) => [name, { wall: [], cpu: [] }]));
   let seed = 1;
   let meanJsonBytes = 0;
   try {
-    // Warm-up round (not recorded), then the timed rounds, then one heap round.
-    for (let round = -1; round <= RUNS; round++) {
+    // Warm-up round (not recorded), then the timed rounds.
+    for (let round = -1; round < RUNS; round++) {
       const batch = makeBatch(seed++, RECORDS);
       meanJsonBytes = batch.meanJsonBytes;
-      const heapRound = round === RUNS;
       for (let k = 0; k < NAMES.length; k++) {
         const name = NAMES[(k + Math.max(0, round)) % NAMES.length]!;
-        if (!heapRound && round >= SLOW_RUNS && SLOW_NAMES.has(name)) continue;
-        const result = await hosts.get(name)!.run({ name, batch: batch.event, gcFirst: heapRound || GC_BETWEEN });
+        if (round >= SLOW_RUNS && SLOW_NAMES.has(name)) continue;
+        const result = await hosts.get(name)!.run({ name, batch: batch.event, gcFirst: GC_BETWEEN, heap: false });
+        if (round < 0) continue;
         const s = samples.get(name)!;
-        if (heapRound) s.heap.push(Math.max(0, result.heap));
-        else if (round >= 0) {
-          s.wall.push(result.wall);
-          s.cpu.push(result.cpu);
-        }
+        s.wall.push(result.wall);
+        s.cpu.push(result.cpu);
       }
-      if (round >= 0 && !heapRound) process.stderr.write(`round ${round + 1}/${RUNS} done\n`);
+      if (round >= 0) process.stderr.write(`round ${round + 1}/${RUNS} done\n`);
     }
   } finally {
     await Promise.all([...new Set(hosts.values())].map((h) => h.stop()));
+  }
+  if ((globalThis as { gc?: unknown }).gc) {
+    // Heap: a fresh isolate per contender with a young generation large enough that a batch's garbage
+    // usually fits without a collection, so heap growth over the batch is what it allocates (the
+    // GC count says when it was not); one warm-up batch, then the measured one.
+    // New isolates read V8's heap flags when they are created: start their young generation at full size.
+    setFlagsFromString(`--min-semi-space-size=${Math.floor(HEAP_YOUNG_GENERATION_MB / 3)}`);
+    const warm = makeBatch(seed++, RECORDS);
+    const measured = makeBatch(seed++, RECORDS);
+    for (const name of NAMES) {
+      const host = new Host([name], HEAP_YOUNG_GENERATION_MB);
+      try {
+        await host.run({ name, batch: warm.event, gcFirst: false, heap: false });
+        const result = await host.run({ name, batch: measured.event, gcFirst: false, heap: true });
+        samples.get(name)!.heap = { allocated: result.allocated ?? NaN, retained: result.retained ?? NaN, gcs: result.gcs ?? NaN };
+      } finally {
+        await host.stop();
+      }
+    }
   }
   report(samples, meanJsonBytes);
 }
@@ -149,7 +175,9 @@ function report(samples: Map<string, Samples>, meanJsonBytes: number): void {
       'cpu / floor': (cpu(name) / cpu(FLOOR)).toFixed(3),
       'wall / runtime': (wall(name) / wall(RUNTIME)).toFixed(2),
       'cpu / runtime': (cpu(name) / cpu(RUNTIME)).toFixed(2),
-      'heap MB/batch': s.heap.length > 0 ? (median(s.heap) / 1_048_576).toFixed(1) : 'n/a',
+      'alloc MB/batch': s.heap ? `${s.heap.gcs > 0 ? '>= ' : ''}${(s.heap.allocated / 1_048_576).toFixed(1)}` : 'n/a',
+      'GCs in heap run': s.heap?.gcs ?? 'n/a',
+      'retained MB': s.heap ? (s.heap.retained / 1_048_576).toFixed(2) : 'n/a',
     })),
   );
   const ratio = (a: string, b: string): string => `wall ${(wall(a) / wall(b)).toFixed(3)}, cpu ${(cpu(a) / cpu(b)).toFixed(3)}`;
