@@ -15,7 +15,7 @@ import { InMemoryPublishLedger, type PublishLedger } from './publish-ledger';
 export interface CloudWatchPublisherOptions {
   client: CloudWatchClient;
   namespace: string;
-  /** Default: in-memory, per container (see publish-ledger.ts for the guarantee). */
+  /** Default: in-memory, per container. Deployed: DynamoDbPublishLedger (see publish-window.ts for the guarantee). */
   ledger?: PublishLedger;
 }
 

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import type { MetricDimension } from './business-metrics';
 import { CURRENCY_DIMENSION } from './business-metrics';
+import { PUBLISH_LEDGER_TABLE_VARIABLE } from '../../pipeline/publish-ledger-table';
 
 /** Printable ASCII with at least one non-blank character (CloudWatch API reference, Dimension). */
 const ASCII_TEXT = /^[\x20-\x7e]*[\x21-\x7e][\x20-\x7e]*$/;
@@ -52,11 +53,26 @@ export const dimensionsSchema = z
     }
   });
 
+/**
+ * DynamoDB table name (3-255 characters of a-z, A-Z, 0-9, "_", "-", ".") or table ARN, both accepted
+ * by PutItem's TableName (DynamoDB API reference, PutItem; "Supported data types and naming rules").
+ */
+export const ledgerTableSchema = z
+  .string()
+  .regex(/^([a-zA-Z0-9_.-]{3,255}|arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table\/[a-zA-Z0-9_.-]{3,255})$/, {
+    error: 'must be a DynamoDB table name (3-255 characters of letters, digits, "_", "-", ".") or a table ARN',
+  });
+
 export interface OrderMetricsConfig {
   readonly namespace: string;
   readonly dimensions: readonly MetricDimension[];
   /** Set: publish to `<dir>/metrics/<namespace>.ndjson` instead of CloudWatch. */
   readonly localDataDir: string | undefined;
+  /**
+   * Set (deployed stacks, consumer option `publishLedger`): the DynamoDB table of the durable publish
+   * ledger. Unset: the in-memory ledger. Ignored with LOCAL_DATA_DIR, whose marker files are durable.
+   */
+  readonly publishLedgerTable: string | undefined;
 }
 
 export class ConfigurationError extends Error {
@@ -87,6 +103,9 @@ export function readOrderMetricsConfig(env: NodeJS.ProcessEnv = process.env): Or
     }
   }
   const localDataDir = env['LOCAL_DATA_DIR']?.trim() || undefined;
+  const rawTable = env[PUBLISH_LEDGER_TABLE_VARIABLE]?.trim() || undefined;
+  const table = rawTable === undefined ? undefined : ledgerTableSchema.safeParse(rawTable);
+  if (table && !table.success) problems.push(`${PUBLISH_LEDGER_TABLE_VARIABLE} ${table.error.issues[0]!.message}`);
   if (problems.length > 0) throw new ConfigurationError(`order-metrics configuration: ${problems.join('; ')}`);
-  return { namespace: namespace.data!, dimensions, localDataDir };
+  return { namespace: namespace.data!, dimensions, localDataDir, publishLedgerTable: table?.data };
 }

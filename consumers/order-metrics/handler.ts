@@ -4,27 +4,36 @@
  *
  * Environment: BUSINESS_METRICS_NAMESPACE (required), BUSINESS_METRICS_DIMENSIONS (JSON object),
  * LOCAL_DATA_DIR (publish to a local NDJSON file instead of CloudWatch; also the local quarantine),
+ * PUBLISH_LEDGER_TABLE (DynamoDB table of the durable publish ledger; set by the stack),
  * CONSUMER_NAME (default "order-metrics"), and the runtime's variables (QUARANTINE_QUEUE_URL,
  * METRICS_NAMESPACE, LOG_LEVEL, MAX_HOPS, TIMEOUT_MARGIN_MS).
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { registry, type OrderEvent } from '../../schemas';
 import { createKinesisWindowHandler, type ConsumerRuntimeOptions, type KinesisWindowBatchHandler, type WindowInfo } from '../runtime';
 import type { Logger } from '../../telemetry/logger';
 import type { BusinessMetricsPublisher } from './business-metrics-publisher';
 import { CloudWatchBusinessMetricsPublisher } from './cloudwatch-publisher';
 import { readOrderMetricsConfig, type OrderMetricsConfig } from './config';
+import { DynamoDbPublishLedger } from './dynamodb-publish-ledger';
 import { FileBusinessMetricsPublisher } from './file-publisher';
 import { closeWindow } from './publish-window';
 import { WindowAccumulator, emptyWindowState, readWindowState, type WindowState } from './window-state';
 
 export const CONSUMER_NAME = 'order-metrics';
 
-/** CloudWatch on AWS; the NDJSON file of the team contract when LOCAL_DATA_DIR is set. */
+/**
+ * The NDJSON file of the team contract (marker-file ledger) when LOCAL_DATA_DIR is set; else CloudWatch,
+ * with the DynamoDB ledger when PUBLISH_LEDGER_TABLE names one (deployed stacks), in memory otherwise.
+ */
 export function publisherFromConfig(config: OrderMetricsConfig): BusinessMetricsPublisher {
-  return config.localDataDir !== undefined
-    ? new FileBusinessMetricsPublisher({ dataDir: config.localDataDir, namespace: config.namespace })
-    : new CloudWatchBusinessMetricsPublisher({ client: new CloudWatchClient({}), namespace: config.namespace });
+  if (config.localDataDir !== undefined) return new FileBusinessMetricsPublisher({ dataDir: config.localDataDir, namespace: config.namespace });
+  const ledger =
+    config.publishLedgerTable !== undefined
+      ? new DynamoDbPublishLedger({ client: new DynamoDBClient({}), tableName: config.publishLedgerTable })
+      : undefined;
+  return new CloudWatchBusinessMetricsPublisher({ client: new CloudWatchClient({}), namespace: config.namespace, ...(ledger ? { ledger } : {}) });
 }
 
 export interface OrderMetricsDependencies {

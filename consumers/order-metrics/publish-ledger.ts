@@ -19,7 +19,8 @@ export interface PublishLedger {
 
 /**
  * Per container (Lambda sandbox) memory, bounded: covers a retry that lands on the same warm sandbox,
- * not one on a new sandbox. Plug a durable ledger (e.g. a DynamoDB conditional put) in for more.
+ * not one on a new sandbox. The fallback when no ledger table is configured; deployed stacks use
+ * DynamoDbPublishLedger (dynamodb-publish-ledger.ts).
  */
 export class InMemoryPublishLedger implements PublishLedger {
   private readonly keys = new Set<string>();

@@ -9,11 +9,15 @@
  * - Before writing, the publisher claims the window key in its ledger and releases it if the write
  *   fails (so the retry publishes). Locally the ledger is a marker file created with O_EXCL: exactly one
  *   publish per window across retries, worker replacements and runner restarts (a worker killed between
- *   the claim and the append loses that window: at most once). On AWS the default ledger is the
- *   sandbox's memory: a retry in the same sandbox is skipped; a retry in a new sandbox after a publish
- *   that succeeded but whose invoke then failed (timeout, crash) publishes again, and CloudWatch then
- *   adds both values for that minute. PutMetricData has no idempotency key; a durable PublishLedger
- *   (e.g. a DynamoDB conditional write) closes that gap.
+ *   the claim and the append loses that window: at most once). On AWS, with PUBLISH_LEDGER_TABLE set
+ *   (the stack sets it for a consumer declaring `publishLedger`), the ledger is a DynamoDB conditional
+ *   put (dynamodb-publish-ledger.ts): exactly one publish per window across retries on any container,
+ *   with the same exception (a sandbox killed between the claim and PutMetricData, or a release that
+ *   fails after a failed PutMetricData, loses that window). Without it the ledger is the sandbox's
+ *   memory: a retry in a new sandbox after a publish that succeeded but whose invoke then failed
+ *   publishes again, and CloudWatch adds both values (PutMetricData has no idempotency key).
+ * - A ledger error (claim or release) fails the publish, so the invoke fails and Lambda retries it;
+ *   a failed claim sends nothing to CloudWatch.
  */
 import {
   buildWindowMetrics,

@@ -27,7 +27,18 @@ describe('order-metrics configuration', () => {
     });
   });
 
+  it('reads the publish ledger table (a name or a table ARN) from PUBLISH_LEDGER_TABLE', () => {
+    expect(readOrderMetricsConfig({ BUSINESS_METRICS_NAMESPACE: 'Orders', PUBLISH_LEDGER_TABLE: 'orders-prod-order-metrics-publish-ledger' }).publishLedgerTable).toBe(
+      'orders-prod-order-metrics-publish-ledger',
+    );
+    const arn = 'arn:aws:dynamodb:eu-west-1:123456789012:table/orders-prod-order-metrics-publish-ledger';
+    expect(readOrderMetricsConfig({ BUSINESS_METRICS_NAMESPACE: 'Orders', PUBLISH_LEDGER_TABLE: arn }).publishLedgerTable).toBe(arn);
+    expect(readOrderMetricsConfig({ BUSINESS_METRICS_NAMESPACE: 'Orders', PUBLISH_LEDGER_TABLE: ' ' }).publishLedgerTable).toBeUndefined();
+  });
+
   it.each([
+    [{ BUSINESS_METRICS_NAMESPACE: 'Orders', PUBLISH_LEDGER_TABLE: 'ab' }, /PUBLISH_LEDGER_TABLE must be a DynamoDB table name/],
+    [{ BUSINESS_METRICS_NAMESPACE: 'Orders', PUBLISH_LEDGER_TABLE: 'orders/ledger' }, /PUBLISH_LEDGER_TABLE must be a DynamoDB table name/],
     [{}, /BUSINESS_METRICS_NAMESPACE is required/],
     [{ BUSINESS_METRICS_NAMESPACE: 'AWS/Lambda' }, /must not start with "AWS\/"/],
     [{ BUSINESS_METRICS_NAMESPACE: ':x' }, /must not start with ":"/],
