@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Annotations, LocalBackend, S3Backend, TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
-import { deployedName, functionEnvironment, type PipelineDefinition } from '../pipeline';
+import { deployedName, functionEnvironment, publishLedgerTableName, type PipelineDefinition } from '../pipeline';
 import { applyStage } from './apply-stage';
 import { AlarmTopic } from './constructs/alarm-topic';
 import { BusinessAlarm } from './constructs/business-alarm';
@@ -68,10 +68,11 @@ export class PipelineStack extends TerraformStack {
       new StreamAlarms(this, `stream-${streamKey}-alarms`, { streamName, definition: streamDefinition, alarmTopicArn: topicArn });
     }
 
-    const environment = (fnKey: string, quarantineQueueUrl?: string): Record<string, string> =>
+    const environment = (fnKey: string, quarantineQueueUrl?: string, publishLedgerTable?: string): Record<string, string> =>
       functionEnvironment(definition, fnKey, {
         functionName: name,
         quarantineQueueUrl: () => quarantineQueueUrl,
+        publishLedgerTable: () => publishLedgerTable,
         logLevel: stage.logLevel,
         // Stack traces through the bundles' source maps (see infra/bundle.ts).
         extra: { NODE_OPTIONS: '--enable-source-maps' },
@@ -110,7 +111,8 @@ export class PipelineStack extends TerraformStack {
         location,
         bundlePath: join(props.bundleDir, consumerKey),
         invokeTargets: consumer.invokes.map(name),
-        environment: (queueUrl) => environment(consumerKey, queueUrl),
+        publishLedgerTableName: publishLedgerTableName(name(consumerKey)),
+        environment: (queueUrl, ledgerTable) => environment(consumerKey, queueUrl, ledgerTable),
       });
     }
 
@@ -198,6 +200,7 @@ export class PipelineStack extends TerraformStack {
       new TerraformOutput(this, `consumer-${key}-quarantine-queue-url`, { value: c.quarantineQueue.queue.url });
       if (c.onFailureQueue) new TerraformOutput(this, `consumer-${key}-on-failure-queue-url`, { value: c.onFailureQueue.queue.url });
       new TerraformOutput(this, `consumer-${key}-mapping-uuid`, { value: c.mapping.uuid });
+      if (c.publishLedger) new TerraformOutput(this, `consumer-${key}-publish-ledger-table`, { value: c.publishLedger.table.name });
     }
     for (const [key, f] of Object.entries(this.functions)) {
       new TerraformOutput(this, `function-${key}-name`, { value: f.fn.function.functionName });

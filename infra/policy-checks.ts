@@ -105,6 +105,22 @@ export function wildcardResourceViolations(stack: SynthesizedStack): string[] {
   return violations;
 }
 
+/**
+ * DynamoDB item access only on tables this stack declares (a consumer's publish ledger), by the
+ * table's own ARN: never another stack's table, an index, a stream, or a pattern.
+ */
+export function tableAccessViolations(stack: SynthesizedStack): string[] {
+  const tables = new Set(Object.keys(stack.resource?.['aws_dynamodb_table'] ?? {}).map((id) => `\${aws_dynamodb_table.${id}.arn}`));
+  const violations: string[] = [];
+  for (const { where, statement } of policyStatements(stack)) {
+    if (statement.Effect !== 'Allow' || !asArray(statement.Action).some((a) => a.startsWith('dynamodb:'))) continue;
+    for (const resource of asArray(statement.Resource)) {
+      if (!tables.has(resource)) violations.push(`${where}: DynamoDB access to "${resource}", not a table of this stack`);
+    }
+  }
+  return violations;
+}
+
 export function encryptionViolations(stack: SynthesizedStack): string[] {
   const violations: string[] = [];
   for (const [id, s] of Object.entries(stack.resource?.['aws_kinesis_stream'] ?? {})) {
@@ -195,6 +211,7 @@ export function allViolations(stack: SynthesizedStack): string[] {
   return [
     ...wildcardActionViolations(stack),
     ...wildcardResourceViolations(stack),
+    ...tableAccessViolations(stack),
     ...encryptionViolations(stack),
     ...mappingViolations(stack),
     ...alarmActionViolations(stack),

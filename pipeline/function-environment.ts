@@ -4,6 +4,7 @@
  * resolved names and URLs differ). Configuration lives here and in the definition, never in handler code.
  */
 import type { PipelineDefinition } from './definition-schema';
+import { PUBLISH_LEDGER_TABLE_VARIABLE } from './publish-ledger-table';
 
 /** Namespace of the consumer runtime's own metrics (Embedded Metric Format). */
 export const RUNTIME_METRICS_NAMESPACE = 'KinesisPipeline/Consumers';
@@ -18,6 +19,8 @@ export interface ResolvedFunctionNames {
   functionName(name: string): string;
   /** Quarantine queue URL of a consumer (absent locally, where the runtime writes to LOCAL_DATA_DIR). */
   quarantineQueueUrl?(consumer: string): string | undefined;
+  /** Publish ledger table of a consumer declaring `publishLedger` (absent locally). */
+  publishLedgerTable?(consumer: string): string | undefined;
   logLevel?: string;
   /** Extra variables (e.g. LOCAL_DATA_DIR, AWS_ENDPOINT_URL_LAMBDA locally). */
   extra?: Record<string, string>;
@@ -40,6 +43,8 @@ export function functionEnvironment(
   for (const target of fn.invokes) env[functionNameVariable(target)] = resolved.functionName(target);
   const queueUrl = name in definition.consumers ? resolved.quarantineQueueUrl?.(name) : undefined;
   if (queueUrl !== undefined) env['QUARANTINE_QUEUE_URL'] = queueUrl;
+  const ledgerTable = definition.consumers[name]?.publishLedger ? resolved.publishLedgerTable?.(name) : undefined;
+  if (ledgerTable !== undefined) env[PUBLISH_LEDGER_TABLE_VARIABLE] = ledgerTable;
   return { ...env, ...resolved.extra };
 }
 

@@ -3,3 +3,4 @@ export { definePipeline, PipelineDefinitionError } from './define-pipeline';
 export * from './definition-schema';
 export { MAPPING_LIMITS, STREAM_LIMITS, FUNCTION_LIMITS } from './limits';
 export { functionEnvironment, functionNameVariable, deployedName, RUNTIME_METRICS_NAMESPACE } from './function-environment';
+export { PUBLISH_LEDGER_TABLE_VARIABLE, LEDGER_KEY_ATTRIBUTE, LEDGER_EXPIRY_ATTRIBUTE, publishLedgerTableName } from './publish-ledger-table';

@@ -26,6 +26,9 @@ export const pipeline = definePipeline({
       timeoutSeconds: 60,
       metricsNamespace: 'Orders/Business',
       environment: { BUSINESS_METRICS_NAMESPACE: 'Orders/Business' },
+      // PutMetricData has no idempotency key: a DynamoDB claim per window keeps a final invoke that
+      // Lambda retries on a new container from publishing (and CloudWatch from counting) a window twice.
+      publishLedger: true,
       mapping: {
         batchSize: 500,
         maximumBatchingWindowInSeconds: 1,

@@ -1,7 +1,7 @@
 /**
  * A consumer of the pipeline: its function (see PipelineFunction), the event source mapping with
  * every setting of the definition, an enhanced fan-out consumer when asked, its on-failure and
- * quarantine queues, and its alarms.
+ * quarantine queues, its publish ledger table when asked, and its alarms.
  */
 import { Construct } from 'constructs';
 import { KinesisStreamConsumer } from '@cdktf/provider-aws/lib/kinesis-stream-consumer';
@@ -13,6 +13,7 @@ import { runtimeMetricDimensions, RUNTIME_METRICS_NAMESPACE } from '../runtime-m
 import { consumerIteratorAgeThresholdMs, durationThresholdMs } from '../thresholds';
 import { notifyingAlarm } from './alarm';
 import { PipelineFunction, type AwsLocation } from './pipeline-function';
+import { PublishLedgerTable } from './publish-ledger-table';
 import type { PipelineStream } from './pipeline-stream';
 import { queueSendStatements, SecureQueue } from './secure-queue';
 
@@ -29,8 +30,10 @@ export interface PipelineConsumerProps {
   location: AwsLocation;
   bundlePath: string;
   invokeTargets: string[];
-  /** Environment of the function given its quarantine queue URL (resolved by the stack). */
-  environment: (quarantineQueueUrl: string) => Record<string, string>;
+  /** Table name of the publish ledger, when the definition declares `publishLedger`. */
+  publishLedgerTableName: string;
+  /** Environment of the function given its quarantine queue URL and ledger table name (resolved by the stack). */
+  environment: (quarantineQueueUrl: string, publishLedgerTable: string | undefined) => Record<string, string>;
 }
 
 export class PipelineConsumer extends Construct {
@@ -39,6 +42,7 @@ export class PipelineConsumer extends Construct {
   readonly quarantineQueue: SecureQueue;
   readonly onFailureQueue: SecureQueue | undefined;
   readonly fanOut: KinesisStreamConsumer | undefined;
+  readonly publishLedger: PublishLedgerTable | undefined;
 
   constructor(scope: Construct, id: string, props: PipelineConsumerProps) {
     super(scope, id);
@@ -95,12 +99,14 @@ export class PipelineConsumer extends Construct {
     }
     // The runtime sends quarantined records; the mapping sends on-failure records with this role.
     statements.push(...queueSendStatements(queueArns, props.stageKeyArn, location.region));
+    this.publishLedger = definition.publishLedger ? new PublishLedgerTable(this, 'publish-ledger', { name: props.publishLedgerTableName }) : undefined;
+    if (this.publishLedger) statements.push(this.publishLedger.claimStatement());
 
     this.fn = new PipelineFunction(this, 'function', {
       functionName: props.functionName,
       definition,
       bundlePath: props.bundlePath,
-      environment: props.environment(this.quarantineQueue.queue.url),
+      environment: props.environment(this.quarantineQueue.queue.url, this.publishLedger?.table.name),
       location,
       invokeTargets: props.invokeTargets,
       statements,

@@ -28,6 +28,7 @@ beforeAll(() => {
         enhancedFanOut: true,
         invokes: ['review-intake'],
         environment: { NOTIFY_CHANNEL: 'email' },
+        publishLedger: true,
         mapping: {
           batchSize: 50,
           startingPosition: 'LATEST',
@@ -55,6 +56,7 @@ describe('adding a consumer (and a stream) to the definition', () => {
     expect(count(after, 'aws_sqs_queue')).toBe(count(before, 'aws_sqs_queue') + 2);
     expect(count(after, 'aws_kinesis_stream')).toBe(2);
     expect(count(after, 'aws_kinesis_stream_consumer')).toBe(1);
+    expect(count(after, 'aws_dynamodb_table')).toBe(count(before, 'aws_dynamodb_table') + 1);
     // 7 consumer alarms + 3 for the new stream
     expect(count(after, 'aws_cloudwatch_metric_alarm')).toBe(count(before, 'aws_cloudwatch_metric_alarm') + 10);
   });
@@ -79,6 +81,14 @@ describe('adding a consumer (and a stream) to the definition', () => {
     const policy = resources(after, 'aws_iam_role_policy').find((p) => String(p['role']).includes('shipment-notifier'))!;
     const read = statements(policy['policy']).find((s) => s.Sid === 'ReadOwnStream')!;
     expect(read.Resource).toBe(`\${aws_kinesis_stream.${streamId}.arn}`);
+    // publishLedger: its own table, its name in the environment, PutItem/DeleteItem on it only.
+    const ledger = findResource(after, 'aws_dynamodb_table', 'name', 'orders-staging-shipment-notifier-publish-ledger');
+    const ledgerId = Object.entries(after.tf.resource['aws_dynamodb_table']!).find(([, t]) => t === ledger)![0];
+    expect((fn['environment'] as { variables: Record<string, string> }).variables['PUBLISH_LEDGER_TABLE']).toBe(`\${aws_dynamodb_table.${ledgerId}.name}`);
+    expect(statements(policy['policy']).find((s) => s.Sid === 'ClaimInOwnPublishLedger')).toMatchObject({
+      Action: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
+      Resource: `\${aws_dynamodb_table.${ledgerId}.arn}`,
+    });
     expect(findResource(after, 'aws_cloudwatch_metric_alarm', 'alarm_name', 'orders-staging-shipment-notifier-iterator-age')['threshold']).toBe(60_000);
   });
 

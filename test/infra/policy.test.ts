@@ -13,10 +13,11 @@ import {
   functionViolations,
   mappingViolations,
   policyStatements,
+  tableAccessViolations,
   wildcardActionViolations,
   wildcardResourceViolations,
 } from '../../infra/policy-checks';
-import { fakeBundleDir, stageConfig, STAGE_NAMES, synthStage, type Synthesized } from './synth-helpers';
+import { asArray, fakeBundleDir, stageConfig, STAGE_NAMES, synthStage, type Synthesized } from './synth-helpers';
 
 const stages: Record<string, Synthesized> = {};
 
@@ -34,6 +35,11 @@ describe.each(STAGE_NAMES)('stage %s', (stage) => {
   });
   it('grants no wildcard IAM action', () => expect(wildcardActionViolations(tf())).toEqual([]));
   it('uses Resource "*" only where the allow-list justifies it', () => expect(wildcardResourceViolations(tf())).toEqual([]));
+  it('grants DynamoDB item access only on the tables of this stack (the publish ledger)', () => {
+    const dynamo = policyStatements(tf()).filter(({ statement }) => asArray(statement.Action).some((a) => a.startsWith('dynamodb:')));
+    expect(dynamo.map(({ statement }) => statement.Sid)).toEqual(['ClaimInOwnPublishLedger']);
+    expect(tableAccessViolations(tf())).toEqual([]);
+  });
   it('encrypts every stream, queue and topic with KMS (rotated keys)', () => expect(encryptionViolations(tf())).toEqual([]));
   it('gives every mapping an on-failure destination, bounded retries and record age, ReportBatchItemFailures', () => {
     expect(Object.keys(tf().resource['aws_lambda_event_source_mapping'] ?? {})).toHaveLength(2);
@@ -78,6 +84,21 @@ describe('the checks catch violations', () => {
       `aws_iam_role_policy.${id} statement AlsoBad: wildcard action "sqs:*"`,
     ]);
     expect(wildcardResourceViolations(tf)).toEqual([`aws_iam_role_policy.${id} statement Bad: Resource "*" for s3:* is not on the allow-list`]);
+  });
+
+  it('DynamoDB access beyond the stack\'s own tables (another table, "*") and a DynamoDB wildcard action', () => {
+    const tf = structuredClone(stages['dev']!.tf);
+    const [id, policy] = Object.entries(tf.resource['aws_iam_role_policy']!).find(([, p]) => String(p['policy']).includes('ClaimInOwnPublishLedger'))!;
+    const doc = JSON.parse(policy['policy'] as string) as { Statement: object[] };
+    doc.Statement.push({ Sid: 'OtherTable', Effect: 'Allow', Action: ['dynamodb:GetItem'], Resource: 'arn:aws:dynamodb:eu-west-1:111111111111:table/other' });
+    doc.Statement.push({ Sid: 'AnyTable', Effect: 'Allow', Action: ['dynamodb:*'], Resource: '*' });
+    tf.resource['aws_iam_role_policy']![id] = { ...policy, policy: JSON.stringify(doc) };
+    expect(tableAccessViolations(tf)).toEqual([
+      `aws_iam_role_policy.${id} statement OtherTable: DynamoDB access to "arn:aws:dynamodb:eu-west-1:111111111111:table/other", not a table of this stack`,
+      `aws_iam_role_policy.${id} statement AnyTable: DynamoDB access to "*", not a table of this stack`,
+    ]);
+    expect(wildcardActionViolations(tf)).toEqual([`aws_iam_role_policy.${id} statement AnyTable: wildcard action "dynamodb:*"`]);
+    expect(wildcardResourceViolations(tf)).toEqual([`aws_iam_role_policy.${id} statement AnyTable: Resource "*" for dynamodb:* is not on the allow-list`]);
   });
 
   it('PutMetricData on "*" without the namespace condition is not justified', () => {

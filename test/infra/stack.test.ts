@@ -147,6 +147,7 @@ describe('functions', () => {
   it('passes configuration through the environment: names, namespaces, queue URLs, log level', () => {
     const metrics = findResource(prod, 'aws_lambda_function', 'function_name', 'orders-prod-order-metrics');
     const quarantineId = Object.entries(prod.tf.resource['aws_sqs_queue']!).find(([, q]) => q['name'] === 'orders-prod-order-metrics-quarantine')![0];
+    const ledgerId = Object.keys(prod.tf.resource['aws_dynamodb_table']!)[0]!;
     expect((metrics['environment'] as { variables: Record<string, string> }).variables).toEqual({
       CONSUMER_NAME: 'order-metrics',
       METRICS_NAMESPACE: 'KinesisPipeline/Consumers',
@@ -154,6 +155,7 @@ describe('functions', () => {
       BUSINESS_METRICS_DIMENSIONS: '{"Stage":"prod"}',
       LOG_LEVEL: 'info',
       QUARANTINE_QUEUE_URL: `\${aws_sqs_queue.${quarantineId}.url}`,
+      PUBLISH_LEDGER_TABLE: `\${aws_dynamodb_table.${ledgerId}.name}`,
       NODE_OPTIONS: '--enable-source-maps',
     });
     const review = findResource(dev, 'aws_lambda_function', 'function_name', 'orders-dev-order-review');
@@ -166,6 +168,7 @@ describe('functions', () => {
     });
     const intake = findResource(dev, 'aws_lambda_function', 'function_name', 'orders-dev-review-intake');
     expect((intake['environment'] as { variables: Record<string, string> }).variables).not.toHaveProperty('QUARANTINE_QUEUE_URL');
+    expect((review['environment'] as { variables: Record<string, string> }).variables).not.toHaveProperty('PUBLISH_LEDGER_TABLE');
   });
 
   it('gives every function its own log group with the (per-stage) retention, wired to the function', () => {
@@ -183,8 +186,15 @@ describe('least-privilege roles', () => {
     const sts = policyOf(prod, 'orders-prod-order-metrics');
     const bySid = Object.fromEntries(sts.map((s) => [s.Sid, s]));
     expect(Object.keys(bySid).sort()).toEqual(
-      ['DecryptOwnStream', 'EncryptMessagesForOwnQueues', 'ListStreamsForMapping', 'PublishOwnMetricsNamespace', 'ReadOwnStream', 'SendToOwnQueues', 'WriteOwnLogGroup'].sort(),
+      ['ClaimInOwnPublishLedger', 'DecryptOwnStream', 'EncryptMessagesForOwnQueues', 'ListStreamsForMapping', 'PublishOwnMetricsNamespace', 'ReadOwnStream', 'SendToOwnQueues', 'WriteOwnLogGroup'].sort(),
     );
+    const ledgerId = Object.keys(prod.tf.resource['aws_dynamodb_table']!)[0]!;
+    expect(bySid['ClaimInOwnPublishLedger']).toEqual({
+      Sid: 'ClaimInOwnPublishLedger',
+      Effect: 'Allow',
+      Action: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
+      Resource: `\${aws_dynamodb_table.${ledgerId}.arn}`,
+    });
     expect(bySid['ReadOwnStream']!.Action).toEqual(['kinesis:DescribeStream', 'kinesis:DescribeStreamSummary', 'kinesis:GetRecords', 'kinesis:GetShardIterator', 'kinesis:ListShards']);
     expect(bySid['ReadOwnStream']!.Resource).toMatch(/^\$\{aws_kinesis_stream\..+\.arn\}$/);
     expect(bySid['PublishOwnMetricsNamespace']).toMatchObject({
@@ -203,6 +213,7 @@ describe('least-privilege roles', () => {
     const invoke = sts.find((s) => s.Sid === 'InvokeDownstreamFunctions')!;
     expect(invoke).toMatchObject({ Action: ['lambda:InvokeFunction'], Resource: ['arn:aws:lambda:eu-west-1:111111111111:function:orders-dev-review-intake'] });
     expect(sts.some((s) => asArray(s.Action).includes('cloudwatch:PutMetricData'))).toBe(false);
+    expect(sts.some((s) => asArray(s.Action).some((a) => a.startsWith('dynamodb:')))).toBe(false);
     // dev reads with the AWS managed key: its key policy authorises account principals via Kinesis.
     expect(sts.some((s) => s.Sid === 'DecryptOwnStream')).toBe(false);
   });
@@ -235,6 +246,50 @@ describe('least-privilege roles', () => {
         Statement: [{ Sid: 'LambdaAssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
       });
     }
+  });
+});
+
+describe('publish ledger (consumer option publishLedger)', () => {
+  it('one on-demand table per stage for order-metrics: string partition key, TTL on the expiry attribute, default recovery', () => {
+    for (const [s, stage] of [
+      [dev, 'dev'],
+      [staging, 'staging'],
+      [prod, 'prod'],
+    ] as const) {
+      const tables = resources(s, 'aws_dynamodb_table');
+      expect(tables).toHaveLength(1);
+      expect(tables[0]).toEqual({
+        name: `orders-${stage}-order-metrics-publish-ledger`,
+        billing_mode: 'PAY_PER_REQUEST',
+        hash_key: 'ledgerKey',
+        attribute: [{ name: 'ledgerKey', type: 'S' }],
+        ttl: { attribute_name: 'expiresAt', enabled: true },
+      });
+      const ledgerId = Object.keys(s.tf.resource['aws_dynamodb_table']!)[0]!;
+      expect(s.tf.output['consumer-order-metrics-publish-ledger-table']!['value']).toBe(`\${aws_dynamodb_table.${ledgerId}.name}`);
+    }
+    expectResource(prod, 'aws_dynamodb_table', { ttl: { attribute_name: 'expiresAt', enabled: true } });
+    expect(prod.tf.output).not.toHaveProperty('consumer-order-review-publish-ledger-table');
+  });
+
+  it('only the role of the consumer declaring it may touch the table, with PutItem and DeleteItem only', () => {
+    const grants = resources(staging, 'aws_iam_role_policy').flatMap((p) =>
+      statements(p['policy'])
+        .filter((st) => asArray(st.Action).some((a) => a.startsWith('dynamodb:')))
+        .map((st) => ({ role: String(p['role']), statement: st })),
+    );
+    expect(grants).toHaveLength(1);
+    expect(grants[0]!.role).toMatch(/aws_iam_role\.consumer-order-metrics_/);
+    expect(grants[0]!.statement.Action).toEqual(['dynamodb:PutItem', 'dynamodb:DeleteItem']);
+  });
+
+  it('a consumer without the option gets no table, no statement and no variable', () => {
+    const definition = structuredClone(pipeline);
+    definition.consumers['order-metrics']!.publishLedger = false;
+    const s = synthStage(definition, stageConfig('dev'));
+    expect(resources(s, 'aws_dynamodb_table')).toHaveLength(0);
+    expect(s.json).not.toContain('dynamodb:');
+    expect(s.json).not.toContain('PUBLISH_LEDGER_TABLE');
   });
 });
 

@@ -242,6 +242,13 @@ describe('references and unknown settings', () => {
     ]);
   });
 
+  it('rejects a publishLedger that is not a boolean, saying what it does', () => {
+    expect(problemsOf((d) => ((metrics(d) as Record<string, unknown>)['publishLedger'] = 'yes'))).toEqual([
+      'consumers.order-metrics.publishLedger: must be true or false (true: deploy a DynamoDB publish ledger table for this consumer)',
+    ]);
+    expect(problemsOf((d) => (d.consumers['order-review']!.publishLedger = true))).toEqual([]);
+  });
+
   it('rejects a consumer named like a function (Lambda names are unique)', () => {
     expect(problemsOf((d) => (d.functions!['order-metrics'] = { entry: 'x.ts' }))).toEqual([
       'consumers.order-metrics: must not share its name with a function (Lambda names are unique)',

@@ -2,8 +2,10 @@ import { describe, expect, it } from 'vitest';
 import {
   FUNCTION_LIMITS,
   MAPPING_LIMITS,
+  PUBLISH_LEDGER_TABLE_VARIABLE,
   STREAM_LIMITS,
   definePipeline,
+  functionEnvironment,
   pipeline,
   type PipelineDefinitionInput,
 } from '../../pipeline/index';
@@ -39,6 +41,21 @@ describe('the reference pipeline definition', () => {
     expect(pipeline.consumers['order-review']!.mapping.filterPatterns).toEqual([{ data: { type: ['order.placed'] } }]);
     expect(pipeline.consumers['order-review']!.invokes).toEqual(['review-intake']);
     expect(Object.keys(pipeline.functions)).toContain('review-intake');
+  });
+
+  it('order-metrics declares a durable publish ledger (PutMetricData has no idempotency key); order-review does not', () => {
+    expect(pipeline.consumers['order-metrics']!.publishLedger).toBe(true);
+    expect(pipeline.consumers['order-review']!.publishLedger).toBe(false);
+  });
+
+  it('the ledger table reaches the environment of a consumer declaring it, only when the deployment resolves one', () => {
+    const resolved = { functionName: (n: string) => `orders-dev-${n}`, publishLedgerTable: (c: string) => `orders-dev-${c}-publish-ledger` };
+    expect(functionEnvironment(pipeline, 'order-metrics', resolved)[PUBLISH_LEDGER_TABLE_VARIABLE]).toBe('orders-dev-order-metrics-publish-ledger');
+    expect(functionEnvironment(pipeline, 'order-review', resolved)).not.toHaveProperty(PUBLISH_LEDGER_TABLE_VARIABLE);
+    expect(functionEnvironment(pipeline, 'review-intake', resolved)).not.toHaveProperty(PUBLISH_LEDGER_TABLE_VARIABLE);
+    // Locally (no table resolved) the consumer keeps its marker-file ledger under LOCAL_DATA_DIR.
+    const local = functionEnvironment(pipeline, 'order-metrics', { functionName: (n) => n, extra: { LOCAL_DATA_DIR: '/tmp/data' } });
+    expect(local).not.toHaveProperty(PUBLISH_LEDGER_TABLE_VARIABLE);
   });
 
   it('stream is encrypted and functions have handler entries', () => {
@@ -94,8 +111,9 @@ describe('defaults equal the AWS defaults', () => {
     expect([reader.memoryMb, reader.timeoutSeconds]).toEqual([256, 60]);
   });
 
-  it('no enhanced fan-out, no reserved concurrency, no invocations unless declared', () => {
+  it('no enhanced fan-out, no reserved concurrency, no invocations, no publish ledger unless declared', () => {
     const reader = definePipeline(minimal).consumers['reader']!;
+    expect(reader.publishLedger).toBe(false);
     expect(reader.enhancedFanOut).toBe(false);
     expect(reader.reservedConcurrency).toBeUndefined();
     expect(reader.invokes).toEqual([]);
