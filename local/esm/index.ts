@@ -1,6 +1,16 @@
 export { LocalEventSourceMapping } from './local-event-source-mapping';
 export { FilterPatternError, compileFilters, type RecordFilter } from './filter-pattern';
 export { DEFAULT_TIMING } from './mapping-context';
+export {
+  CheckpointStoreError,
+  MemoryCheckpointStore,
+  type CheckpointStore,
+  type MappingIdentity,
+  type MappingProgress,
+  type StoredShardProgress,
+  type StoredWindow,
+} from './checkpoint-store';
+export { FileCheckpointStore, type FileCheckpointStoreOptions } from './file-checkpoint-store';
 export type {
   EsmActivity,
   EsmClock,

@@ -12,6 +12,7 @@ export const DEFAULT_TIMING: EsmTiming = {
   retryMaxDelayMs: 30_000,
   readErrorBackoffMs: 1000,
   maxBufferedRecordsPerShard: 20_000,
+  checkpointWriteDelayMs: 200,
 };
 
 export function emptyCounters(): EsmCounters {
@@ -43,4 +44,6 @@ export interface MappingContext {
   /** Tumbling window length in seconds, or 0 (none). */
   readonly tumblingWindowInSeconds: number;
   emit(activity: EsmActivity): void;
+  /** A shard's checkpoint, window state or finished flag changed (persisted when the mapping has a checkpoint store). */
+  progressChanged(): void;
 }

@@ -9,6 +9,8 @@
 import {
   ExpiredIteratorException,
   GetRecordsCommand,
+  InvalidArgumentException,
+  ResourceNotFoundException,
   GetShardIteratorCommand,
   type GetShardIteratorCommandInput,
   type _Record,
@@ -17,6 +19,7 @@ import {
 import type { Logger } from '../../telemetry/logger';
 import { assembleBatch, type BufferedRecord } from './batch-assembly';
 import { runBatch, runFinalInvoke, type BatchHost } from './batch-runner';
+import type { StoredWindow } from './checkpoint-store';
 import { CheckpointTracker } from './checkpoint-tracker';
 import { laneOf } from './lanes';
 import type { MappingContext } from './mapping-context';
@@ -44,6 +47,8 @@ export interface IteratorStart {
   iterator?: string;
   /** When a pre-acquired LATEST iterator expires before any record was read: resume AT_TIMESTAMP of this time. */
   resumeAt?: Date;
+  /** AFTER_SEQUENCE_NUMBER of a stored checkpoint (a restarted mapping resuming the shard). */
+  sequenceNumber?: string;
 }
 
 interface Lane {
@@ -81,20 +86,41 @@ export class ShardWorker {
   private latestArrivalMs = 0;
   private lastPollStartedAt = 0;
   private windowState: WindowState | undefined;
+  /** The window state as of the checkpoint (what a checkpoint store keeps): it covers exactly the records up to it. */
+  private committedWindow: StoredWindow | undefined;
+  /** The stored checkpoint this worker resumed from, until the tracker moves past it. */
+  private resumedFrom: string | undefined;
+  /** The iterator type actually used (a rejected stored checkpoint falls back to TRIM_HORIZON). */
+  private iteratorType: ShardIteratorType;
   /** Lane per partition key, computed once per key (bounded: cleared when it grows past 10,000 keys). */
   private readonly laneCache = new Map<string, number>();
 
-  constructor(ctx: MappingContext, shardId: string, start: IteratorStart) {
+  constructor(ctx: MappingContext, shardId: string, start: IteratorStart, restoredWindow?: StoredWindow) {
     this.ctx = ctx;
     this.shardId = shardId;
     this.log = ctx.logger.child({ shardId });
+    this.iteratorType = start.type;
+    if (start.type === 'AFTER_SEQUENCE_NUMBER' && start.sequenceNumber !== undefined) {
+      this.resumedFrom = start.sequenceNumber;
+      this.lastReadSequence = start.sequenceNumber;
+    }
+    // Page "Time windows": the state travels with the shard's processing; a restarted mapping carries on the window it was in.
+    if (restoredWindow !== undefined && ctx.tumblingWindowInSeconds > 0) {
+      this.windowState = { window: { startMs: restoredWindow.startMs, endMs: restoredWindow.endMs }, state: restoredWindow.state };
+      this.committedWindow = restoredWindow;
+    }
     const laneCount = ctx.tumblingWindowInSeconds > 0 ? 1 : ctx.settings.parallelizationFactor;
     this.lanes = Array.from({ length: laneCount }, (_, index) => ({ index, buffer: [] }));
     this.done = this.run(start);
   }
 
   get checkpoint(): string | undefined {
-    return this.tracker.checkpoint;
+    return this.tracker.checkpoint ?? this.resumedFrom;
+  }
+
+  /** The open tumbling window as of the checkpoint, if any. */
+  get persistedWindow(): StoredWindow | undefined {
+    return this.committedWindow;
   }
 
   get pendingRecords(): number {
@@ -163,12 +189,24 @@ export class ShardWorker {
       ShardIteratorType: start.type,
     };
     if (start.type === 'AT_TIMESTAMP') input.Timestamp = start.timestamp;
-    if (start.type === 'AFTER_SEQUENCE_NUMBER') input.StartingSequenceNumber = this.lastReadSequence;
+    if (start.type === 'AFTER_SEQUENCE_NUMBER') input.StartingSequenceNumber = start.sequenceNumber ?? this.lastReadSequence;
     for (;;) {
       try {
         return (await this.ctx.options.kinesis.send(new GetShardIteratorCommand(input), { abortSignal: this.abort.signal })).ShardIterator;
       } catch (error) {
         if (this.stopRequested) return undefined;
+        if (start.type === 'AFTER_SEQUENCE_NUMBER' && (error instanceof InvalidArgumentException || error instanceof ResourceNotFoundException)) {
+          // The sequence number is no longer in the shard (trimmed after the retention period, or not of
+          // this shard): read from the oldest record still there, as Lambda does for records that expired.
+          this.log.warn(
+            { err: error, sequenceNumber: input.StartingSequenceNumber },
+            'the checkpoint is no longer readable (expired or trimmed?): reading the shard from TRIM_HORIZON',
+          );
+          this.resumedFrom = undefined;
+          this.lastReadSequence = undefined;
+          this.iteratorType = 'TRIM_HORIZON';
+          return this.iteratorFor({ type: 'TRIM_HORIZON' });
+        }
         this.log.warn({ err: error }, 'GetShardIterator failed; retrying');
         await this.pause(this.ctx.timing.readErrorBackoffMs);
       }
@@ -182,7 +220,7 @@ export class ShardWorker {
   private async readLoop(start: IteratorStart): Promise<void> {
     const { timing } = this.ctx;
     let iterator = start.iterator ?? (await this.acquire(start));
-    this.ctx.emit({ type: 'shard-started', shardId: this.shardId, iteratorType: start.type });
+    this.ctx.emit({ type: 'shard-started', shardId: this.shardId, iteratorType: this.iteratorType });
     while (!this.stopRequested && iterator !== undefined) {
       if (this.bufferedCount() >= timing.maxBufferedRecordsPerShard) {
         await this.readerSignal.wait(timing.pollIntervalMs);
@@ -280,7 +318,15 @@ export class ShardWorker {
 
   private complete(sequenceNumbers: readonly string[]): void {
     const moved = this.tracker.complete(sequenceNumbers);
-    if (moved !== undefined) this.ctx.emit({ type: 'checkpoint', shardId: this.shardId, sequenceNumber: moved });
+    if (moved !== undefined) {
+      this.resumedFrom = undefined;
+      this.committedWindow =
+        this.windowState === undefined
+          ? undefined
+          : { startMs: this.windowState.window.startMs, endMs: this.windowState.window.endMs, state: this.windowState.state };
+      this.ctx.emit({ type: 'checkpoint', shardId: this.shardId, sequenceNumber: moved });
+      this.ctx.progressChanged();
+    }
     this.readerSignal.notify();
   }
 
@@ -317,7 +363,9 @@ export class ShardWorker {
           if (stateSizeBytes(state) > WINDOW_STATE_LIMIT_BYTES) {
             // "Your state can be a maximum of 1 MB per shard. If it exceeds that size, Lambda terminates the window early."
             this.log.warn({ bytes: stateSizeBytes(state) }, 'window state above 1 MB: terminating the window early');
-            await runFinalInvoke(this.ctx, this.host(lane), true);
+            // Stopped before the early final invoke succeeded: the records stay pending (read again after a
+            // restart, with the state as of the checkpoint), so the terminated state is not lost.
+            if (!(await runFinalInvoke(this.ctx, this.host(lane), true))) return;
             this.windowState.state = {};
           }
         }
@@ -346,8 +394,14 @@ export class ShardWorker {
             this.windowState = undefined;
           } else if (windowClosable(current, this.readerView())) {
             // End of the window: the final invoke with isFinalInvokeForWindow, then the state is dropped.
-            await runFinalInvoke(ctx, host, false);
+            const ended = await runFinalInvoke(ctx, host, false);
             this.windowState = undefined;
+            if (ended) {
+              // The window is over (its state dropped): a restart must not invoke it again. When the
+              // mapping stopped before the final invoke succeeded, the stored window is kept for the restart.
+              this.committedWindow = undefined;
+              ctx.progressChanged();
+            }
             continue;
           } else {
             await this.laneSignal.wait(Math.max(1, current.endMs - now));

@@ -6,6 +6,7 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { MappingSettings } from '../../pipeline/definition-schema';
 import type { Logger } from '../../telemetry/logger';
+import type { CheckpointStore } from './checkpoint-store';
 
 /** What one invocation of the function produced. The invoker enforces the timeout itself. */
 export type InvokeOutcome =
@@ -108,6 +109,8 @@ export interface EsmTiming {
   readErrorBackoffMs: number;
   /** Read-ahead limit per shard (records read but not yet processed). Default 20000. */
   maxBufferedRecordsPerShard: number;
+  /** With a checkpoint store: how long checkpoint changes are gathered into one write. Default 200. */
+  checkpointWriteDelayMs: number;
 }
 
 /** Observable steps, in order, for the runner's view and for tests. */
@@ -140,6 +143,11 @@ export interface LocalEventSourceMappingOptions {
   invokeIdentityArn?: string;
   /** Addition: observer of every step (invocations, checkpoints, bisects, discards). Must not throw. */
   onActivity?: (activity: EsmActivity) => void;
+  /**
+   * Addition: where shard checkpoints survive a restart (local/esm/checkpoint-store.ts). Without it
+   * progress lives in memory and a new mapping starts from its starting position.
+   */
+  checkpointStore?: CheckpointStore;
 }
 
 export interface ShardStats {

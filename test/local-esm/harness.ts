@@ -7,7 +7,7 @@ import { DescribeStreamSummaryCommand, PutRecordCommand, PutRecordsCommand, type
 import { afterEach, beforeEach } from 'vitest';
 import { createKinesisClient, ensureStream } from '../../kinesis/client';
 import { LocalEventSourceMapping } from '../../local/esm';
-import type { EsmActivity, EsmClock, InvokeOutcome, KinesisEventRecord, OnFailureRecord, OnFailureSink } from '../../local/esm';
+import type { CheckpointStore, EsmActivity, EsmClock, InvokeOutcome, KinesisEventRecord, OnFailureRecord, OnFailureSink } from '../../local/esm';
 import { mappingSchema, type MappingSettings } from '../../pipeline/definition-schema';
 import { createLogger } from '../../telemetry/logger';
 import { startKinesalite, type EmbeddedKinesis } from '../support/emulators';
@@ -125,7 +125,7 @@ export async function runMapping(
   fixture: StreamFixture,
   mappingSettings: MappingSettings,
   script: Script,
-  extra: { clock?: EsmClock; timing?: Record<string, number>; start?: boolean; client?: KinesisClient } = {},
+  extra: { clock?: EsmClock; timing?: Record<string, number>; start?: boolean; client?: KinesisClient; checkpointStore?: CheckpointStore } = {},
 ): Promise<RunningMapping> {
   const invocations: Invocation[] = [];
   const activity: EsmActivity[] = [];
@@ -153,6 +153,7 @@ export async function runMapping(
     onFailure: sink,
     logger: createLogger({ name: 'esm-test', level: 'silent' }),
     ...(extra.clock ? { clock: extra.clock } : {}),
+    ...(extra.checkpointStore ? { checkpointStore: extra.checkpointStore } : {}),
     timing: { ...FAST_TIMING, ...extra.timing },
     onActivity: (a) => activity.push(a),
   });
