@@ -15,8 +15,9 @@ Kinesis
   --endpoint <url>       an existing Kinesis instead, e.g. a LocalStack at
                          http://localhost:4566 (streams are created if missing)
   --persist-stream       kinesalite only: keep streams and records across
-                         restarts in <data-dir>/kinesalite (consumers then
-                         re-read the retained records)
+                         restarts in <data-dir>/kinesalite, and the consumers'
+                         checkpoints in <data-dir>/checkpoints (a restart
+                         resumes where the last run stopped)
   --region <region>      default: AWS_REGION, else us-east-1
 
 Synthetic upstream

@@ -65,6 +65,11 @@ export class DataDir {
     return join(this.root, 'kinesalite');
   }
 
+  /** Event source mapping checkpoints (`<pipeline>/<consumer>.<stream>.json`) when the stream outlives the runner. */
+  get checkpointsDir(): string {
+    return join(this.root, 'checkpoints');
+  }
+
   async ensure(): Promise<void> {
     for (const sub of ['quarantine', 'metrics', 'on-failure', 'invocations', 'invoke-requests', 'logs']) {
       await mkdir(join(this.root, sub), { recursive: true });

@@ -14,7 +14,7 @@ import { createLogger } from '../telemetry/logger';
 import { DeliveryLedger } from './accounting';
 import { addDatum, emptyFigures, type BusinessFigures } from './business-figures';
 import { DataDir } from './data-dir';
-import { LocalEventSourceMapping } from './esm/index';
+import { FileCheckpointStore, LocalEventSourceMapping } from './esm/index';
 import { invokerFor } from './function-invoker';
 import { startKinesisEngine, type KinesisEngine } from './kinesis-engine';
 import { LocalLambdaService } from './lambda/local-lambda-service';
@@ -78,6 +78,12 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     });
     cleanups.push(() => lambda.close());
 
+    // The stream outlives this run (kept on disk, or someone else's Kinesis): so do the mappings'
+    // checkpoints, as on AWS, so a restarted runner resumes instead of processing everything again.
+    const checkpointStore =
+      options.persistStream || options.endpoint !== undefined
+        ? new FileCheckpointStore({ dir: dataDir.checkpointsDir, pipeline: definition.name, logger: logger.child({ component: 'checkpoints' }) })
+        : undefined;
     const ledger = new DeliveryLedger();
     const consumers: ConsumerRuntime[] = [];
     for (const [name, consumer] of Object.entries(definition.consumers)) {
@@ -100,6 +106,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
         logger: logger.child({ consumer: name }),
         ...(options.esmTiming !== undefined ? { timing: options.esmTiming } : {}),
         onActivity: (activity) => ledger.onActivity(name, activity),
+        ...(checkpointStore !== undefined ? { checkpointStore } : {}),
       });
       consumers.push({ name, stream, esm, fn, onFailure, quarantineTail });
     }

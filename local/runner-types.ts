@@ -22,7 +22,10 @@ export interface LocalPipelineOptions {
   kinesis?: KinesisEngineName;
   /** An existing Kinesis endpoint (LocalStack, AWS) instead of an embedded engine. */
   endpoint?: string;
-  /** kinesalite only: keep streams and records under `<dataDir>/kinesalite` across restarts. */
+  /**
+   * kinesalite only: keep streams and records under `<dataDir>/kinesalite` across restarts, and the
+   * mappings' checkpoints under `<dataDir>/checkpoints` (also kept with `endpoint`), so a restart resumes.
+   */
   persistStream?: boolean;
   region?: string;
   /** Synthetic events per second and stream (default 50; 0 = no upstream). */
