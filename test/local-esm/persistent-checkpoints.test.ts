@@ -161,6 +161,21 @@ describe('persistent checkpoints', () => {
   });
 });
 
+describe('persistent checkpoints with LATEST', () => {
+  it('a LATEST mapping restarted before any checkpoint reads what was put while it was stopped, not what came before its first start', async () => {
+    const older = await esm.fixture.put([{ data: 'before the mapping existed' }]);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    first = await runMapping(esm.fixture, settings({ startingPosition: 'LATEST' }), () => ok(), { checkpointStore: fileStore() });
+    await first.stop();
+    expect(first.invocations).toEqual([]);
+    const meanwhile = await esm.fixture.put([{ data: 1 }, { data: 2 }]);
+    esm.running = await runMapping(esm.fixture, settings({ startingPosition: 'LATEST' }), () => ok(), { checkpointStore: fileStore() });
+    await waitFor(() => esm.running!.mapping.stats().recordsProcessed === 2, 'the records put while stopped');
+    expect(invokedBy(esm.running)).toEqual(meanwhile.map((p) => p.sequenceNumber));
+    expect(invokedBy(esm.running)).not.toContain(older[0]!.sequenceNumber);
+  });
+});
+
 describe('persistent checkpoints across resharding', () => {
   it('split: a parent finished before the restart is not read again; its children start from TRIM_HORIZON', async () => {
     const parentRecords = await esm.fixture.put([0, 1, 2].map((i) => ({ key: `p${i}`, data: { i } })));
@@ -246,5 +261,32 @@ describe('persistent checkpoints with a tumbling window', () => {
     expect((next.event['window'] as { start: string }).start).toBe(formatWindowTime(storedWindow!.startMs));
     await waitFor(() => esm.running!.mapping.stats().recordsProcessed === 2, 'the new records');
     expect(invokedBy(esm.running)).toEqual(more.map((p) => p.sequenceNumber));
+  });
+
+  it('a final invoke still failing at the stop is made after the restart, with the stored state', async () => {
+    while (Date.now() % 1000 > 300) await new Promise((resolve) => setTimeout(resolve, 10));
+    const puts = await esm.fixture.putTogether([0, 1, 2].map((i) => ({ data: { i } })));
+    const windowed = settings({ tumblingWindowInSeconds: 1 });
+    const counting = (inv: Invocation) => {
+      const state = (inv.event['state'] ?? {}) as { count?: number };
+      return ok({ state: { count: (state.count ?? 0) + inv.event.Records.length } });
+    };
+    const isFinal = (inv: Invocation) => inv.event['isFinalInvokeForWindow'] === true;
+    first = await runMapping(esm.fixture, windowed, (inv) => (isFinal(inv) ? thrown() : counting(inv)), {
+      checkpointStore: fileStore(),
+      timing: { retryBaseDelayMs: 60_000, retryMaxDelayMs: 60_000 },
+    });
+    await waitFor(() => first!.invocations.some(isFinal), 'the failing final invoke');
+    await first.stop();
+    expect((await readStored()).progress.shards[puts[0]!.shardId]).toMatchObject({ checkpoint: puts[2]!.sequenceNumber, window: { state: { count: 3 } } });
+
+    esm.running = await runMapping(esm.fixture, windowed, counting, { checkpointStore: fileStore() });
+    await waitFor(() => esm.running!.activity.some((a) => a.type === 'outcome'), 'the final invoke again, and its outcome');
+    const [final] = esm.running.invocations;
+    expect(isFinal(final!)).toBe(true);
+    expect(final!.event['state']).toEqual({ count: 3 });
+    expect(final!.sequenceNumbers).toEqual([]);
+    await esm.running.stop();
+    expect((await readStored()).progress.shards[puts[0]!.shardId]).toEqual({ checkpoint: puts[2]!.sequenceNumber });
   });
 });
