@@ -181,9 +181,10 @@ export const consumerSchema = z.strictObject({
   alarms: consumerAlarmsSchema,
   /**
    * A durable publish ledger: a DynamoDB table (partition key `ledgerKey`, TTL on `expiresAt`, see
-   * ./publish-ledger-table.ts) where the function claims a key with a conditional put before a side
-   * effect that has no idempotency key (e.g. PutMetricData) and releases it if the effect failed. Its
-   * name reaches the function as PUBLISH_LEDGER_TABLE; the role may only PutItem and DeleteItem on it.
+   * ./publish-ledger-table.ts) where the function claims a key with a conditional put (an in-progress
+   * claim with a lease) before a side effect that has no idempotency key (e.g. PutMetricData), marks it
+   * completed after the effect and releases it if the effect failed. Its name reaches the function as
+   * PUBLISH_LEDGER_TABLE; the role may only GetItem, PutItem and DeleteItem on it.
    * Locally there is no table: the consumer keeps its own durable ledger under LOCAL_DATA_DIR.
    */
   publishLedger: z

@@ -40,7 +40,7 @@ export interface TumblingWindow {
 
 /** One window's figures, ready for a publisher. */
 export interface WindowPublication {
-  /** Identifies the window and shard; publishers publish a key at most once (see publish-ledger.ts). */
+  /** Identifies the window and shard; publishers publish a key once (see publish-ledger.ts and publish-window.ts). */
   readonly windowKey: string;
   readonly data: readonly BusinessMetricDatum[];
 }

@@ -9,7 +9,8 @@
 import { CloudWatchClient, PutMetricDataCommand, type MetricDatum } from '@aws-sdk/client-cloudwatch';
 import { chunkPutMetricData } from '../../telemetry/put-metric-data-chunks';
 import type { BusinessMetricDatum, WindowPublication } from './business-metrics';
-import type { BusinessMetricsPublisher, PublishOutcome } from './business-metrics-publisher';
+import type { BusinessMetricsPublisher, PublishOptions, PublishOutcome } from './business-metrics-publisher';
+import { publishOnce } from './publish-once';
 import { InMemoryPublishLedger, type PublishLedger } from './publish-ledger';
 
 export interface CloudWatchPublisherOptions {
@@ -30,18 +31,12 @@ export class CloudWatchBusinessMetricsPublisher implements BusinessMetricsPublis
     this.ledger = options.ledger ?? new InMemoryPublishLedger();
   }
 
-  async publish(publication: WindowPublication): Promise<PublishOutcome> {
-    if (!(await this.ledger.claim(publication.windowKey))) return 'already-published';
-    try {
-      // Throws InvalidMetricDatumError before the first call when a datum breaks a PutMetricData rule.
-      for (const data of chunkPutMetricData(this.namespace, publication.data.map(toMetricDatum))) {
-        await this.client.send(new PutMetricDataCommand({ Namespace: this.namespace, MetricData: data }));
-      }
-      return 'published';
-    } catch (error) {
-      await this.ledger.release(publication.windowKey);
-      throw error;
-    }
+  async publish(publication: WindowPublication, options: PublishOptions = {}): Promise<PublishOutcome> {
+    // Throws InvalidMetricDatumError before the claim when a datum breaks a PutMetricData rule.
+    const requests = chunkPutMetricData(this.namespace, publication.data.map(toMetricDatum));
+    return publishOnce(this.ledger, publication.windowKey, options, async () => {
+      for (const data of requests) await this.client.send(new PutMetricDataCommand({ Namespace: this.namespace, MetricData: data }));
+    });
   }
 }
 

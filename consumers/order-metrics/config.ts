@@ -73,7 +73,24 @@ export interface OrderMetricsConfig {
    * ledger. Unset: the in-memory ledger. Ignored with LOCAL_DATA_DIR, whose marker files are durable.
    */
   readonly publishLedgerTable: string | undefined;
+  /**
+   * PUBLISH_LEDGER_LEASE_SECONDS: the lease of a window's publish claim. Unset (the default): the time
+   * the claiming invocation may still run plus a margin (handler.ts). Set it no shorter than the
+   * function timeout: a holder still running after its lease can have its claim taken over.
+   */
+  readonly publishLeaseSeconds: number | undefined;
 }
+
+/** Environment variable overriding the publish claim lease (whole seconds). */
+export const PUBLISH_LEASE_VARIABLE = 'PUBLISH_LEDGER_LEASE_SECONDS';
+
+/** 1 s to one day. */
+export const leaseSecondsSchema = z
+  .string()
+  .regex(/^\d+$/, { error: 'must be a whole number of seconds' })
+  .transform(Number)
+  .pipe(z.number().min(1, { error: 'must be at least 1 (second)' })
+  .max(86_400, { error: 'must be at most 86400 (one day)' }));
 
 export class ConfigurationError extends Error {
   constructor(message: string) {
@@ -106,6 +123,9 @@ export function readOrderMetricsConfig(env: NodeJS.ProcessEnv = process.env): Or
   const rawTable = env[PUBLISH_LEDGER_TABLE_VARIABLE]?.trim() || undefined;
   const table = rawTable === undefined ? undefined : ledgerTableSchema.safeParse(rawTable);
   if (table && !table.success) problems.push(`${PUBLISH_LEDGER_TABLE_VARIABLE} ${table.error.issues[0]!.message}`);
+  const rawLease = env[PUBLISH_LEASE_VARIABLE]?.trim() || undefined;
+  const lease = rawLease === undefined ? undefined : leaseSecondsSchema.safeParse(rawLease);
+  if (lease && !lease.success) problems.push(`${PUBLISH_LEASE_VARIABLE} ${lease.error.issues[0]!.message}`);
   if (problems.length > 0) throw new ConfigurationError(`order-metrics configuration: ${problems.join('; ')}`);
-  return { namespace: namespace.data!, dimensions, localDataDir, publishLedgerTable: table?.data };
+  return { namespace: namespace.data!, dimensions, localDataDir, publishLedgerTable: table?.data, publishLeaseSeconds: lease?.data };
 }

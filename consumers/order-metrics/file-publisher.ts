@@ -2,13 +2,15 @@
  * Local stand-in for CloudWatch (team contract): `<LOCAL_DATA_DIR>/metrics/<namespace>.ndjson`, one
  * PutMetricData-shaped datum per line: {Namespace, MetricName, Dimensions, Timestamp, Value, Unit}.
  * A namespace with "/" (e.g. "Orders/Business") is a sub-folder, exactly as path.join makes it.
- * Windows are de-duplicated by marker files under `<LOCAL_DATA_DIR>/metrics/.published/`.
+ * Windows are de-duplicated by the claim files of a FilePublishLedger under `<LOCAL_DATA_DIR>/metrics/.published/`.
  */
 import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { BusinessMetricDatum, MetricDimension, WindowPublication } from './business-metrics';
-import type { BusinessMetricsPublisher, PublishOutcome } from './business-metrics-publisher';
-import { FilePublishLedger, type PublishLedger } from './publish-ledger';
+import type { BusinessMetricsPublisher, PublishOptions, PublishOutcome } from './business-metrics-publisher';
+import { FilePublishLedger } from './file-publish-ledger';
+import { publishOnce } from './publish-once';
+import type { PublishLedger } from './publish-ledger';
 
 /** One line of the local metrics file. */
 export interface BusinessMetricLine {
@@ -41,18 +43,13 @@ export class FileBusinessMetricsPublisher implements BusinessMetricsPublisher {
     this.ledger = options.ledger ?? new FilePublishLedger(publishedMarkersDir(options.dataDir));
   }
 
-  async publish(publication: WindowPublication): Promise<PublishOutcome> {
-    if (!(await this.ledger.claim(publication.windowKey))) return 'already-published';
-    try {
+  async publish(publication: WindowPublication, options: PublishOptions = {}): Promise<PublishOutcome> {
+    return publishOnce(this.ledger, publication.windowKey, options, async () => {
       this.ready ??= mkdir(dirname(this.path), { recursive: true });
       await this.ready;
       // One append per window: readers never see half a window from a healthy writer.
       await appendFile(this.path, publication.data.map((d) => JSON.stringify(this.toLine(d))).join('\n') + '\n');
-      return 'published';
-    } catch (error) {
-      await this.ledger.release(publication.windowKey);
-      throw error;
-    }
+    });
   }
 
   private toLine(datum: BusinessMetricDatum): BusinessMetricLine {

@@ -5,9 +5,12 @@
  * Environment: BUSINESS_METRICS_NAMESPACE (required), BUSINESS_METRICS_DIMENSIONS (JSON object),
  * LOCAL_DATA_DIR (publish to a local NDJSON file instead of CloudWatch; also the local quarantine),
  * PUBLISH_LEDGER_TABLE (DynamoDB table of the durable publish ledger; set by the stack),
+ * PUBLISH_LEDGER_LEASE_SECONDS (lease of a window's publish claim; default: see `claimLeaseMs`),
  * CONSUMER_NAME (default "order-metrics"), and the runtime's variables (QUARANTINE_QUEUE_URL,
  * METRICS_NAMESPACE, LOG_LEVEL, MAX_HOPS, TIMEOUT_MARGIN_MS).
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Context } from 'aws-lambda';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { registry, type OrderEvent } from '../../schemas';
@@ -18,6 +21,7 @@ import { CloudWatchBusinessMetricsPublisher } from './cloudwatch-publisher';
 import { readOrderMetricsConfig, type OrderMetricsConfig } from './config';
 import { DynamoDbPublishLedger } from './dynamodb-publish-ledger';
 import { FileBusinessMetricsPublisher } from './file-publisher';
+import { claimLeaseMs } from './claim-lease';
 import { closeWindow } from './publish-window';
 import { WindowAccumulator, emptyWindowState, readWindowState, type WindowState } from './window-state';
 
@@ -58,8 +62,12 @@ export function createOrderMetricsHandler(deps: OrderMetricsDependencies): Kines
     return acc;
   };
 
+  // The runtime does not hand the Lambda context to onWindowEnd: each invocation runs with its own.
+  const invocation = new AsyncLocalStorage<Context>();
+
   const onWindowEnd = async (state: WindowState, window: WindowInfo, log: Logger): Promise<void> => {
     const acc = accumulatorFor(state);
+    const leaseMs = claimLeaseMs(config, invocation.getStore());
     const { outcome } = await closeWindow({
       state: acc.state,
       window,
@@ -67,6 +75,7 @@ export function createOrderMetricsHandler(deps: OrderMetricsDependencies): Kines
       shardId: window.shardId,
       dimensions: config.dimensions,
       publisher,
+      ...(leaseMs !== undefined ? { leaseMs } : {}),
       ...(deps.now ? { now: deps.now() } : {}),
     });
     // The runtime returns the object it holds: carry the marker there too (it may be the raw state).
@@ -78,7 +87,7 @@ export function createOrderMetricsHandler(deps: OrderMetricsDependencies): Kines
     else log.info(fields, 'window closed');
   };
 
-  return createKinesisWindowHandler<OrderEvent, WindowState>({
+  const windowHandler = createKinesisWindowHandler<OrderEvent, WindowState>({
     registry,
     consumerName: process.env['CONSUMER_NAME'] || CONSUMER_NAME,
     // The window state rolls back when an invocation fails (Lambda retries with the previous state), but
@@ -94,6 +103,7 @@ export function createOrderMetricsHandler(deps: OrderMetricsDependencies): Kines
     },
     onWindowEnd,
   });
+  return (event, context) => invocation.run(context, () => windowHandler(event, context));
 }
 
 // Once per container: configuration (a bad setting fails the cold start, naming the variable) and clients.

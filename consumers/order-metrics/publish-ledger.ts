@@ -1,74 +1,124 @@
 /**
- * Remembers which windows were published, so a retried final invoke does not publish twice.
+ * Remembers which windows were published, so a retried final invoke neither publishes twice nor loses
+ * the window (the pattern of Powertools for AWS Lambda's idempotency utility: an in-progress record
+ * with an expiry, then a completed one).
  *
  * Lambda retries a failed final invoke with the state it passed before (the state the failed invoke
  * returned is lost), so a marker in the window state alone cannot tell "published, then the invoke
- * failed". The ledger lives outside the state: a publisher claims the window key before writing and
- * releases it if the write fails. A claim that is never released means "published (or being published)".
+ * failed". The ledger lives outside the state. Per window key:
+ * - `claim` takes an in-progress claim with a lease (when the holder's invocation must be over). It
+ *   succeeds when there is no claim, or when the existing claim is still in progress but its lease
+ *   expired (its holder died: a timeout, a crash); a completed claim means "already published"; an
+ *   in-progress claim with a valid lease is "held by someone else".
+ * - `complete` marks the claim published after a successful write; `release` gives it back after a
+ *   failed write. Both act only on the caller's own claim (its token).
+ * Implementations: InMemoryPublishLedger (below), FilePublishLedger (file-publish-ledger.ts, local),
+ * DynamoDbPublishLedger (dynamodb-publish-ledger.ts, deployed stacks).
  */
-import { createHash } from 'node:crypto';
-import { mkdir, unlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+
+/** Lambda's maximum function timeout: any invocation that claimed a key has ended 15 minutes later. */
+export const DEFAULT_LEASE_MS = 15 * 60_000;
+
+/** An in-progress claim held by the caller. */
+export interface Claim {
+  readonly windowKey: string;
+  /** Unique to this claim: `complete` and `release` act only on the claim holding it. */
+  readonly token: string;
+  readonly claimedAt: Date;
+  /** After this instant another caller may take the claim over (its holder is presumed dead). */
+  readonly leaseUntil: Date;
+}
+
+export type ClaimResult =
+  | { readonly outcome: 'claimed'; readonly claim: Claim }
+  /** A completed claim exists: the window was published. */
+  | { readonly outcome: 'already-published' }
+  /** Someone else's in-progress claim with a valid lease: publishing now could publish twice. */
+  | { readonly outcome: 'held-by-other'; readonly leaseUntil: Date };
+
+export interface ClaimOptions {
+  /** Lease of the new claim in milliseconds. Default: the ledger's lease (DEFAULT_LEASE_MS unless configured). */
+  readonly leaseMs?: number;
+}
 
 export interface PublishLedger {
-  /** True when the caller now owns the key; false when it was already claimed (published). */
-  claim(windowKey: string): Promise<boolean>;
-  /** Gives a claim back after a failed write, so a retry can publish. */
-  release(windowKey: string): Promise<void>;
+  claim(windowKey: string, options?: ClaimOptions): Promise<ClaimResult>;
+  /** Marks the caller's claim published. Throws ClaimLostError when the claim is no longer the caller's. */
+  complete(claim: Claim): Promise<void>;
+  /** Gives the caller's claim back after a failed write; a no-op when it is no longer the caller's. */
+  release(claim: Claim): Promise<void>;
+}
+
+/** `complete` found another claim (or none) where the caller's was: its lease expired and was taken over. */
+export class ClaimLostError extends Error {
+  constructor(readonly windowKey: string) {
+    super(`the publish claim on window "${windowKey}" was taken over after its lease expired: the window may be published twice`);
+    this.name = 'ClaimLostError';
+  }
+}
+
+export interface LedgerTiming {
+  /** Default lease of a claim (ms). Default: DEFAULT_LEASE_MS. */
+  leaseMs?: number;
+  clock?: () => Date;
+}
+
+/** Validates a lease (a positive whole number of milliseconds) and returns it. */
+export function checkLeaseMs(leaseMs: number): number {
+  if (!Number.isSafeInteger(leaseMs) || leaseMs <= 0) throw new RangeError(`lease must be a positive whole number of milliseconds, got ${leaseMs}`);
+  return leaseMs;
+}
+
+/** A new claim starting now. */
+export function newClaim(windowKey: string, now: Date, leaseMs: number): Claim {
+  return { windowKey, token: randomUUID(), claimedAt: now, leaseUntil: new Date(now.getTime() + checkLeaseMs(leaseMs)) };
+}
+
+interface MemoryEntry {
+  status: 'IN_PROGRESS' | 'COMPLETED';
+  token: string;
+  leaseUntil: number;
 }
 
 /**
  * Per container (Lambda sandbox) memory, bounded: covers a retry that lands on the same warm sandbox,
  * not one on a new sandbox. The fallback when no ledger table is configured; deployed stacks use
- * DynamoDbPublishLedger (dynamodb-publish-ledger.ts).
+ * DynamoDbPublishLedger. Single-threaded, so every operation is atomic.
  */
 export class InMemoryPublishLedger implements PublishLedger {
-  private readonly keys = new Set<string>();
+  private readonly entries = new Map<string, MemoryEntry>();
+  private readonly leaseMs: number;
+  private readonly clock: () => Date;
 
-  constructor(private readonly maxEntries = 1024) {}
-
-  async claim(windowKey: string): Promise<boolean> {
-    if (this.keys.has(windowKey)) return false;
-    this.keys.add(windowKey);
-    // Sets iterate in insertion order: the first key is the oldest claim.
-    if (this.keys.size > this.maxEntries) this.keys.delete(this.keys.values().next().value!);
-    return true;
+  constructor(
+    private readonly maxEntries = 1024,
+    timing: LedgerTiming = {},
+  ) {
+    this.leaseMs = checkLeaseMs(timing.leaseMs ?? DEFAULT_LEASE_MS);
+    this.clock = timing.clock ?? (() => new Date());
   }
 
-  async release(windowKey: string): Promise<void> {
-    this.keys.delete(windowKey);
-  }
-}
-
-/**
- * One marker file per window, created with O_EXCL ('wx'): atomic across processes, so it holds when the
- * local runner replaces a crashed or timed-out worker, and survives runner restarts.
- */
-export class FilePublishLedger implements PublishLedger {
-  private ready: Promise<unknown> | undefined;
-
-  constructor(private readonly directory: string) {}
-
-  async claim(windowKey: string): Promise<boolean> {
-    this.ready ??= mkdir(this.directory, { recursive: true });
-    await this.ready;
-    try {
-      await writeFile(this.markerPath(windowKey), `${windowKey}\n`, { flag: 'wx' });
-      return true;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-      throw error;
-    }
+  async claim(windowKey: string, options: ClaimOptions = {}): Promise<ClaimResult> {
+    const now = this.clock();
+    const current = this.entries.get(windowKey);
+    if (current?.status === 'COMPLETED') return { outcome: 'already-published' };
+    if (current !== undefined && current.leaseUntil > now.getTime()) return { outcome: 'held-by-other', leaseUntil: new Date(current.leaseUntil) };
+    const claim = newClaim(windowKey, now, options.leaseMs ?? this.leaseMs);
+    this.entries.delete(windowKey); // re-inserted last: Maps iterate in insertion order, the first key is the oldest
+    this.entries.set(windowKey, { status: 'IN_PROGRESS', token: claim.token, leaseUntil: claim.leaseUntil.getTime() });
+    if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+    return { outcome: 'claimed', claim };
   }
 
-  async release(windowKey: string): Promise<void> {
-    await unlink(this.markerPath(windowKey)).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'ENOENT') throw error;
-    });
+  async complete(claim: Claim): Promise<void> {
+    const current = this.entries.get(claim.windowKey);
+    if (current?.token !== claim.token) throw new ClaimLostError(claim.windowKey);
+    current.status = 'COMPLETED';
   }
 
-  /** Window keys contain ARNs ("|", ":", "/"): hash them into a portable file name. */
-  private markerPath(windowKey: string): string {
-    return join(this.directory, `${createHash('sha256').update(windowKey).digest('hex')}.published`);
+  async release(claim: Claim): Promise<void> {
+    const current = this.entries.get(claim.windowKey);
+    if (current?.token === claim.token && current.status === 'IN_PROGRESS') this.entries.delete(claim.windowKey);
   }
 }

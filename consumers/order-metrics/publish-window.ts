@@ -1,23 +1,38 @@
 /**
- * What happens when a window closes (`isFinalInvokeForWindow`): build its figures and publish them at
- * most once per window and shard.
+ * What happens when a window closes (`isFinalInvokeForWindow`): build its figures and publish them once
+ * per window and shard, neither losing the window nor (but for the case below) publishing it twice.
  *
  * Guarantee, precisely:
  * - Figures are published only on the final invoke, after every record of that invoke was folded in.
  * - The returned state carries `publishedWindowKey`, so an invoke that receives the state of a
  *   finished publish (e.g. the rest of a final batch redelivered after a partial failure) skips it.
- * - Before writing, the publisher claims the window key in its ledger and releases it if the write
- *   fails (so the retry publishes). Locally the ledger is a marker file created with O_EXCL: exactly one
- *   publish per window across retries, worker replacements and runner restarts (a worker killed between
- *   the claim and the append loses that window: at most once). On AWS, with PUBLISH_LEDGER_TABLE set
- *   (the stack sets it for a consumer declaring `publishLedger`), the ledger is a DynamoDB conditional
- *   put (dynamodb-publish-ledger.ts): exactly one publish per window across retries on any container,
- *   with the same exception (a sandbox killed between the claim and PutMetricData, or a release that
- *   fails after a failed PutMetricData, loses that window). Without it the ledger is the sandbox's
- *   memory: a retry in a new sandbox after a publish that succeeded but whose invoke then failed
- *   publishes again, and CloudWatch adds both values (PutMetricData has no idempotency key).
- * - A ledger error (claim or release) fails the publish, so the invoke fails and Lambda retries it;
- *   a failed claim sends nothing to CloudWatch.
+ * - Before writing, the publisher claims the window key in its ledger (publish-ledger.ts): an
+ *   in-progress claim with a lease. After the write it marks the claim completed; if the write fails it
+ *   releases the claim (so the retry publishes). A claim attempt finds one of:
+ *   no claim (or an in-progress one whose lease expired: its holder died) -> claimed, publish;
+ *   a completed claim -> 'already-published', nothing is sent;
+ *   an in-progress claim with a valid lease -> the publish fails (WindowClaimHeldError), so the invoke
+ *   fails and Lambda retries it; never a silent skip.
+ * - The lease is the time the claiming invocation may still run (context.getRemainingTimeInMillis() at
+ *   the claim) plus a margin (claim-lease.ts), unless PUBLISH_LEDGER_LEASE_SECONDS sets it; 15 minutes (the
+ *   Lambda maximum timeout) without a context. When the lease expires the holder's invocation is over
+ *   (Lambda ends, and the local runner kills, a sandbox at its timeout), so a retry takes over at once.
+ * - The one case that publishes twice: the write succeeded (PutMetricData accepted, or the line was
+ *   appended) and the holder could not mark the claim completed - its sandbox or worker died between
+ *   the write and the completion (e.g. the timeout struck right after PutMetricData returned), or the
+ *   completing write failed after the SDK's retries. Its claim stays in progress; after the lease a
+ *   retry takes it over and writes the window again, and CloudWatch adds both values (PutMetricData has
+ *   no idempotency key). A holder still running past its lease (only with a lease set shorter than the
+ *   function timeout, or a clock skew beyond the margin) can lead to the same. (A window needing several
+ *   PutMetricData requests - over 1000 data points, far beyond 4 + one per currency - whose later
+ *   request fails is released and resent whole: its first requests count twice.)
+ * - Ledgers: locally a FilePublishLedger under LOCAL_DATA_DIR (generation files created with link(2),
+ *   shared across worker replacements and runner restarts); on AWS with PUBLISH_LEDGER_TABLE (set by the
+ *   stack for a consumer declaring `publishLedger`) a DynamoDbPublishLedger (conditional PutItem,
+ *   shared by all containers). Without it the ledger is the sandbox's memory: a retry in a new sandbox
+ *   after a publish that succeeded but whose invoke then failed publishes again.
+ * - A ledger error fails the publish, so the invoke fails and Lambda retries it; a failed claim sends
+ *   nothing to CloudWatch.
  */
 import {
   buildWindowMetrics,
@@ -48,6 +63,8 @@ export interface CloseWindowInput {
   readonly shardId: string;
   readonly dimensions: readonly MetricDimension[];
   readonly publisher: BusinessMetricsPublisher;
+  /** Lease of the window's claim (ms); default: the ledger's. */
+  readonly leaseMs?: number;
   readonly now?: Date;
 }
 
@@ -59,7 +76,7 @@ export async function closeWindow(input: CloseWindowInput): Promise<{ state: Win
   const data = buildWindowMetrics(state, input.window, input.dimensions);
   let outcome: WindowCloseOutcome;
   if (!isPublishableTimestamp(data[0]!.Timestamp, input.now ?? new Date())) outcome = 'outside-cloudwatch-time-range';
-  else outcome = await input.publisher.publish({ windowKey, data });
+  else outcome = await input.publisher.publish({ windowKey, data }, input.leaseMs !== undefined ? { leaseMs: input.leaseMs } : {});
   state.publishedWindowKey = windowKey;
   return { state, outcome };
 }

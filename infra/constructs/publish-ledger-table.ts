@@ -33,12 +33,15 @@ export class PublishLedgerTable extends Construct {
     });
   }
 
-  /** Claim (conditional PutItem) and release (DeleteItem): nothing else, on this table only. */
+  /**
+   * Claim and complete (conditional PutItem), read a claim that could not be taken (GetItem: completed,
+   * or held by another invocation), release (DeleteItem): nothing else, on this table only.
+   */
   claimStatement(): PolicyStatement {
     return {
       Sid: 'ClaimInOwnPublishLedger',
       Effect: 'Allow',
-      Action: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
+      Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
       Resource: this.table.arn,
     };
   }

@@ -1,22 +1,28 @@
 /**
- * DynamoDbPublishLedger against dynalite (a real DynamoDB emulator, in-process): the conditional put
- * decides who publishes a window, across ledger instances (containers) and concurrent claims.
+ * DynamoDbPublishLedger against dynalite (a real DynamoDB emulator, in-process): the item format, TTL,
+ * idempotency under SDK retries of lost responses, errors. The shared ledger semantics (leases,
+ * take-over, concurrent claims) are in publish-ledger-contract.test.ts.
  * CloudWatch is the only mocked service (aws-sdk-client-mock).
  */
 import { once } from 'node:events';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import { GetItemCommand, ResourceNotFoundException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand, ResourceNotFoundException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { BusinessMetricDatum } from '../../consumers/order-metrics/business-metrics';
 import { CloudWatchBusinessMetricsPublisher } from '../../consumers/order-metrics/cloudwatch-publisher';
 import {
   CLAIMED_AT_ATTRIBUTE,
+  CLAIM_TOKEN_ATTRIBUTE,
   DEFAULT_LEDGER_RETENTION_SECONDS,
   DynamoDbPublishLedger,
+  LEASE_UNTIL_ATTRIBUTE,
+  STATUS_ATTRIBUTE,
 } from '../../consumers/order-metrics/dynamodb-publish-ledger';
+import type { Claim, ClaimResult } from '../../consumers/order-metrics/publish-ledger';
+import { WindowClaimHeldError } from '../../consumers/order-metrics/publish-once';
 import { LEDGER_EXPIRY_ATTRIBUTE, LEDGER_KEY_ATTRIBUTE } from '../../pipeline/publish-ledger-table';
 import { createLedgerTable, startDynalite, type EmbeddedDynamoDb } from '../support/dynalite';
 
@@ -45,42 +51,87 @@ const KEY = 'arn:aws:kinesis:eu-west-1:123456789012:stream/orders|shardId-000000
 const T = new Date('2026-03-02T10:00:00Z');
 const DATA: BusinessMetricDatum[] = [{ MetricName: 'OrdersPlaced', Dimensions: [{ Name: 'Stage', Value: 'test' }], Timestamp: T, Value: 3, Unit: 'Count' }];
 
+/** The claim inside a 'claimed' result (fails the test otherwise). */
+function claimOf(result: ClaimResult): Claim {
+  if (result.outcome !== 'claimed') throw new Error(`expected a claim, got ${result.outcome}`);
+  return result.claim;
+}
+
+const itemOf = async (tableName: string, key: string) =>
+  (await client.send(new GetItemCommand({ TableName: tableName, Key: { [LEDGER_KEY_ATTRIBUTE]: { S: key } }, ConsistentRead: true }))).Item!;
+
+/**
+ * A proxy in front of dynalite that forwards the first request of `target` (e.g. "PutItem") and drops the
+ * connection instead of answering: written, but the client cannot know, so the SDK retries the same request.
+ */
+async function lossyProxy(target: string): Promise<{ endpoint: string; dropped: () => number; close: () => void }> {
+  let dropped = 0;
+  const proxy: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const up = request(db.endpoint, { method: req.method, path: req.url, headers: req.headers }, (upRes) => {
+        const body: Buffer[] = [];
+        upRes.on('data', (c: Buffer) => body.push(c));
+        upRes.on('end', () => {
+          if (String(req.headers['x-amz-target']).endsWith(`.${target}`) && dropped === 0) {
+            dropped += 1;
+            req.socket.destroy();
+            return;
+          }
+          res.writeHead(upRes.statusCode ?? 500, upRes.headers).end(Buffer.concat(body));
+        });
+      });
+      up.end(Buffer.concat(chunks));
+    });
+  });
+  proxy.listen(0, '127.0.0.1');
+  await once(proxy, 'listening');
+  return {
+    endpoint: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+    dropped: () => dropped,
+    close: () => {
+      proxy.closeAllConnections();
+      proxy.close();
+    },
+  };
+}
+
 describe('DynamoDbPublishLedger', () => {
-  it('claims a key once; a release frees it for the next claim', async () => {
-    const ledger = new DynamoDbPublishLedger({ client, tableName: await newTable() });
-    expect(await ledger.claim(KEY)).toBe(true);
-    expect(await ledger.claim(KEY)).toBe(false);
-    expect(await ledger.claim(`${KEY}-other`)).toBe(true);
-    await ledger.release(KEY);
-    expect(await ledger.claim(KEY)).toBe(true);
-    expect(await ledger.claim(KEY)).toBe(false);
+  it('stores the claim as an IN_PROGRESS item with its token and lease (epoch ms), then as COMPLETED', async () => {
+    const tableName = await newTable();
+    const now = new Date('2026-03-02T10:01:05.400Z');
+    const ledger = new DynamoDbPublishLedger({ client, tableName, clock: () => now, leaseMs: 65_000 });
+    const claim = claimOf(await ledger.claim(KEY));
+    const inProgress = await itemOf(tableName, KEY);
+    expect(inProgress[STATUS_ATTRIBUTE]).toEqual({ S: 'IN_PROGRESS' });
+    expect(inProgress[CLAIM_TOKEN_ATTRIBUTE]).toEqual({ S: claim.token });
+    expect(inProgress[LEASE_UNTIL_ATTRIBUTE]).toEqual({ N: String(now.getTime() + 65_000) });
+    await ledger.complete(claim);
+    const completed = await itemOf(tableName, KEY);
+    expect(completed[STATUS_ATTRIBUTE]).toEqual({ S: 'COMPLETED' });
+    expect(completed[CLAIM_TOKEN_ATTRIBUTE]).toEqual({ S: claim.token });
+    expect(completed[LEASE_UNTIL_ATTRIBUTE]).toBeUndefined();
   });
 
-  it('a claim made by one instance (container) holds for a new instance with its own client', async () => {
+  it('an item of the earlier format (a claim without status) counts as published, lease or not', async () => {
     const tableName = await newTable();
-    expect(await new DynamoDbPublishLedger({ client, tableName }).claim(KEY)).toBe(true);
-    const otherContainer = new DynamoDbPublishLedger({ client: db.client(), tableName });
-    expect(await otherContainer.claim(KEY)).toBe(false);
-  });
-
-  it('of two concurrent claims on the same key exactly one wins, for every key', async () => {
-    const tableName = await newTable();
-    const a = new DynamoDbPublishLedger({ client: db.client(), tableName });
-    const b = new DynamoDbPublishLedger({ client: db.client(), tableName });
-    const keys = Array.from({ length: 25 }, (_, i) => `${KEY}#${i}`);
-    const results = await Promise.all(keys.map((key) => Promise.all([a.claim(key), b.claim(key)])));
-    for (const pair of results) expect(pair.filter(Boolean)).toHaveLength(1);
-    // And afterwards nobody can claim any of them.
-    expect(await Promise.all(keys.map((key) => new DynamoDbPublishLedger({ client, tableName }).claim(key)))).toEqual(keys.map(() => false));
+    await client.send(
+      new PutItemCommand({
+        TableName: tableName,
+        Item: { [LEDGER_KEY_ATTRIBUTE]: { S: KEY }, [CLAIM_TOKEN_ATTRIBUTE]: { S: 'old' }, [LEDGER_EXPIRY_ATTRIBUTE]: { N: '4102444800' } },
+      }),
+    );
+    expect(await new DynamoDbPublishLedger({ client, tableName }).claim(KEY)).toEqual({ outcome: 'already-published' });
   });
 
   it('writes the TTL attribute as a Number of epoch seconds: claim time + the retention (two weeks + a day by default)', async () => {
     const tableName = await newTable();
     const now = new Date('2026-03-02T10:01:05.400Z');
     await new DynamoDbPublishLedger({ client, tableName, clock: () => now }).claim(KEY);
-    await new DynamoDbPublishLedger({ client, tableName, clock: () => now, retentionSeconds: 3600 }).claim(`${KEY}-short`);
-    const item = async (key: string) =>
-      (await client.send(new GetItemCommand({ TableName: tableName, Key: { [LEDGER_KEY_ATTRIBUTE]: { S: key } }, ConsistentRead: true }))).Item!;
+    const short = new DynamoDbPublishLedger({ client, tableName, clock: () => now, retentionSeconds: 3600 });
+    const shortClaim = claimOf(await short.claim(`${KEY}-short`));
+    const item = (key: string) => itemOf(tableName, key);
     const stored = await item(KEY);
     expect(DEFAULT_LEDGER_RETENTION_SECONDS).toBe(15 * 24 * 3600);
     // 10:01:05.400 rounds up to the next whole second.
@@ -88,49 +139,69 @@ describe('DynamoDbPublishLedger', () => {
     expect(stored[LEDGER_EXPIRY_ATTRIBUTE]).toEqual({ N: String(claimSecond + 15 * 24 * 3600) });
     expect(stored[CLAIMED_AT_ATTRIBUTE]).toEqual({ S: '2026-03-02T10:01:05.400Z' });
     expect((await item(`${KEY}-short`))[LEDGER_EXPIRY_ATTRIBUTE]).toEqual({ N: String(claimSecond + 3600) });
+    // Completing keeps a TTL (rewritten from the completion time).
+    await short.complete(shortClaim);
+    expect((await item(`${KEY}-short`))[LEDGER_EXPIRY_ATTRIBUTE]).toEqual({ N: String(claimSecond + 3600) });
   });
 
   it('propagates errors other than the conditional failure (here: the table does not exist)', async () => {
     const ledger = new DynamoDbPublishLedger({ client, tableName: 'no-such-table' });
     await expect(ledger.claim(KEY)).rejects.toBeInstanceOf(ResourceNotFoundException);
-    await expect(ledger.release(KEY)).rejects.toBeInstanceOf(ResourceNotFoundException);
+    const claim = { windowKey: KEY, token: 't', claimedAt: new Date(), leaseUntil: new Date() };
+    await expect(ledger.complete(claim)).rejects.toBeInstanceOf(ResourceNotFoundException);
+    await expect(ledger.release(claim)).rejects.toBeInstanceOf(ResourceNotFoundException);
     expect(() => new DynamoDbPublishLedger({ client, tableName: 'x', retentionSeconds: 0 })).toThrow(RangeError);
+    expect(() => new DynamoDbPublishLedger({ client, tableName: 'x', leaseMs: -1 })).toThrow(RangeError);
   });
 
   it('an SDK retry of a claim whose response was lost still owns the claim (the token makes the put idempotent)', async () => {
     const tableName = await newTable();
-    // A proxy that forwards the first PutItem and drops the connection instead of answering: written,
-    // but the client cannot know, so the SDK retries the same request.
-    let dropped = 0;
-    const proxy: Server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const up = request(db.endpoint, { method: req.method, path: req.url, headers: req.headers }, (upRes) => {
-          const body: Buffer[] = [];
-          upRes.on('data', (c: Buffer) => body.push(c));
-          upRes.on('end', () => {
-            if (String(req.headers['x-amz-target']).endsWith('.PutItem') && dropped === 0) {
-              dropped += 1;
-              req.socket.destroy();
-              return;
-            }
-            res.writeHead(upRes.statusCode ?? 500, upRes.headers).end(Buffer.concat(body));
-          });
-        });
-        up.end(Buffer.concat(chunks));
-      });
-    });
-    proxy.listen(0, '127.0.0.1');
-    await once(proxy, 'listening');
+    const proxy = await lossyProxy('PutItem');
     try {
-      const viaProxy = db.client({ endpoint: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, maxAttempts: 3 });
-      expect(await new DynamoDbPublishLedger({ client: viaProxy, tableName }).claim(KEY)).toBe(true);
-      expect(dropped).toBe(1);
-      expect(await new DynamoDbPublishLedger({ client, tableName }).claim(KEY)).toBe(false);
+      const viaProxy = db.client({ endpoint: proxy.endpoint, maxAttempts: 3 });
+      const claim = claimOf(await new DynamoDbPublishLedger({ client: viaProxy, tableName }).claim(KEY));
+      expect(proxy.dropped()).toBe(1);
+      expect((await itemOf(tableName, KEY))[CLAIM_TOKEN_ATTRIBUTE]).toEqual({ S: claim.token });
+      expect((await new DynamoDbPublishLedger({ client, tableName }).claim(KEY)).outcome).toBe('held-by-other');
     } finally {
-      proxy.closeAllConnections();
       proxy.close();
+    }
+  });
+
+  it('an SDK retry of a take-over whose response was lost still owns the claim', async () => {
+    const tableName = await newTable();
+    let nowMs = Date.parse('2026-03-02T10:01:05Z');
+    const clock = () => new Date(nowMs);
+    claimOf(await new DynamoDbPublishLedger({ client, tableName, clock, leaseMs: 1_000 }).claim(KEY));
+    nowMs += 1_001;
+    const proxy = await lossyProxy('PutItem');
+    try {
+      const heir = claimOf(await new DynamoDbPublishLedger({ client: db.client({ endpoint: proxy.endpoint, maxAttempts: 3 }), tableName, clock }).claim(KEY));
+      expect(proxy.dropped()).toBe(1);
+      expect((await itemOf(tableName, KEY))[CLAIM_TOKEN_ATTRIBUTE]).toEqual({ S: heir.token });
+    } finally {
+      proxy.close();
+    }
+  });
+
+  it('an SDK retry of a completion or a release whose response was lost succeeds', async () => {
+    const tableName = await newTable();
+    const direct = new DynamoDbPublishLedger({ client, tableName });
+    const completeProxy = await lossyProxy('PutItem');
+    const releaseProxy = await lossyProxy('DeleteItem');
+    try {
+      const toComplete = claimOf(await direct.claim(KEY));
+      await new DynamoDbPublishLedger({ client: db.client({ endpoint: completeProxy.endpoint, maxAttempts: 3 }), tableName }).complete(toComplete);
+      expect(completeProxy.dropped()).toBe(1);
+      expect(await direct.claim(KEY)).toEqual({ outcome: 'already-published' });
+
+      const toRelease = claimOf(await direct.claim(`${KEY}-2`));
+      await new DynamoDbPublishLedger({ client: db.client({ endpoint: releaseProxy.endpoint, maxAttempts: 3 }), tableName }).release(toRelease);
+      expect(releaseProxy.dropped()).toBe(1);
+      expect((await direct.claim(`${KEY}-2`)).outcome).toBe('claimed');
+    } finally {
+      completeProxy.close();
+      releaseProxy.close();
     }
   });
 });
@@ -149,6 +220,27 @@ describe('CloudWatchBusinessMetricsPublisher with the DynamoDB ledger', () => {
     expect(await publisherIn(db.client()).publish({ windowKey: KEY, data: DATA })).toBe('published');
     expect(await publisherIn(db.client()).publish({ windowKey: KEY, data: DATA })).toBe('already-published');
     expect(cw.commandCalls(PutMetricDataCommand)).toHaveLength(2);
+  });
+
+  it('a window claimed by another container (lease valid) fails the publish, nothing is sent; after the lease it is published once', async () => {
+    const tableName = await newTable();
+    let nowMs = Date.now();
+    const clock = () => new Date(nowMs);
+    cw.on(PutMetricDataCommand).resolves({});
+    const publisher = () =>
+      new CloudWatchBusinessMetricsPublisher({
+        client: new CloudWatchClient({ region: 'eu-west-1', maxAttempts: 1 }),
+        namespace: 'Orders/Business',
+        ledger: new DynamoDbPublishLedger({ client: db.client(), tableName, clock }),
+      });
+    // A container claimed the window, then died before PutMetricData.
+    claimOf(await new DynamoDbPublishLedger({ client, tableName, clock }).claim(KEY, { leaseMs: 30_000 }));
+    await expect(publisher().publish({ windowKey: KEY, data: DATA })).rejects.toBeInstanceOf(WindowClaimHeldError);
+    expect(cw.commandCalls(PutMetricDataCommand)).toHaveLength(0);
+    nowMs += 30_001;
+    expect(await publisher().publish({ windowKey: KEY, data: DATA }, { leaseMs: 30_000 })).toBe('published');
+    expect(await publisher().publish({ windowKey: KEY, data: DATA })).toBe('already-published');
+    expect(cw.commandCalls(PutMetricDataCommand)).toHaveLength(1);
   });
 
   it('a ledger error fails the publish before anything is sent to CloudWatch', async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { LEASE_MARGIN_MS, claimLeaseMs } from '../../consumers/order-metrics/claim-lease';
 import { ConfigurationError, readOrderMetricsConfig } from '../../consumers/order-metrics/config';
 
 describe('order-metrics configuration', () => {
@@ -56,5 +57,26 @@ describe('order-metrics configuration', () => {
   ])('refuses bad configuration naming the variable (%#)', (env, message) => {
     expect(() => readOrderMetricsConfig(env)).toThrow(ConfigurationError);
     expect(() => readOrderMetricsConfig(env)).toThrow(message);
+  });
+});
+
+describe('publish claim lease', () => {
+  const base = { BUSINESS_METRICS_NAMESPACE: 'Orders' };
+  const remaining = (ms: number) => ({ getRemainingTimeInMillis: () => ms });
+
+  it('reads PUBLISH_LEDGER_LEASE_SECONDS (whole seconds, 1 s to a day) and names the variable when it is wrong', () => {
+    expect(readOrderMetricsConfig({ ...base, PUBLISH_LEDGER_LEASE_SECONDS: '90' }).publishLeaseSeconds).toBe(90);
+    expect(readOrderMetricsConfig({ ...base, PUBLISH_LEDGER_LEASE_SECONDS: ' ' }).publishLeaseSeconds).toBeUndefined();
+    for (const bad of ['0', '1.5', 'soon', '86401']) {
+      expect(() => readOrderMetricsConfig({ ...base, PUBLISH_LEDGER_LEASE_SECONDS: bad })).toThrow(/PUBLISH_LEDGER_LEASE_SECONDS must be/);
+    }
+  });
+
+  it('is the invocation\'s remaining time plus the margin; the variable wins; without a context the ledger default applies', () => {
+    const config = readOrderMetricsConfig(base);
+    expect(claimLeaseMs(config, remaining(42_000.4))).toBe(42_001 + LEASE_MARGIN_MS);
+    expect(claimLeaseMs(config, remaining(-5))).toBe(LEASE_MARGIN_MS);
+    expect(claimLeaseMs(config, undefined)).toBeUndefined();
+    expect(claimLeaseMs(readOrderMetricsConfig({ ...base, PUBLISH_LEDGER_LEASE_SECONDS: '120' }), remaining(42_000))).toBe(120_000);
   });
 });

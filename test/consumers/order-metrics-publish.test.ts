@@ -1,4 +1,5 @@
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -7,7 +8,9 @@ import { BUSINESS_METRIC_NAMES, buildWindowMetrics, windowKeyOf, type WindowPubl
 import type { BusinessMetricsPublisher, PublishOutcome } from '../../consumers/order-metrics/business-metrics-publisher';
 import { FileBusinessMetricsPublisher, businessMetricsFilePath, type BusinessMetricLine } from '../../consumers/order-metrics/file-publisher';
 import { closeWindow } from '../../consumers/order-metrics/publish-window';
+import { FilePublishLedger } from '../../consumers/order-metrics/file-publish-ledger';
 import { InMemoryPublishLedger } from '../../consumers/order-metrics/publish-ledger';
+import { WindowClaimHeldError } from '../../consumers/order-metrics/publish-once';
 import { WindowAccumulator, readWindowState, type WindowState } from '../../consumers/order-metrics/window-state';
 
 const STREAM_ARN = 'arn:aws:kinesis:eu-west-1:123456789012:stream/orders';
@@ -140,7 +143,8 @@ describe('closeWindow (final invoke of a window)', () => {
     expect([a.outcome, b.outcome]).toEqual(['published', 'published']);
     const placed = (await readLines('Orders/Business')).filter((l) => l.MetricName === 'OrdersPlaced');
     expect(placed.map((l) => l.Value)).toEqual([2, 2]);
-    expect(await readdir(join(dataDir, 'metrics', '.published'))).toHaveLength(2);
+    // One claim generation and one completion per window (a file each).
+    expect((await readdir(join(dataDir, 'metrics', '.published'))).filter((f) => f.endsWith('.json'))).toHaveLength(4);
   });
 
   it('does not publish (and does not block the shard) a window older than PutMetricData accepts', async () => {
@@ -159,15 +163,40 @@ describe('closeWindow (final invoke of a window)', () => {
     expect(state.publishedWindowKey).toBeDefined();
   });
 
-  it('in-memory ledger: a retry in the same container is skipped', async () => {
+  it('in-memory ledger: a retry in the same container is skipped; memory stays bounded', async () => {
     const ledger = new InMemoryPublishLedger(2);
-    expect(await ledger.claim('a')).toBe(true);
-    expect(await ledger.claim('a')).toBe(false);
-    await ledger.release('a');
-    expect(await ledger.claim('a')).toBe(true);
+    const a = await ledger.claim('a');
+    if (a.outcome !== 'claimed') throw new Error('expected a claim');
+    await ledger.complete(a.claim);
+    expect(await ledger.claim('a')).toEqual({ outcome: 'already-published' });
     await ledger.claim('b');
-    await ledger.claim('c'); // evicts the oldest ('a'): memory stays bounded
-    expect(await ledger.claim('c')).toBe(false);
-    expect(await ledger.claim('a')).toBe(true);
+    await ledger.claim('c'); // evicts the oldest ('a')
+    expect((await ledger.claim('c')).outcome).toBe('held-by-other');
+    expect((await ledger.claim('a')).outcome).toBe('claimed');
+  });
+
+  it('a worker that died after claiming (no line written) holds the window until its lease expires; then it is published once', async () => {
+    let nowMs = NOW.getTime();
+    const clock = () => new Date(nowMs);
+    const ledgerDir = join(dataDir, 'metrics', '.published');
+    const workerA = new FilePublishLedger(ledgerDir, { clock });
+    const claim = await workerA.claim(windowKeyOf(STREAM_ARN, 'shardId-000000000000', WINDOW), { leaseMs: 10_000 });
+    expect(claim.outcome).toBe('claimed');
+    const input = { window: WINDOW, eventSourceArn: STREAM_ARN, shardId: 'shardId-000000000000', dimensions: DIMENSIONS, now: NOW };
+    const workerB = () => new FileBusinessMetricsPublisher({ dataDir, namespace: 'Orders/Business', ledger: new FilePublishLedger(ledgerDir, { clock }) });
+    await expect(closeWindow({ ...input, publisher: workerB(), state: windowState() })).rejects.toBeInstanceOf(WindowClaimHeldError);
+    await expect(readLines('Orders/Business')).rejects.toMatchObject({ code: 'ENOENT' });
+    nowMs += 10_001;
+    expect((await closeWindow({ ...input, publisher: workerB(), state: windowState() })).outcome).toBe('published');
+    expect((await closeWindow({ ...input, publisher: workerB(), state: windowState() })).outcome).toBe('already-published');
+    expect(await readLines('Orders/Business')).toHaveLength(6);
+  });
+
+  it('an old-format marker (<sha256>.published) still counts as published', async () => {
+    const key = windowKeyOf(STREAM_ARN, 'shardId-000000000000', WINDOW);
+    const ledgerDir = join(dataDir, 'metrics', '.published');
+    await mkdir(ledgerDir, { recursive: true });
+    await writeFile(join(ledgerDir, `${createHash('sha256').update(key).digest('hex')}.published`), `${key}\n`);
+    expect(await new FilePublishLedger(ledgerDir).claim(key)).toEqual({ outcome: 'already-published' });
   });
 });

@@ -81,12 +81,12 @@ describe('adding a consumer (and a stream) to the definition', () => {
     const policy = resources(after, 'aws_iam_role_policy').find((p) => String(p['role']).includes('shipment-notifier'))!;
     const read = statements(policy['policy']).find((s) => s.Sid === 'ReadOwnStream')!;
     expect(read.Resource).toBe(`\${aws_kinesis_stream.${streamId}.arn}`);
-    // publishLedger: its own table, its name in the environment, PutItem/DeleteItem on it only.
+    // publishLedger: its own table, its name in the environment, GetItem/PutItem/DeleteItem on it only.
     const ledger = findResource(after, 'aws_dynamodb_table', 'name', 'orders-staging-shipment-notifier-publish-ledger');
     const ledgerId = Object.entries(after.tf.resource['aws_dynamodb_table']!).find(([, t]) => t === ledger)![0];
     expect((fn['environment'] as { variables: Record<string, string> }).variables['PUBLISH_LEDGER_TABLE']).toBe(`\${aws_dynamodb_table.${ledgerId}.name}`);
     expect(statements(policy['policy']).find((s) => s.Sid === 'ClaimInOwnPublishLedger')).toMatchObject({
-      Action: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
+      Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
       Resource: `\${aws_dynamodb_table.${ledgerId}.arn}`,
     });
     expect(findResource(after, 'aws_cloudwatch_metric_alarm', 'alarm_name', 'orders-staging-shipment-notifier-iterator-age')['threshold']).toBe(60_000);

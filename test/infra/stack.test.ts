@@ -192,7 +192,7 @@ describe('least-privilege roles', () => {
     expect(bySid['ClaimInOwnPublishLedger']).toEqual({
       Sid: 'ClaimInOwnPublishLedger',
       Effect: 'Allow',
-      Action: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
+      Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
       Resource: `\${aws_dynamodb_table.${ledgerId}.arn}`,
     });
     expect(bySid['ReadOwnStream']!.Action).toEqual(['kinesis:DescribeStream', 'kinesis:DescribeStreamSummary', 'kinesis:GetRecords', 'kinesis:GetShardIterator', 'kinesis:ListShards']);
@@ -272,7 +272,7 @@ describe('publish ledger (consumer option publishLedger)', () => {
     expect(prod.tf.output).not.toHaveProperty('consumer-order-review-publish-ledger-table');
   });
 
-  it('only the role of the consumer declaring it may touch the table, with PutItem and DeleteItem only', () => {
+  it('only the role of the consumer declaring it may touch the table, with GetItem, PutItem and DeleteItem only', () => {
     const grants = resources(staging, 'aws_iam_role_policy').flatMap((p) =>
       statements(p['policy'])
         .filter((st) => asArray(st.Action).some((a) => a.startsWith('dynamodb:')))
@@ -280,7 +280,7 @@ describe('publish ledger (consumer option publishLedger)', () => {
     );
     expect(grants).toHaveLength(1);
     expect(grants[0]!.role).toMatch(/aws_iam_role\.consumer-order-metrics_/);
-    expect(grants[0]!.statement.Action).toEqual(['dynamodb:PutItem', 'dynamodb:DeleteItem']);
+    expect(grants[0]!.statement.Action).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem']);
   });
 
   it('a consumer without the option gets no table, no statement and no variable', () => {
