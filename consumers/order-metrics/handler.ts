@@ -9,7 +9,6 @@
  * CONSUMER_NAME (default "order-metrics"), and the runtime's variables (QUARANTINE_QUEUE_URL,
  * METRICS_NAMESPACE, LOG_LEVEL, MAX_HOPS, TIMEOUT_MARGIN_MS).
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Context } from 'aws-lambda';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -62,12 +61,9 @@ export function createOrderMetricsHandler(deps: OrderMetricsDependencies): Kines
     return acc;
   };
 
-  // The runtime does not hand the Lambda context to onWindowEnd: each invocation runs with its own.
-  const invocation = new AsyncLocalStorage<Context>();
-
-  const onWindowEnd = async (state: WindowState, window: WindowInfo, log: Logger): Promise<void> => {
+  const onWindowEnd = async (state: WindowState, window: WindowInfo, log: Logger, context: Context): Promise<void> => {
     const acc = accumulatorFor(state);
-    const leaseMs = claimLeaseMs(config, invocation.getStore());
+    const leaseMs = claimLeaseMs(config, context);
     const { outcome } = await closeWindow({
       state: acc.state,
       window,
@@ -87,7 +83,7 @@ export function createOrderMetricsHandler(deps: OrderMetricsDependencies): Kines
     else log.info(fields, 'window closed');
   };
 
-  const windowHandler = createKinesisWindowHandler<OrderEvent, WindowState>({
+  return createKinesisWindowHandler<OrderEvent, WindowState>({
     registry,
     consumerName: process.env['CONSUMER_NAME'] || CONSUMER_NAME,
     // The window state rolls back when an invocation fails (Lambda retries with the previous state), but
@@ -103,7 +99,6 @@ export function createOrderMetricsHandler(deps: OrderMetricsDependencies): Kines
     },
     onWindowEnd,
   });
-  return (event, context) => invocation.run(context, () => windowHandler(event, context));
 }
 
 // Once per container: configuration (a bad setting fails the cold start, naming the variable) and clients.

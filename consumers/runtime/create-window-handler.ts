@@ -42,8 +42,11 @@ export interface KinesisWindowHandlerOptions<E extends AnyEvent, S extends Windo
    * quarantine the event. Do not mutate `state` before throwing (return a new object, or mutate last).
    */
   reduce: (state: S, event: E, meta: RecordMeta) => S | Promise<S>;
-  /** Called on the window's final invocation with the final state (e.g. publish it). A throw fails the invocation, and Lambda retries it. */
-  onWindowEnd?: (state: S, window: WindowInfo, log: Logger) => void | Promise<void>;
+  /**
+   * Called on the window's final invocation with the final state (e.g. publish it) and the invocation's
+   * Lambda context (e.g. its remaining time). A throw fails the invocation, and Lambda retries it.
+   */
+  onWindowEnd?: (state: S, window: WindowInfo, log: Logger, context: Context) => void | Promise<void>;
 }
 
 /** The Lambda handler returned by `createKinesisWindowHandler`. */
@@ -109,6 +112,7 @@ export function createKinesisWindowHandler<E extends AnyEvent, S extends WindowS
           state,
           { start: event.window.start, end: event.window.end, shardId, streamArn, terminatedEarly: event.isWindowTerminatedEarly === true },
           result.log,
+          context,
         );
       }
       return { state, batchItemFailures: result.batchItemFailures };

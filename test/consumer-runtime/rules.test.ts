@@ -3,7 +3,7 @@
  */
 import { createHash } from 'node:crypto';
 import agg from 'aws-kinesis-agg';
-import type { KinesisStreamTumblingWindowEvent } from 'aws-lambda';
+import type { Context, KinesisStreamTumblingWindowEvent } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   InMemoryQuarantineSink,
@@ -17,6 +17,7 @@ import {
   type QuarantineRecord,
   type QuarantineSink,
   type RecordMeta,
+  type WindowInfo,
 } from '../../consumers/runtime/index';
 import { encodeAggregate } from '../../kinesis/kpl';
 import { createFixtures } from '../../schemas/fixtures';
@@ -563,7 +564,7 @@ describe('rule 9: tumbling windows', () => {
     ...({ shardId: SHARD_ID, eventSourceARN: STREAM_ARN } as object),
   });
 
-  function windowSetup(onEnd: (s: Totals) => void, failOn?: string) {
+  function windowSetup(onEnd: (s: Totals, window: WindowInfo, context: Context) => void, failOn?: string) {
     return createKinesisWindowHandler<OrderEvent, Totals>({
       consumerName: 'window-consumer',
       registry,
@@ -576,23 +577,34 @@ describe('rule 9: tumbling windows', () => {
         if (event.data.paymentId === failOn) throw new Error('transient');
         return { orders: state.orders + 1, revenueMinor: state.revenueMinor + event.data.amountMinor };
       },
-      onWindowEnd: (state) => onEnd(state),
+      onWindowEnd: (state, window, _log, context) => onEnd(state, window, context),
     });
   }
 
   it('carries state across invocations and hands the final state to onWindowEnd', async () => {
     const f = fixtures();
     const finals: Totals[] = [];
-    const handler = windowSetup((s) => finals.push(s));
+    const ends: { window: WindowInfo; requestId: string }[] = [];
+    const handler = windowSetup((s, window, context) => {
+      finals.push(s);
+      ends.push({ window, requestId: context.awsRequestId });
+    });
     const p = [f.orderPaid({ amountMinor: 100 }), f.orderPaid({ amountMinor: 250 }), f.orderPaid({ amountMinor: 50 })];
     const r1 = await handler(windowEvent(p.slice(0, 2), {}), lambdaContext());
     expect(r1).toEqual({ state: { orders: 2, revenueMinor: 350 }, batchItemFailures: [] });
     const r2 = await handler(windowEvent(p.slice(2), r1.state, false, 2), lambdaContext());
     expect(r2.state).toEqual({ orders: 3, revenueMinor: 400 });
     expect(finals).toEqual([]);
-    const r3 = await handler(windowEvent([], r2.state, true), lambdaContext());
+    const r3 = await handler(windowEvent([], r2.state, true), lambdaContext({ awsRequestId: 'req-final' }));
     expect(r3).toEqual({ state: { orders: 3, revenueMinor: 400 }, batchItemFailures: [] });
     expect(finals).toEqual([{ orders: 3, revenueMinor: 400 }]);
+    // The window and the final invocation's own Lambda context (e.g. for its remaining time).
+    expect(ends).toEqual([
+      {
+        window: { start: '2026-01-01T00:00:00Z', end: '2026-01-01T00:01:00Z', shardId: SHARD_ID, streamArn: STREAM_ARN, terminatedEarly: false },
+        requestId: 'req-final',
+      },
+    ]);
   });
 
   it('on a transient failure returns the state up to the failed record and its sequence number', async () => {
