@@ -3,9 +3,17 @@
  * in-memory on-failure sink, the activity log, fast timing. Tests assert what AWS would produce:
  * the exact invocations (records per event), checkpoints and on-failure records.
  */
-import { DescribeStreamSummaryCommand, PutRecordCommand, PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import {
+  DescribeStreamSummaryCommand,
+  MergeShardsCommand,
+  PutRecordCommand,
+  PutRecordsCommand,
+  SplitShardCommand,
+  type KinesisClient,
+  type Shard,
+} from '@aws-sdk/client-kinesis';
 import { afterEach, beforeEach } from 'vitest';
-import { createKinesisClient, ensureStream } from '../../kinesis/client';
+import { createKinesisClient, ensureStream, listAllShards, waitForStreamActive } from '../../kinesis/client';
 import { LocalEventSourceMapping } from '../../local/esm';
 import type { CheckpointStore, EsmActivity, EsmClock, InvokeOutcome, KinesisEventRecord, OnFailureRecord, OnFailureSink } from '../../local/esm';
 import { mappingSchema, type MappingSettings } from '../../pipeline/definition-schema';
@@ -69,6 +77,22 @@ export class StreamFixture {
     const out = await this.client.send(new PutRecordsCommand({ StreamName: this.streamName, Records: entries }));
     if (out.FailedRecordCount) throw new Error(`PutRecords failed for ${out.FailedRecordCount} records`);
     return (out.Records ?? []).map((r, index) => ({ sequenceNumber: r.SequenceNumber ?? '', shardId: r.ShardId ?? '', partitionKey: entries[index]!.PartitionKey }));
+  }
+
+  /** Splits the first shard at the middle of the hash key range and waits for the stream; returns the parent. */
+  async splitFirstShard(): Promise<Shard> {
+    const [parent] = await listAllShards(this.client, this.streamName);
+    await this.client.send(new SplitShardCommand({ StreamName: this.streamName, ShardToSplit: parent!.ShardId!, NewStartingHashKey: (2n ** 127n).toString() }));
+    await waitForStreamActive(this.client, this.streamName, { pollMs: 10 });
+    return parent!;
+  }
+
+  /** Merges the first two (adjacent) shards and waits for the stream; returns the two parents. */
+  async mergeFirstTwoShards(): Promise<[Shard, Shard]> {
+    const [a, b] = await listAllShards(this.client, this.streamName);
+    await this.client.send(new MergeShardsCommand({ StreamName: this.streamName, ShardToMerge: a!.ShardId!, AdjacentShardToMerge: b!.ShardId! }));
+    await waitForStreamActive(this.client, this.streamName, { pollMs: 10 });
+    return [a!, b!];
   }
 
   async stop(): Promise<void> {

@@ -7,9 +7,8 @@
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MergeShardsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { listAllShards, waitForStreamActive } from '../../kinesis/client';
+import { listAllShards } from '../../kinesis/client';
 import { formatWindowTime } from '../../local/esm/tumbling-window';
 import { CheckpointStoreError, FileCheckpointStore, MemoryCheckpointStore, type MappingIdentity, type MappingProgress } from '../../local/esm';
 import { FUNCTION_ARN, type Invocation, ok, runMapping, type RunningMapping, seqs, settings, StreamFixture, thrown, useStreamFixture, waitFor } from './harness';
@@ -179,11 +178,7 @@ describe('persistent checkpoints with LATEST', () => {
 describe('persistent checkpoints across resharding', () => {
   it('split: a parent finished before the restart is not read again; its children start from TRIM_HORIZON', async () => {
     const parentRecords = await esm.fixture.put([0, 1, 2].map((i) => ({ key: `p${i}`, data: { i } })));
-    const [parent] = await listAllShards(esm.fixture.client, esm.fixture.streamName);
-    await esm.fixture.client.send(
-      new SplitShardCommand({ StreamName: esm.fixture.streamName, ShardToSplit: parent!.ShardId!, NewStartingHashKey: (2n ** 127n).toString() }),
-    );
-    await waitForStreamActive(esm.fixture.client, esm.fixture.streamName, { pollMs: 10 });
+    const parent = await esm.fixture.splitFirstShard();
     const childRecords = await esm.fixture.put([0, 1, 2, 3, 4, 5].map((i) => ({ key: `c${i}`, data: { i } })));
     const parentSeqs = new Set(parentRecords.map((p) => p.sequenceNumber));
     const isParent = (inv: Invocation) => inv.sequenceNumbers.every((s) => parentSeqs.has(s));
@@ -210,9 +205,7 @@ describe('persistent checkpoints across resharding', () => {
     await esm.fixture.stop();
     esm.fixture = await StreamFixture.start(2);
     const before = await esm.fixture.put(Array.from({ length: 8 }, (_, i) => ({ key: `before-${i}`, data: { i } })));
-    const [a, b] = await listAllShards(esm.fixture.client, esm.fixture.streamName);
-    await esm.fixture.client.send(new MergeShardsCommand({ StreamName: esm.fixture.streamName, ShardToMerge: a!.ShardId!, AdjacentShardToMerge: b!.ShardId! }));
-    await waitForStreamActive(esm.fixture.client, esm.fixture.streamName, { pollMs: 10 });
+    const [a, b] = await esm.fixture.mergeFirstTwoShards();
     const after = await esm.fixture.put([0, 1, 2].map((i) => ({ key: `after-${i}`, data: { i } })));
     const ofB = new Set(before.filter((p) => p.shardId === b!.ShardId).map((p) => p.sequenceNumber));
     expect(ofB.size).toBeGreaterThan(0);

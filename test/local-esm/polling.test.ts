@@ -2,9 +2,7 @@
  * Shards, iterators, polling and batching (page "Using AWS Lambda with Amazon Kinesis"; Kinesis
  * developer guide "Complete the resharding action" for parent-before-child order).
  */
-import { MergeShardsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
 import { describe, expect, it } from 'vitest';
-import { listAllShards, waitForStreamActive } from '../../kinesis/client';
 import { MAX_INVOCATION_PAYLOAD_BYTES } from '../../local/esm/batch-assembly';
 import { ok, runMapping, seqs, settings, settle, settlesWithin, StreamFixture, thrown, useStreamFixture, waitFor } from './harness';
 
@@ -144,13 +142,7 @@ describe('batching', () => {
 });
 
 describe('resharding', () => {
-  async function split(): Promise<void> {
-    const [parent] = await listAllShards(esm.fixture.client, esm.fixture.streamName);
-    await esm.fixture.client.send(
-      new SplitShardCommand({ StreamName: esm.fixture.streamName, ShardToSplit: parent!.ShardId!, NewStartingHashKey: (2n ** 127n).toString() }),
-    );
-    await waitForStreamActive(esm.fixture.client, esm.fixture.streamName, { pollMs: 10 });
-  }
+  const split = () => esm.fixture.splitFirstShard();
 
   it('a child shard starts only after its parent is fully processed', async () => {
     const parentRecords = await esm.fixture.put([0, 1, 2].map((i) => ({ key: `p${i}`, data: { i } })));
@@ -193,9 +185,7 @@ describe('resharding: merge', () => {
     await esm.fixture.stop();
     esm.fixture = await StreamFixture.start(2);
     const before = await esm.fixture.put(Array.from({ length: 8 }, (_, i) => ({ key: `before-${i}`, data: { i } })));
-    const [a, b] = await listAllShards(esm.fixture.client, esm.fixture.streamName);
-    await esm.fixture.client.send(new MergeShardsCommand({ StreamName: esm.fixture.streamName, ShardToMerge: a!.ShardId!, AdjacentShardToMerge: b!.ShardId! }));
-    await waitForStreamActive(esm.fixture.client, esm.fixture.streamName, { pollMs: 10 });
+    const [a, b] = await esm.fixture.mergeFirstTwoShards();
     const after = await esm.fixture.put([0, 1, 2].map((i) => ({ key: `after-${i}`, data: { i } })));
     const parentSeqs = new Set(before.map((p) => p.sequenceNumber));
     // The second parent's first attempt fails: the child must wait for it too.

@@ -7,6 +7,7 @@ import { PutMetricDataCommand, type MetricDatum } from '@aws-sdk/client-cloudwat
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { BusinessMetricDatum } from '../../consumers/order-metrics/business-metrics';
 import { CloudWatchBusinessMetricsPublisher } from '../../consumers/order-metrics/cloudwatch-publisher';
+import { mulberry32 } from '../../schemas/seeded-random';
 import { createLogger } from '../../telemetry/logger';
 import { MetricPublisher } from '../../telemetry/metric-publisher';
 import {
@@ -37,17 +38,8 @@ beforeEach(() => {
 
 // ---- generated inputs -------------------------------------------------------------------------
 
-/** mulberry32: a small seeded PRNG, so a failing case can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded, so a failing case can be replayed from its seed. */
+const rng = mulberry32;
 
 type Gen = ReturnType<typeof rng>;
 const int = (r: Gen, min: number, max: number) => min + Math.floor(r() * (max - min + 1));
