@@ -55,8 +55,6 @@ export function makeBatch(seed: number, records: number): Batch {
 /** One contender: `prepare` runs outside the timed region (e.g. pre-parsing for validation-only runs). */
 export interface Contender {
   readonly name: string;
-  /** Slow contenders run fewer rounds (BENCH_SLOW_RUNS). */
-  readonly slow?: boolean;
   prepare?(batch: KinesisStreamEvent): void;
   run(batch: KinesisStreamEvent): Promise<void> | void;
 }
@@ -67,6 +65,8 @@ export const DECODE_ONLY = 'decode-only (base64+JSON.parse, no validation)';
 export const RUNTIME = 'runtime (createKinesisHandler)';
 export const ZOD_ONLY = 'zod-only (safeParse, regular parser)';
 export const COMPILED_ONLY = 'compiled-only (safeParse, z.compile)';
+export const PT_ZOD_PARALLEL = 'pt-zod parallel (BatchProcessor + zod by hand)';
+export const PT_ZOD_SEQUENTIAL = 'pt-zod sequential';
 export const PT_PARSER_PARALLEL = 'pt-parser parallel (innerSchema, base64)';
 export const PT_PARSER_SEQUENTIAL = 'pt-parser sequential';
 
@@ -123,86 +123,62 @@ function runtimeContender(name: string, validator: EventRegistry<OrderEvent>): C
   return { name, run: async (batch) => check(await handler(batch, context), name) };
 }
 
+/** The schema the issue names (zod's regular parser) and what the registry validates it with. */
+const schema = orderPlacedV1.schema;
+function compiled(): z.ZodType {
+  const validator = registry.validator(orderPlacedV1);
+  if (!validator.compiled) throw new Error(`order.placed did not compile: ${validator.reason}`);
+  return validator.schema;
+}
+
+/** A record handler validating with `target` by hand, as a Powertools user would write it. */
+const byHand = (target: z.ZodType) => async (record: KinesisStreamRecord): Promise<void> => {
+  const result = target.safeParse(decode(record));
+  if (!result.success) throw new Error(result.error.message);
+};
+
+/** `processPartialResponse` with `processor` and `recordHandler`, in parallel (Powertools' default) or sequentially. */
+function batchProcessor(name: string, processor: BatchProcessor, recordHandler: (record: KinesisStreamRecord) => Promise<void>, parallel: boolean): Contender {
+  const options = parallel ? { context } : { context, processInParallel: false };
+  return { name, run: async (batch) => check(await processPartialResponse(batch, recordHandler, processor, options), name) };
+}
+
+// The issue's (b): BatchProcessor with its parser integration, as documented in
+// packages/batch/src/BatchProcessor.ts and types.ts (parser + innerSchema + transformer).
+const parserIntegration = (): BatchProcessor => new BatchProcessor(EventType.KinesisDataStreams, { parser, innerSchema: schema, transformer: 'base64' });
+const noop = async (): Promise<void> => undefined;
+
+/** Every contender by name, in the order the tables list them; each factory builds its contender once. */
+const FACTORIES: Record<string, (name: string) => Contender> = {
+  [FLOOR]: (name) => loop(name, schema),
+  [FLOOR_COMPILED]: (name) => loop(name, compiled()),
+  [DECODE_ONLY]: (name) => loop(name, undefined),
+  [RUNTIME]: (name) => runtimeContender(name, registry),
+  'runtime-uncompiled (registry { compiled: false })': (name) =>
+    runtimeContender(name, new EventRegistry<OrderEvent>(EVENT_DEFINITIONS, { compiled: false })),
+  [ZOD_ONLY]: (name) => validateOnly(name, schema),
+  [COMPILED_ONLY]: (name) => validateOnly(name, compiled()),
+  [PT_ZOD_PARALLEL]: (name) => batchProcessor(name, new BatchProcessor(EventType.KinesisDataStreams), byHand(schema), true),
+  [PT_ZOD_SEQUENTIAL]: (name) => batchProcessor(name, new BatchProcessor(EventType.KinesisDataStreams), byHand(schema), false),
+  'pt-zod parallel + z.compile': (name) => batchProcessor(name, new BatchProcessor(EventType.KinesisDataStreams), byHand(compiled()), true),
+  [PT_PARSER_PARALLEL]: (name) => batchProcessor(name, parserIntegration(), noop, true),
+  [PT_PARSER_SEQUENTIAL]: (name) => batchProcessor(name, parserIntegration(), noop, false),
+};
+
+/** Every contender, in the order the tables list them. */
+export const CONTENDER_NAMES: readonly string[] = Object.keys(FACTORIES);
+
 /**
  * Builds the named contenders, each once (like a container: handlers, processors and compiled schemas
  * are built before the first batch). Unknown names throw.
  */
 export function createContenders(names: readonly string[]): Contender[] {
-  const schema = orderPlacedV1.schema;
-  const compiled = (): z.ZodType => {
-    const validator = registry.validator(orderPlacedV1);
-    if (!validator.compiled) throw new Error(`order.placed did not compile: ${validator.reason}`);
-    return validator.schema;
-  };
-  const byHand = (target: z.ZodType) => async (record: KinesisStreamRecord): Promise<void> => {
-    const result = target.safeParse(decode(record));
-    if (!result.success) throw new Error(result.error.message);
-  };
-  const noop = async (): Promise<void> => undefined;
-  const factories: Record<string, () => Contender> = {
-    [FLOOR]: () => loop(FLOOR, schema),
-    [FLOOR_COMPILED]: () => loop(FLOOR_COMPILED, compiled()),
-    [DECODE_ONLY]: () => loop(DECODE_ONLY, undefined),
-    [RUNTIME]: () => runtimeContender(RUNTIME, registry),
-    'runtime-uncompiled (registry { compiled: false })': () =>
-      runtimeContender('runtime-uncompiled (registry { compiled: false })', new EventRegistry<OrderEvent>(EVENT_DEFINITIONS, { compiled: false })),
-    [ZOD_ONLY]: () => validateOnly(ZOD_ONLY, schema),
-    [COMPILED_ONLY]: () => validateOnly(COMPILED_ONLY, compiled()),
-    'pt-zod parallel (BatchProcessor + zod by hand)': () => {
-      const processor = new BatchProcessor(EventType.KinesisDataStreams);
-      const handler = byHand(schema);
-      return { name: 'pt-zod parallel (BatchProcessor + zod by hand)', run: async (b) => check(await processPartialResponse(b, handler, processor, { context }), 'pt-zod') };
-    },
-    'pt-zod sequential': () => {
-      const processor = new BatchProcessor(EventType.KinesisDataStreams);
-      const handler = byHand(schema);
-      return {
-        name: 'pt-zod sequential',
-        run: async (b) => check(await processPartialResponse(b, handler, processor, { context, processInParallel: false }), 'pt-zod'),
-      };
-    },
-    'pt-zod parallel + z.compile': () => {
-      const processor = new BatchProcessor(EventType.KinesisDataStreams);
-      const handler = byHand(compiled());
-      return { name: 'pt-zod parallel + z.compile', run: async (b) => check(await processPartialResponse(b, handler, processor, { context }), 'pt-zod-compiled') };
-    },
-    // The issue's (b): BatchProcessor with its parser integration, as documented in
-    // packages/batch/src/BatchProcessor.ts and types.ts (parser + innerSchema + transformer).
-    [PT_PARSER_PARALLEL]: () => {
-      const processor = new BatchProcessor(EventType.KinesisDataStreams, { parser, innerSchema: schema, transformer: 'base64' });
-      return { name: PT_PARSER_PARALLEL, slow: true, run: async (b) => check(await processPartialResponse(b, noop, processor, { context }), 'pt-parser') };
-    },
-    [PT_PARSER_SEQUENTIAL]: () => {
-      const processor = new BatchProcessor(EventType.KinesisDataStreams, { parser, innerSchema: schema, transformer: 'base64' });
-      return {
-        name: PT_PARSER_SEQUENTIAL,
-        slow: true,
-        run: async (b) => check(await processPartialResponse(b, noop, processor, { context, processInParallel: false }), 'pt-parser'),
-      };
-    },
-  };
   return names.map((name) => {
-    const factory = factories[name];
+    const factory = FACTORIES[name];
     if (factory === undefined) throw new Error(`unknown contender ${name}`);
-    return factory();
+    return factory(name);
   });
 }
-
-/** Every contender, in the order the tables list them. */
-export const CONTENDER_NAMES: readonly string[] = [
-  FLOOR,
-  FLOOR_COMPILED,
-  DECODE_ONLY,
-  RUNTIME,
-  'runtime-uncompiled (registry { compiled: false })',
-  ZOD_ONLY,
-  COMPILED_ONLY,
-  'pt-zod parallel (BatchProcessor + zod by hand)',
-  'pt-zod sequential',
-  'pt-zod parallel + z.compile',
-  PT_PARSER_PARALLEL,
-  PT_PARSER_SEQUENTIAL,
-];
 
 /** Names of the contenders that run BENCH_SLOW_RUNS rounds only. */
 export const SLOW_NAMES: ReadonlySet<string> = new Set([PT_PARSER_PARALLEL, PT_PARSER_SEQUENTIAL]);
