@@ -1,9 +1,9 @@
 /**
  * `<dataDir>/runner.json`: how the ops CLI finds a running local pipeline (endpoints, streams,
- * consumers) and reads its statistics. Rewritten atomically (temp file + rename), so a reader
+ * consumers) and reads its statistics. Rewritten atomically (writeJsonFileAtomically), so a reader
  * never sees half a file.
  */
-import { rename, writeFile } from 'node:fs/promises';
+import { writeJsonFileAtomically } from './esm/atomic-json-file';
 
 export interface RunnerStateFile {
   pid: number;
@@ -23,7 +23,5 @@ export interface RunnerStateFile {
 }
 
 export async function writeRunnerState(path: string, state: RunnerStateFile): Promise<void> {
-  const temp = `${path}.${process.pid}.tmp`;
-  await writeFile(temp, `${JSON.stringify(state, null, 2)}\n`, 'utf8');
-  await rename(temp, path);
+  await writeJsonFileAtomically(path, state);
 }

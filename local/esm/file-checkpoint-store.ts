@@ -9,10 +9,11 @@
  * - A file that cannot be read or parsed: CheckpointStoreError naming the file. Resuming from the
  *   starting position instead would silently process everything again (or skip it, with LATEST).
  */
-import { open, readFile, rename, mkdir, unlink } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import type { Logger } from '../../telemetry/logger';
+import { writeJsonFileAtomically } from './atomic-json-file';
 import { CheckpointStoreError, sameMapping, type CheckpointStore, type MappingIdentity, type MappingProgress } from './checkpoint-store';
 
 const FORMAT_VERSION = 1;
@@ -50,8 +51,6 @@ export interface FileCheckpointStoreOptions {
   pipeline: string;
   logger?: Logger;
 }
-
-let tempCounter = 0;
 
 export class FileCheckpointStore implements CheckpointStore {
   constructor(private readonly options: FileCheckpointStoreOptions) {}
@@ -96,19 +95,6 @@ export class FileCheckpointStore implements CheckpointStore {
     const path = this.pathOf(identity);
     await mkdir(dirname(path), { recursive: true });
     const body = { version: FORMAT_VERSION, pipeline: this.options.pipeline, identity, updatedAt: new Date().toISOString(), progress };
-    const temp = `${path}.${process.pid}.${++tempCounter}.tmp`;
-    const handle = await open(temp, 'w');
-    try {
-      await handle.writeFile(`${JSON.stringify(body, null, 2)}\n`, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    try {
-      await rename(temp, path);
-    } catch (error) {
-      await unlink(temp).catch(() => undefined);
-      throw error;
-    }
+    await writeJsonFileAtomically(path, body);
   }
 }
