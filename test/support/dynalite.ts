@@ -8,6 +8,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
+import { LOCAL_CREDENTIALS } from '../../kinesis/client';
 import { LEDGER_KEY_ATTRIBUTE } from '../../pipeline/publish-ledger-table';
 
 export interface EmbeddedDynamoDb {
@@ -17,7 +18,8 @@ export interface EmbeddedDynamoDb {
   stop(): Promise<void>;
 }
 
-export const EMULATOR_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+/** The same placeholder credentials every local AWS client here uses. */
+export const EMULATOR_CREDENTIALS = LOCAL_CREDENTIALS;
 
 export async function startDynalite(): Promise<EmbeddedDynamoDb> {
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
