@@ -66,6 +66,8 @@ export interface BundleResult {
   zippedBytes: number;
   /** Every file of the folder, relative to it (`index.mjs` first), as the deployment package holds them. */
   files: string[];
+  /** The JavaScript files of `files` the cold start loads (`index.mjs` first). */
+  initFiles: string[];
 }
 
 export interface BuildBundlesOptions {
@@ -81,7 +83,8 @@ export function deployedFunctions(definition: PipelineDefinition): { name: strin
   return [...Object.entries(definition.consumers), ...Object.entries(definition.functions)].map(([name, fn]) => ({ name, entry: fn.entry }));
 }
 
-async function bundleOne(name: string, entry: string, options: BuildBundlesOptions): Promise<BundleResult> {
+/** Bundles one entry file (relative to `projectRoot`) as function `name` into `<outDir>/<name>/`, as every deployed function is. */
+export async function buildBundle(name: string, entry: string, options: Pick<BuildBundlesOptions, 'projectRoot' | 'outDir'>): Promise<BundleResult> {
   const entryPath = join(options.projectRoot, entry);
   try {
     await stat(entryPath);
@@ -106,6 +109,7 @@ async function bundleOne(name: string, entry: string, options: BuildBundlesOptio
   });
   const init = initLoadedFiles(metafile, options.projectRoot, join(dir, BUNDLE_FILE));
   const files = await filesUnder(dir);
+  const initFiles = files.filter((file) => init.has(resolve(dir, file)));
   let initBytes = 0;
   let lazyBytes = 0;
   let sourceMapBytes = 0;
@@ -114,11 +118,11 @@ async function bundleOne(name: string, entry: string, options: BuildBundlesOptio
     const data = await readFile(join(dir, file));
     zippedBytes += deflateRawSync(data).length;
     if (file.endsWith('.map')) sourceMapBytes += data.length;
-    else if (init.has(resolve(dir, file))) initBytes += data.length;
+    else if (initFiles.includes(file)) initBytes += data.length;
     else lazyBytes += data.length;
   }
   const bytes = (await stat(join(dir, BUNDLE_FILE))).size;
-  return { name, entry, outDir: dir, bytes, initBytes, lazyBytes, sourceMapBytes, zippedBytes, files };
+  return { name, entry, outDir: dir, bytes, initBytes, lazyBytes, sourceMapBytes, zippedBytes, files, initFiles };
 }
 
 /**
@@ -148,7 +152,7 @@ async function filesUnder(dir: string): Promise<string[]> {
 
 /** Bundles every function of the definition; rejects naming every function whose bundle failed. */
 export async function buildBundles(options: BuildBundlesOptions): Promise<BundleResult[]> {
-  const settled = await Promise.allSettled(deployedFunctions(options.definition).map(({ name, entry }) => bundleOne(name, entry, options)));
+  const settled = await Promise.allSettled(deployedFunctions(options.definition).map(({ name, entry }) => buildBundle(name, entry, options)));
   const failures = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason instanceof Error ? s.reason.message : String(s.reason)] : []));
   if (failures.length > 0) throw new Error(failures.join('\n'));
   return settled.map((s) => (s as PromiseFulfilledResult<BundleResult>).value);
