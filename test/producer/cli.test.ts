@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createFixtures } from '../../schemas/fixtures';
 import { eventId, idsByKey, readUserRecords, useKinesalite } from './helpers';
+import { referenceDeaggregate, startsWithKplMagic } from '../support/kpl-reference';
+import { readAllRecords } from '../support/read-stream';
 
 const BIN = join(import.meta.dirname, '../../producers/bin/kinesis-produce.mjs');
 const ENV = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', LOG_LEVEL: 'warn' };
@@ -60,6 +62,12 @@ describe('kinesis-produce', () => {
       expect(k.event).toBeTypeOf('object');
     }
     expect(await readUserRecords(kinesis.client, 'gen')).toHaveLength(s['sent']!);
+    // --aggregate: the stream holds KPL aggregates, each carrying several of the sent events (read by aws-kinesis-agg).
+    const raw = await readAllRecords(kinesis.client, 'gen');
+    const perRecord = raw.map((r) => referenceDeaggregate(r).length);
+    expect(perRecord.reduce((a, b) => a + b, 0)).toBe(s['sent']!);
+    expect(raw.length).toBeLessThan(s['sent']! / 5);
+    for (const [i, r] of raw.entries()) if (perRecord[i]! > 1) expect(startsWithKplMagic(r.data)).toBe(true);
   });
 
   it('puts an NDJSON file (per-key order kept with --ordered) and exits 0', async () => {
