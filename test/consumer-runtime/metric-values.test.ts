@@ -5,7 +5,7 @@
  * frozen clock would let `durationMs: 0` pass).
  */
 import { describe, expect, it } from 'vitest';
-import type { KinesisStreamRecord } from 'aws-lambda';
+import type { KinesisStreamRecord, KinesisStreamTumblingWindowEvent } from 'aws-lambda';
 import { InMemoryQuarantineSink, PermanentError, createKinesisHandler, createKinesisWindowHandler, type KinesisHandlerOptions } from '../../consumers/runtime/index';
 import { encodeAggregate } from '../../kinesis/kpl';
 import { createFixtures } from '../../schemas/fixtures';
@@ -149,18 +149,17 @@ describe('rule 11: EMF metric values against an independent computation', () => 
       },
     });
     const arrivals = [T0 - 2_000, T0 - 9_000];
-    const response = await handler(
-      {
-        Records: arrivals.map((a, i) => arriving(i, f.orderPaid(), a)),
-        window: { start: new Date(T0 - 60_000).toISOString(), end: new Date(T0).toISOString() },
-        state: {},
-        shardId: 'shardId-000000000003',
-        eventSourceARN: 'arn:aws:kinesis:eu-west-1:123456789012:stream/orders',
-        isFinalInvokeForWindow: false,
-        isWindowTerminatedEarly: false,
-      },
-      lambdaContext(),
-    );
+    // Lambda's tumbling-window event also carries shardId and eventSourceARN (not in @types/aws-lambda).
+    const event: KinesisStreamTumblingWindowEvent & { shardId: string; eventSourceARN: string } = {
+      Records: arrivals.map((a, i) => arriving(i, f.orderPaid(), a)),
+      window: { start: new Date(T0 - 60_000).toISOString(), end: new Date(T0).toISOString() },
+      state: {},
+      shardId: 'shardId-000000000003',
+      eventSourceARN: 'arn:aws:kinesis:eu-west-1:123456789012:stream/orders',
+      isFinalInvokeForWindow: false,
+      isWindowTerminatedEarly: false,
+    };
+    const response = await handler(event, lambdaContext());
     expect(response.state).toEqual({ n: 2 });
     expect(docs[0]).toMatchObject({ RecordsReceived: 2, RecordsProcessed: 2, BatchDurationMs: 60, MaxRecordAgeMs: 60 + 9_000 });
     expect(docs[0]!._aws.Timestamp).toBe(T0 + 60);
