@@ -8,6 +8,8 @@ import { ensureStream } from '../../kinesis/client';
 import { createFixtures } from '../../schemas/fixtures';
 import { registry } from '../../schemas/index';
 import { eventId, idsByKey, readUserRecords, useKinesalite } from './helpers';
+import { referenceDeaggregate, startsWithKplMagic } from '../support/kpl-reference';
+import { readAllRecords } from '../support/read-stream';
 
 const BIN = join(import.meta.dirname, '../../producers/bin/kinesis-produce.mjs');
 const ENV = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', LOG_LEVEL: 'warn' };
@@ -60,6 +62,12 @@ describe('kinesis-produce', () => {
     // What reached the stream: exactly invalid_sent records that break their contract.
     const invalid = stored.filter((u) => !registry.safeParse(JSON.parse(Buffer.from(u.data).toString('utf8'))).ok);
     expect(invalid).toHaveLength(s['invalid_sent']!);
+    // --aggregate: the stream holds KPL aggregates, each carrying several of the sent events (read by aws-kinesis-agg).
+    const raw = await readAllRecords(kinesis.client, 'gen');
+    const perRecord = raw.map((r) => referenceDeaggregate(r).length);
+    expect(perRecord.reduce((a, b) => a + b, 0)).toBe(s['sent']!);
+    expect(raw.length).toBeLessThan(s['sent']! / 5);
+    for (const [i, r] of raw.entries()) if (perRecord[i]! > 1) expect(startsWithKplMagic(r.data)).toBe(true);
   });
 
   it('reports each bad line of a file with its line number and sends every other line', async () => {
