@@ -201,8 +201,9 @@ export class KinesisProducer<E = OrderEvent> {
 
   /**
    * Validate `event`, then write it. Resolves once Kinesis acknowledged it; rejects with
-   * EventRejectedError / PartitionKeyError / RecordLimitError (nothing sent), BufferFullError
-   * (backpressure wait exceeded), DeliveryError (retries exhausted) or ProducerClosedError.
+   * EventRejectedError / PartitionKeyError / RecordLimitError / RecordDataError (nothing sent),
+   * BufferFullError (backpressure wait exceeded), DeliveryError (retries exhausted, or not retryable)
+   * or ProducerClosedError. Never throws, whatever `event` is.
    */
   put(event: unknown): Promise<PutResult> {
     if (this.closed) return this.rejectEarly(new ProducerClosedError());
