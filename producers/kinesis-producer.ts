@@ -210,9 +210,10 @@ export class KinesisProducer<E = OrderEvent> {
     let parsed: ValidationResult<E>;
     try {
       parsed = this.validate(event);
+      if (typeof parsed !== 'object' || parsed === null) throw new TypeError(`validate() returned ${String(parsed)}, not { ok, event | error }`);
     } catch (error) {
       const message = asError(error).message;
-      return this.rejectEarly(new EventRejectedError(new EventValidationError('schema', `validate() threw: ${message}`, [{ path: '', message }])));
+      return this.rejectEarly(new EventRejectedError(new EventValidationError('schema', `validate() failed: ${message}`, [{ path: '', message }])));
     }
     if (!parsed.ok) return this.rejectEarly(new EventRejectedError(parsed.error));
     let partitionKey: unknown;
