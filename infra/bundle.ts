@@ -68,6 +68,8 @@ export interface BundleResult {
   files: string[];
   /** The JavaScript files of `files` the cold start loads (`index.mjs` first). */
   initFiles: string[];
+  /** Source files (relative to the project root, as esbuild names them) with code in `initFiles`. */
+  initModules: string[];
 }
 
 export interface BuildBundlesOptions {
@@ -122,7 +124,12 @@ export async function buildBundle(name: string, entry: string, options: Pick<Bui
     else lazyBytes += data.length;
   }
   const bytes = (await stat(join(dir, BUNDLE_FILE))).size;
-  return { name, entry, outDir: dir, bytes, initBytes, lazyBytes, sourceMapBytes, zippedBytes, files, initFiles };
+  const initModules = new Set<string>();
+  for (const [path, output] of Object.entries(metafile.outputs)) {
+    if (!init.has(resolve(options.projectRoot, path))) continue;
+    for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) if (bytesInOutput > 0) initModules.add(input);
+  }
+  return { name, entry, outDir: dir, bytes, initBytes, lazyBytes, sourceMapBytes, zippedBytes, files, initFiles, initModules: [...initModules].sort() };
 }
 
 /**
