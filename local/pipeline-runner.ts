@@ -259,6 +259,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
         ),
         functions: Object.fromEntries(Object.entries(lambdaStats).map(([name, s]) => [name, { functionArn: s.functionArn, functionName: name, stats: s }])),
         upstream: Object.fromEntries([...upstreams].map(([name, u]) => [name, u.counters])),
+        ...(options.dashboardUrl !== undefined ? { dashboard: { url: options.dashboardUrl } } : {}),
       };
     };
 

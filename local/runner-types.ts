@@ -43,6 +43,8 @@ export interface LocalPipelineOptions {
   esmTiming?: Partial<EsmTiming>;
   /** How often runner.json and the counters from files are refreshed (default 1000 ms). */
   refreshIntervalMs?: number;
+  /** Address of the local dashboard serving this run, recorded in runner.json. */
+  dashboardUrl?: string;
   /** The runner's own log (default: `<dataDir>/logs/runner.log`). */
   logger?: Logger;
 }

@@ -120,7 +120,7 @@ export function evaluateSeries(datapoints: readonly Datapoint[], rule: AlarmRule
   const states: AlarmState[] = [];
   const changes: StateChange[] = [];
   for (let i = 0; i < datapoints.length; i += 1) {
-    const next = evaluateAlarm(datapoints.slice(0, i + 1), rule, state);
+    const next = evaluateAlarm(datapoints.slice(Math.max(0, i + 1 - evaluationRange(rule.evaluationPeriods)), i + 1), rule, state);
     if (next !== state || changes.length === 0) changes.push({ at: periodEnds[i] ?? i, state: next });
     state = next;
     states.push(state);
