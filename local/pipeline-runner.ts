@@ -75,6 +75,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       region,
       ...(options.functionLogLevel !== undefined ? { functionLogLevel: options.functionLogLevel } : {}),
       ...(options.asyncRetryDelaysMs !== undefined ? { asyncRetryDelaysMs: options.asyncRetryDelaysMs } : {}),
+      ...(options.lambdaInitTimeoutMs !== undefined ? { initTimeoutMs: options.lambdaInitTimeoutMs } : {}),
     });
     cleanups.push(() => lambda.close());
 

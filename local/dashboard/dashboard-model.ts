@@ -127,7 +127,8 @@ export class DashboardModel {
 
   private widgetMetrics(index: number): { id: MetricId; label: string }[] {
     const widget = this.definitions.widgets[index]!;
-    const out = widget.metrics.map((m) => ({ id: m as MetricId, label: m.label ?? describeMetric(m) }));
+    // As CloudWatch labels an unlabelled metric: by its dimension values.
+    const out = widget.metrics.map((m) => ({ id: m as MetricId, label: m.label ?? (Object.values(m.dimensions).join(' ') || m.metricName) }));
     if (widget.search) {
       const found = this.store.inNamespace(widget.search.namespace).sort((a, b) => metricKey(a).localeCompare(metricKey(b)));
       for (const id of found) out.push({ id, label: `${id.metricName}${Object.values(id.dimensions).length ? ` ${Object.values(id.dimensions).join(' ')}` : ''}` });

@@ -5,10 +5,11 @@
  *    extracts them: every metric of every dimension set of each `_aws.CloudWatchMetrics` directive)
  *    and Lambda's REPORT lines (AWS/Lambda Duration);
  *  - the business metrics order-metrics publishes (metrics/<namespace>.ndjson, PutMetricData data);
+ *  - the quarantine and on-failure files (the local stand-ins of those SQS queues, one message a
+ *    line): AWS/SQS ApproximateNumberOfMessagesVisible, what this run put in them;
  *  - the local Lambda service and event source mappings: AWS/Lambda Invocations, Errors, Throttles
  *    and IteratorAge, AWS/Kinesis IncomingRecords, GetRecords.Records and
- *    GetRecords.IteratorAgeMilliseconds, AWS/SQS ApproximateNumberOfMessagesVisible of the
- *    quarantine and on-failure queues (kept as files locally).
+ *    GetRecords.IteratorAgeMilliseconds.
  * Like AWS, Lambda metrics get a datapoint only when the function ran in the tick.
  */
 import type { PipelineDefinition } from '../../pipeline/definition-schema';
@@ -80,6 +81,8 @@ export function datumSamples(line: unknown, t: number): MetricSample[] {
 export class LocalMetricsCollector {
   private readonly logTails = new Map<string, LineTail>();
   private readonly businessTails: LineTail[] = [];
+  /** Queue name -> the file standing in for it, and how many messages this run put there. */
+  private readonly queues = new Map<string, { tail: LineTail; depth: number }>();
   private readonly previous = new Map<string, number>();
 
   constructor(
@@ -94,11 +97,16 @@ export class LocalMetricsCollector {
       if (namespace !== undefined) namespaces.add(namespace);
     }
     for (const namespace of namespaces) this.businessTails.push(new LineTail(dataDir.metricsFile(namespace)));
+    for (const [consumer, queues] of Object.entries(names.consumerQueues)) {
+      this.queues.set(queues.quarantine, { tail: new LineTail(dataDir.quarantineFile(consumer)), depth: 0 });
+      if (queues.onFailure !== undefined) this.queues.set(queues.onFailure, { tail: new LineTail(dataDir.onFailureFile(consumer)), depth: 0 });
+    }
+    for (const [fn, queue] of Object.entries(names.functionQueues)) this.queues.set(queue, { tail: new LineTail(dataDir.onFailureFile(fn)), depth: 0 });
   }
 
   /** Skip what the files hold from earlier runs: call before the pipeline starts. */
   async skipExisting(): Promise<void> {
-    await Promise.all([...this.logTails.values(), ...this.businessTails].map((tail) => tail.skipExisting()));
+    await Promise.all([...this.logTails.values(), ...this.businessTails, ...[...this.queues.values()].map((q) => q.tail)].map((tail) => tail.skipExisting()));
   }
 
   /** The increase of a cumulative counter since the last tick (its first reading counts from 0). */
@@ -162,16 +170,11 @@ export class LocalMetricsCollector {
     for (const c of snapshot.consumers) {
       // Lambda's IteratorAge: the age of the last record of the batch, published when the function is invoked.
       if (ran.has(c.name)) push('AWS/Lambda', 'IteratorAge', { FunctionName: fnName(c.name) }, c.iteratorAgeMs);
-      const queues = this.names.consumerQueues[c.name];
-      // The local queues are files: their depth is what this run put in them.
-      if (queues) {
-        push('AWS/SQS', 'ApproximateNumberOfMessagesVisible', { QueueName: queues.quarantine }, c.quarantined);
-        if (queues.onFailure !== undefined) push('AWS/SQS', 'ApproximateNumberOfMessagesVisible', { QueueName: queues.onFailure }, c.onFailure);
-      }
     }
-    for (const f of snapshot.functions) {
-      const queue = this.names.functionQueues[f.name];
-      if (queue !== undefined) push('AWS/SQS', 'ApproximateNumberOfMessagesVisible', { QueueName: queue }, f.asyncFailed);
+    // SQS publishes queue metrics every period while the queue exists; nothing drains the local files.
+    for (const [queue, entry] of this.queues) {
+      entry.depth += (await entry.tail.read()).length;
+      push('AWS/SQS', 'ApproximateNumberOfMessagesVisible', { QueueName: queue }, entry.depth);
     }
     return out;
   }

@@ -20,6 +20,14 @@
     for (const child of children) node.append(child);
     return node;
   };
+  const compact = (v) => {
+    if (v === null || v === undefined) return '';
+    const a = Math.abs(v);
+    if (a >= 1e9) return `${+(v / 1e9).toFixed(1)}G`;
+    if (a >= 1e6) return `${+(v / 1e6).toFixed(1)}M`;
+    if (a >= 1e4) return `${+(v / 1e3).toFixed(1)}k`;
+    return String(+v.toFixed(2));
+  };
   const clock = (ms) => new Date(ms).toLocaleTimeString('en-GB', { hour12: false });
 
   function renderHeader() {
@@ -46,7 +54,7 @@
       const text = el('div', { class: 'alarm-text' }, el('div', { class: 'alarm-name', title: alarm.description }, alarm.alarmName), el('div', { class: 'alarm-detail', title: detail }, detail));
       const history = alarmHistory(alarm);
       if (history) text.append(el('div', { class: 'alarm-history' }, history));
-      list.append(el('li', { 'data-alarm': alarm.alarmName, 'data-state': alarm.state }, el('span', { class: `badge ${alarm.state}` }, alarm.state.replace('_', ' ')), text));
+      list.append(el('li', { 'data-alarm': alarm.alarmName, 'data-state': alarm.state, 'data-evaluations': alarm.evaluations, 'data-intervals': alarm.intervals.length }, el('span', { class: `badge ${alarm.state}` }, alarm.state.replace('_', ' ')), text));
     }
     const firing = state.alarms.filter((a) => a.state === 'ALARM').length;
     const ever = state.alarms.filter((a) => a.intervals.length > 0).length;
@@ -87,7 +95,7 @@
           height: 200,
           scales: { x: { time: true } },
           series: [{}, ...widget.series.map((s, i) => ({ label: s.label, stroke: COLORS[i % COLORS.length], width: 1.5, spanGaps: false, points: { size: 4 } }))],
-          axes: [{}, { size: 60 }],
+          axes: [{}, { size: 56, values: (_u, ticks) => ticks.map(compact) }],
           legend: { live: false },
         },
         chartData(widget),
