@@ -17,12 +17,14 @@ import {
   wildcardActionViolations,
   wildcardResourceViolations,
 } from '../../infra/policy-checks';
-import { asArray, fakeBundleDir, stageConfig, STAGE_NAMES, synthStage, type Synthesized } from './synth-helpers';
+import { asArray, stageConfig, STAGE_NAMES, synthStage, type Synthesized } from './synth-helpers';
+import { deployedBundles } from '../support/deployed-bundles';
 
 const stages: Record<string, Synthesized> = {};
 
-beforeAll(() => {
-  const bundles = fakeBundleDir(pipeline);
+beforeAll(async () => {
+  // The real bundles, built as `npm run build:lambdas` builds them (test/deployed runs them).
+  const bundles = (await deployedBundles()).dir;
   for (const stage of STAGE_NAMES) stages[stage] = synthStage(pipeline, stageConfig(stage), bundles);
 });
 

@@ -10,7 +10,6 @@ import { consumerIteratorAgeThresholdMs, durationThresholdMs, streamIteratorAgeT
 import {
   asArray,
   expectResource,
-  fakeBundleDir,
   findResource,
   resources,
   stageConfig,
@@ -19,13 +18,15 @@ import {
   type Block,
   type Synthesized,
 } from './synth-helpers';
+import { deployedBundles } from '../support/deployed-bundles';
 
 let dev: Synthesized;
 let staging: Synthesized;
 let prod: Synthesized;
 
-beforeAll(() => {
-  const bundles = fakeBundleDir(pipeline);
+beforeAll(async () => {
+  // The real bundles, built as `npm run build:lambdas` builds them (test/deployed runs them).
+  const bundles = (await deployedBundles()).dir;
   dev = synthStage(pipeline, stageConfig('dev'), bundles);
   staging = synthStage(pipeline, stageConfig('staging'), bundles);
   prod = synthStage(pipeline, stageConfig('prod'), bundles);
