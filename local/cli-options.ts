@@ -26,7 +26,7 @@ Synthetic upstream
   --events <n>           stop producing after n events per stream
   --seed <n>             fixture seed (default: time-based)
 
-Dashboard (the stage's CloudWatch dashboard and alarms, over this run's metrics)
+Dashboard (a stage's CloudWatch dashboard and alarms over this run's metrics)
   --no-dashboard         no web page and no alarm evaluation
   --dashboard-stage <s>  whose alarms and widgets: a stages/<s>.json (default dev)
   --time-scale <n>       divide every alarm period by n (default 1: as deployed),
