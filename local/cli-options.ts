@@ -28,8 +28,8 @@ Synthetic upstream
 
 Dashboard (a stage's CloudWatch dashboard and alarms over this run's metrics)
   --no-dashboard         no web page and no alarm evaluation
-  --dashboard-stage <s>  whose alarms and widgets: a stages/<s>.json (default dev)
-  --time-scale <n>       divide every alarm period by n (default 1: as deployed),
+  --dashboard-stage <s>  whose alarms and widgets: stages/<s>.json (default dev)
+  --time-scale <n>       divide every alarm period by n (default 1, as deployed)
                          e.g. 60 turns 60 s periods into 1 s; stated on the page
   --dashboard-port <n>   port on 127.0.0.1 (default: a free one, printed)
 
