@@ -104,6 +104,8 @@ export class LocalDashboard {
     const startedAt = Date.now();
     this.model = new DashboardModel(this.definitions, { pipeline: this.options.definition.name, timeScale: this.options.timeScale, startedAt });
     await this.files.begin({ pipeline: this.options.definition.name, startedAt, timeScale: this.options.timeScale, tickMs: this.options.tickMs, definitions: this.definitions });
+    // Pages opened before the run started (the address is printed first) get the state now.
+    this.broadcast('state', this.model.state());
     this.timer = setInterval(() => void this.tick(), this.options.tickMs);
     this.timer.unref();
   }
