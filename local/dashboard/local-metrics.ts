@@ -16,7 +16,7 @@ import type { PipelineDefinition } from '../../pipeline/definition-schema';
 import type { DataDir } from '../data-dir';
 import type { RunnerSnapshot } from '../runner-types';
 import type { DeployedNames } from './deployed-definitions';
-import { LineTail } from './line-tail';
+import { LineTail } from '../line-tail';
 import type { MetricSample } from './metric-store';
 
 /** What the collector reads each tick from a running local pipeline. */

@@ -49,7 +49,7 @@ function definitions(): DeployedDefinitions {
   };
 }
 
-const sample = (v: number, id = quarantined): MetricSample => ({ ...id, t: 0, v });
+const sample = (v: number, id: Omit<MetricSample, 't' | 'v'> = quarantined): MetricSample => ({ ...id, t: 0, v });
 
 describe('dashboard model', () => {
   it('time scale 60: 60 s alarm periods last 1 s; a breaching second puts the alarm in ALARM for that period', () => {

@@ -1,6 +1,7 @@
 /**
- * Follows a text file others append to (a function's log, a metrics file): each `read()` returns
- * the complete lines appended since the last one; `skipExisting()` starts after what is there.
+ * Follows a text file others append to (a function's log, a quarantine or metrics file): each
+ * `read()` returns the complete lines appended since the last one (a line still being written waits
+ * for its newline); `skipExisting()` starts after what is there. A truncated file is read again from the start.
  */
 import { open, stat } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
