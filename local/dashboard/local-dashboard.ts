@@ -64,6 +64,8 @@ export class LocalDashboard {
   private model: DashboardModel | undefined;
   private ticking: Promise<void> = Promise.resolve();
   private ended = false;
+  private failedTicks = 0;
+  private lastTickError = '';
   url: string | undefined;
 
   private constructor(
@@ -112,16 +114,22 @@ export class LocalDashboard {
 
   /** One collector tick (also called by the tests to step deterministically). */
   tick(): Promise<void> {
-    this.ticking = this.ticking.then(async () => {
-      if (!this.pipeline || !this.model) return;
-      const t = Date.now();
-      const samples = await this.collector.collect({ snapshot: this.pipeline.snapshot(), functions: this.pipeline.lambda.stats() }, t);
-      const update = this.model.addTick(t, samples);
-      this.files.addTick(t, samples);
-      await this.files.flush();
-      this.broadcast('tick', update);
-    });
-    return this.ticking.catch(() => undefined);
+    this.ticking = this.ticking
+      .then(async () => {
+        if (!this.pipeline || !this.model) return;
+        const t = Date.now();
+        const samples = await this.collector.collect({ snapshot: this.pipeline.snapshot(), functions: this.pipeline.lambda.stats() }, t);
+        const update = this.model.addTick(t, samples);
+        this.files.addTick(t, samples);
+        await this.files.flush();
+        this.broadcast('tick', update);
+      })
+      // A failed tick (e.g. the disk is full) must not stop the next ones; the view says so.
+      .catch((error: unknown) => {
+        this.failedTicks += 1;
+        this.lastTickError = (error as Error).message;
+      });
+    return this.ticking;
   }
 
   alarms(): AlarmStatus[] {
@@ -138,7 +146,9 @@ export class LocalDashboard {
 
   /** For the live view: the page's address and the alarms in ALARM now. */
   viewLines(): string[] {
-    return alarmViewLines(this.alarms(), { stage: this.definitions.stage, timeScale: this.timeScale, url: this.url });
+    const lines = alarmViewLines(this.alarms(), { stage: this.definitions.stage, timeScale: this.timeScale, url: this.url });
+    if (this.failedTicks > 0) lines.push(`  dashboard: ${this.failedTicks} collector ticks failed (last: ${this.lastTickError})`);
+    return lines;
   }
 
   /** For the summary: when each alarm would have been in ALARM. */
