@@ -85,6 +85,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       region,
       ...(options.functionLogLevel !== undefined ? { functionLogLevel: options.functionLogLevel } : {}),
       ...(options.asyncRetryDelaysMs !== undefined ? { asyncRetryDelaysMs: options.asyncRetryDelaysMs } : {}),
+      ...(options.lambdaInitTimeoutMs !== undefined ? { initTimeoutMs: options.lambdaInitTimeoutMs } : {}),
     });
     cleanups.push(() => lambda.close());
 
@@ -275,6 +276,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
         ),
         functions: Object.fromEntries(Object.entries(lambdaStats).map(([name, s]) => [name, { functionArn: s.functionArn, functionName: name, stats: s }])),
         upstream: Object.fromEntries([...upstreams].map(([name, u]) => [name, u.counters])),
+        ...(options.dashboardUrl !== undefined ? { dashboard: { url: options.dashboardUrl } } : {}),
       };
     };
 
