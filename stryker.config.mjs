@@ -10,6 +10,9 @@ import { AREAS } from './mutation/areas.mjs';
 const area = process.env['MUTATION_AREA'] ?? '';
 const selected = AREAS[/** @type {keyof typeof AREAS} */ (area)];
 if (!selected) throw new Error(`MUTATION_AREA must be one of: ${Object.keys(AREAS).join(', ')} (got "${area}")`);
+// Optional narrowing (a part of an area, with its own report and incremental file): MUTATION_MUTATE=a.ts,b.ts MUTATION_PART=name
+const mutate = process.env['MUTATION_MUTATE'] ? process.env['MUTATION_MUTATE'].split(',') : selected.mutate;
+const report = process.env['MUTATION_PART'] ? `${area}.${process.env['MUTATION_PART']}` : area;
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
@@ -18,16 +21,16 @@ export default {
   checkers: ['typescript'],
   tsconfigFile: 'tsconfig.json',
   typescriptChecker: { prioritizePerformanceOverAccuracy: true },
-  mutate: selected.mutate,
+  mutate,
   coverageAnalysis: 'perTest',
   concurrency: 1,
   timeoutMS: 20_000,
   timeoutFactor: 2,
   incremental: true,
-  incrementalFile: `reports/mutation/${area}.incremental.json`,
+  incrementalFile: `reports/mutation/${report}.incremental.json`,
   reporters: ['clear-text', 'progress', 'html', 'json'],
-  htmlReporter: { fileName: `reports/mutation/${area}.html` },
-  jsonReporter: { fileName: `reports/mutation/${area}.json` },
+  htmlReporter: { fileName: `reports/mutation/${report}.html` },
+  jsonReporter: { fileName: `reports/mutation/${report}.json` },
   ignorePatterns: ['dist', 'cdktf.out', '.data', 'reports', 'coverage', '.terraform', '.scratch', 'terraform.*.tfstate*'],
   tempDirName: '.stryker-tmp',
   cleanTempDir: 'always',
