@@ -7,7 +7,10 @@ import { DEFAULT_BUNDLE_DIR } from './app';
 const kib = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KiB`;
 
 function table(results: BundleResult[]): string {
-  const rows = [['function', 'entry', 'index.mjs', 'source map', 'zipped'], ...results.map((r) => [r.name, r.entry, kib(r.bytes), kib(r.sourceMapBytes), kib(r.zippedBytes)])];
+  const rows = [
+    ['function', 'entry', 'init loads', 'lazy chunks', 'source maps', 'zipped'],
+    ...results.map((r) => [r.name, r.entry, kib(r.initBytes), kib(r.lazyBytes), kib(r.sourceMapBytes), kib(r.zippedBytes)]),
+  ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
   return rows.map((row) => row.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ')).join('\n');
 }

@@ -4,7 +4,7 @@
  * names, defaults and limits (see ./limits.ts), so the local runner and the cdktf stack read the
  * same values AWS would apply.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { FUNCTION_LIMITS, MAPPING_LIMITS, STREAM_LIMITS } from './limits';
 
 const intBetween = (min: number, max: number) =>
