@@ -8,10 +8,11 @@ import { pauseCommand, resumeCommand } from './commands/pause-resume';
 import { redriveCommand } from './commands/redrive';
 import { statusCommand } from './commands/status';
 import { tailCommand } from './commands/tail';
+import { verifyCommand } from './commands/verify';
 import { GLOBAL_HELP, type OpsEnvironment } from './context';
 import { processIo, UsageError } from './io';
 
-export const COMMANDS: readonly Command[] = [redriveCommand, tailCommand, statusCommand, pauseCommand, resumeCommand];
+export const COMMANDS: readonly Command[] = [redriveCommand, tailCommand, statusCommand, pauseCommand, resumeCommand, verifyCommand];
 
 function overview(): string {
   const lines = COMMANDS.map((c) => `  ${c.name.padEnd(9)} ${c.summary}`);
