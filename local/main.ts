@@ -82,7 +82,8 @@ async function main(): Promise<number> {
     write(JSON.stringify({ type: 'summary', ...summary }));
     process.stderr.write(`${renderSummary(summary).map(plain).join('\n')}\n`);
   }
-  return summary.accounted ? 0 : 1;
+  // Accounted for AND healthy: e.g. checkpoints that could not be stored fail the run (a restart would replay).
+  return summary.accounted && summary.health.problems.length === 0 ? 0 : 1;
 }
 
 main().then(

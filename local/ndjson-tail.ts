@@ -12,6 +12,9 @@ export class NdjsonTail {
   private started = false;
   // Keeps a multi-byte character split across two reads whole.
   private decoder = new StringDecoder('utf8');
+  /** Lines that are not JSON (torn or foreign): counted and kept as a sample, never skipped silently. */
+  unreadable = 0;
+  lastUnreadable: string | undefined;
 
   constructor(readonly path: string) {}
 
@@ -50,7 +53,9 @@ export class NdjsonTail {
       try {
         values.push(JSON.parse(line));
       } catch {
-        // A foreign or damaged line: not ours to interpret.
+        // A damaged (torn) or foreign line: not ours to interpret, but the runner reports it.
+        this.unreadable += 1;
+        this.lastUnreadable = line.length > 80 ? `${line.slice(0, 80)}...` : line;
       }
     }
     return values;
