@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Annotations, LocalBackend, S3Backend, TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
-import { deployedName, functionEnvironment, publishLedgerTableName, type PipelineDefinition } from '../pipeline';
+import { deployedName, functionEnvironment, idempotencyTableName, publishLedgerTableName, type PipelineDefinition } from '../pipeline';
 import { applyStage } from './apply-stage';
 import { AlarmTopic } from './constructs/alarm-topic';
 import { BusinessAlarm } from './constructs/business-alarm';
@@ -68,11 +68,12 @@ export class PipelineStack extends TerraformStack {
       new StreamAlarms(this, `stream-${streamKey}-alarms`, { streamName, definition: streamDefinition, alarmTopicArn: topicArn });
     }
 
-    const environment = (fnKey: string, quarantineQueueUrl?: string, publishLedgerTable?: string): Record<string, string> =>
+    const environment = (fnKey: string, quarantineQueueUrl?: string, publishLedgerTable?: string, idempotencyTable?: string): Record<string, string> =>
       functionEnvironment(definition, fnKey, {
         functionName: name,
         quarantineQueueUrl: () => quarantineQueueUrl,
         publishLedgerTable: () => publishLedgerTable,
+        idempotencyTable: () => idempotencyTable,
         logLevel: stage.logLevel,
         // Stack traces through the bundles' source maps (see infra/bundle.ts).
         extra: { NODE_OPTIONS: '--enable-source-maps' },
@@ -112,7 +113,8 @@ export class PipelineStack extends TerraformStack {
         bundlePath: join(props.bundleDir, consumerKey),
         invokeTargets: consumer.invokes.map(name),
         publishLedgerTableName: publishLedgerTableName(name(consumerKey)),
-        environment: (queueUrl, ledgerTable) => environment(consumerKey, queueUrl, ledgerTable),
+        idempotencyTableName: idempotencyTableName(name(consumerKey)),
+        environment: (queueUrl, ledgerTable, idempotencyTable) => environment(consumerKey, queueUrl, ledgerTable, idempotencyTable),
       });
     }
 
@@ -201,6 +203,7 @@ export class PipelineStack extends TerraformStack {
       if (c.onFailureQueue) new TerraformOutput(this, `consumer-${key}-on-failure-queue-url`, { value: c.onFailureQueue.queue.url });
       new TerraformOutput(this, `consumer-${key}-mapping-uuid`, { value: c.mapping.uuid });
       if (c.publishLedger) new TerraformOutput(this, `consumer-${key}-publish-ledger-table`, { value: c.publishLedger.table.name });
+      if (c.idempotency) new TerraformOutput(this, `consumer-${key}-idempotency-table`, { value: c.idempotency.table.name });
     }
     for (const [key, f] of Object.entries(this.functions)) {
       new TerraformOutput(this, `function-${key}-name`, { value: f.fn.function.functionName });

@@ -190,6 +190,17 @@ export const consumerSchema = z.strictObject({
   publishLedger: z
     .boolean({ error: 'must be true or false (true: deploy a DynamoDB publish ledger table for this consumer)' })
     .default(false),
+  /**
+   * A durable idempotency store: a DynamoDB table (the publish ledger's shape, see
+   * ./idempotency-table.ts) where the consumer runtime claims each event id IN_PROGRESS with a lease
+   * before its handler runs and marks it COMPLETED after (so a retry on another container, or a redrive,
+   * never repeats an effect), and counts failed deliveries per record (poison-record isolation). Its name
+   * reaches the function as IDEMPOTENCY_TABLE; the role may only GetItem, PutItem, UpdateItem and
+   * DeleteItem on it. Locally the runner creates the same table on dynalite.
+   */
+  idempotencyTable: z
+    .boolean({ error: 'must be true or false (true: deploy a DynamoDB idempotency table for this consumer)' })
+    .default(false),
 });
 
 export const plainFunctionSchema = z.strictObject(functionFields);

@@ -4,3 +4,4 @@ export * from './definition-schema';
 export { MAPPING_LIMITS, STREAM_LIMITS, FUNCTION_LIMITS } from './limits';
 export { functionEnvironment, functionNameVariable, deployedName, RUNTIME_METRICS_NAMESPACE } from './function-environment';
 export { PUBLISH_LEDGER_TABLE_VARIABLE, LEDGER_KEY_ATTRIBUTE, LEDGER_EXPIRY_ATTRIBUTE, publishLedgerTableName } from './publish-ledger-table';
+export { IDEMPOTENCY_TABLE_VARIABLE, IDEMPOTENCY_RETENTION_VARIABLE, idempotencyTableName, idempotencyRetentionSeconds } from './idempotency-table';
