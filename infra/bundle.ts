@@ -19,8 +19,10 @@
  * - The AWS SDK v3 clients ARE bundled, not taken from the runtime: the Lambda developer guide
  *   ("Building Lambda functions with TypeScript" / "Node.js runtime: SDK") recommends packaging the SDK
  *   to control its version; the runtime's copy changes with runtime updates, outside our tests. Bundled
- *   and tree-shaken, only the clients a function imports ship, and a single minified file loads faster
+ *   and tree-shaken, only the clients a function imports ship, and a few minified files load faster
  *   at cold start than the runtime's many-file SDK packages. `npm run build:lambdas` prints the sizes.
+ * - zod is imported as a namespace (`import * as z from 'zod'`) everywhere: the named `{ z }` import
+ *   keeps every locale file (~250 KiB) in the bundle.
  */
 import { mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
@@ -68,6 +70,8 @@ export interface BundleResult {
   files: string[];
   /** The JavaScript files of `files` the cold start loads (`index.mjs` first). */
   initFiles: string[];
+  /** Source files (relative to the project root, as esbuild names them) with code in `initFiles`. */
+  initModules: string[];
 }
 
 export interface BuildBundlesOptions {
@@ -122,7 +126,12 @@ export async function buildBundle(name: string, entry: string, options: Pick<Bui
     else lazyBytes += data.length;
   }
   const bytes = (await stat(join(dir, BUNDLE_FILE))).size;
-  return { name, entry, outDir: dir, bytes, initBytes, lazyBytes, sourceMapBytes, zippedBytes, files, initFiles };
+  const initModules = new Set<string>();
+  for (const [path, output] of Object.entries(metafile.outputs)) {
+    if (!init.has(resolve(options.projectRoot, path))) continue;
+    for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) if (bytesInOutput > 0) initModules.add(input);
+  }
+  return { name, entry, outDir: dir, bytes, initBytes, lazyBytes, sourceMapBytes, zippedBytes, files, initFiles, initModules: [...initModules].sort() };
 }
 
 /**

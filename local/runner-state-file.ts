@@ -22,6 +22,8 @@ export interface RunnerStateFile {
   streams: Record<string, { arn: string; shards: string[] }>;
   consumers: Record<string, { functionArn: string; functionName: string; stream: string; streamArn: string; stats: unknown }>;
   functions: Record<string, { functionArn: string; functionName: string; stats: unknown }>;
+  /** The local dashboard of this run (local/dashboard/), when it serves one. */
+  dashboard?: { url: string };
   upstream?: unknown;
   summary?: unknown;
 }

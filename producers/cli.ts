@@ -18,6 +18,7 @@ import { MetricPublisher } from '../telemetry/metric-publisher';
 import { KinesisProducer, type RawRecord } from './kinesis-producer';
 import { ProducerError } from './errors';
 import { checkCredentials, localRunnerTarget } from './cli-target';
+import { streamTarget } from './limits';
 
 const USAGE = `Usage: kinesis-produce --stream NAME [source] [options]
        kinesis-produce --local [source] [options]
@@ -30,7 +31,7 @@ Source (one of):
     --invalid-fraction F   share of generated events that break their contract on purpose (0..1, default 0);
                            they are written unvalidated, so consumers quarantine them
 
-Target (one of):
+Target:
   --local                  the pipeline \`npm start\` runs: endpoint, region and stream from its runner.json
     --data-dir DIR         the runner's data folder (default: .data in the project root)
   --stream NAME            target stream name or ARN (env KINESIS_STREAM; with --local: a stream of the
@@ -187,6 +188,11 @@ async function main(): Promise<number> {
     region ??= target.region;
   }
   if (!stream) usageError('--stream is required (or --local for the pipeline `npm start` runs)');
+  try {
+    streamTarget(stream);
+  } catch (error) {
+    usageError((error as Error).message.replace(/^streamName/, '--stream'));
+  }
   if (v.generate !== undefined && v.file !== undefined) usageError('use either --file or --generate, not both');
   const total = v.generate !== undefined ? number('generate', v.generate, 0, 0) : undefined;
   const rate = number('rate', v.rate, 0, 0);
@@ -222,9 +228,7 @@ async function main(): Promise<number> {
           ...(v.region !== undefined ? { region: v.region } : {}),
         })
       : undefined;
-  let producer: KinesisProducer;
-  try {
-    producer = new KinesisProducer({
+  const producer = new KinesisProducer({
     streamName: stream,
     ...clientOptions,
     aggregation: v.aggregate,
@@ -234,10 +238,6 @@ async function main(): Promise<number> {
     logger,
     ...(metrics ? { metrics } : {}),
   });
-  } catch (error) {
-    if (error instanceof RangeError) usageError(error.message.replace(/^streamName/, '--stream'));
-    throw error;
-  }
 
   const counts: Counts = { read: 0, written: 0, invalid: 0, rejected: 0, failed: 0 };
   const rejects: WriteStream | undefined = v.rejects !== undefined ? createWriteStream(v.rejects) : undefined;

@@ -201,17 +201,19 @@ export class KinesisProducer<E = OrderEvent> {
 
   /**
    * Validate `event`, then write it. Resolves once Kinesis acknowledged it; rejects with
-   * EventRejectedError / PartitionKeyError / RecordLimitError (nothing sent), BufferFullError
-   * (backpressure wait exceeded), DeliveryError (retries exhausted) or ProducerClosedError.
+   * EventRejectedError / PartitionKeyError / RecordLimitError / RecordDataError (nothing sent),
+   * BufferFullError (backpressure wait exceeded), DeliveryError (retries exhausted, or not retryable)
+   * or ProducerClosedError. Never throws, whatever `event` is.
    */
   put(event: unknown): Promise<PutResult> {
     if (this.closed) return this.rejectEarly(new ProducerClosedError());
     let parsed: ValidationResult<E>;
     try {
       parsed = this.validate(event);
+      if (typeof parsed !== 'object' || parsed === null) throw new TypeError(`validate() returned ${String(parsed)}, not { ok, event | error }`);
     } catch (error) {
       const message = asError(error).message;
-      return this.rejectEarly(new EventRejectedError(new EventValidationError('schema', `validate() threw: ${message}`, [{ path: '', message }])));
+      return this.rejectEarly(new EventRejectedError(new EventValidationError('schema', `validate() failed: ${message}`, [{ path: '', message }])));
     }
     if (!parsed.ok) return this.rejectEarly(new EventRejectedError(parsed.error));
     let partitionKey: unknown;

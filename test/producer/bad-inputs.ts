@@ -3,8 +3,8 @@
  * (docs/producer.md, "Every put settles"). Shared by the strict-mode settle script and its test.
  *
  * `put` cases go to a producer with the default contract validation; `lenient` cases to one whose
- * validation accepts anything and whose partition key is the input's `key` (so key functions and
- * serialisation get bad input too); `putRecord` cases are raw records.
+ * validation accepts anything (but throws for `explode: true`) and whose partition key is the input's
+ * `key` (so key functions and serialisation get bad input too); `putRecord` cases are raw records.
  */
 import { createFixtures } from '../../schemas/fixtures';
 import { withField, withoutField } from '../schemas/edit';
@@ -59,6 +59,7 @@ export function badInputs(): BadInput[] {
   return [
     ...contractCases(),
     // Partition key (the key function's result) and data (serialisation), through a lenient producer.
+    { label: 'a validate function that throws', channel: 'lenient', input: () => ({ key: 'ord-x', explode: true }), code: 'EVENT_INVALID' },
     { label: 'key function returns a number', channel: 'lenient', input: () => ({ key: 42 }), code: 'PARTITION_KEY_INVALID' },
     { label: 'key function returns undefined', channel: 'lenient', input: () => ({}), code: 'PARTITION_KEY_INVALID' },
     {

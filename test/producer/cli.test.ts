@@ -185,6 +185,10 @@ describe('kinesis-produce', () => {
     expect(r.stderr).toContain('--stream is required');
     const r2 = await run(['--stream', 's', '--generate', 'many']);
     expect(r2.code).toBe(2);
+    // StreamName rule (1-128 of [a-zA-Z0-9_.-]), checked before anything is created or sent.
+    const r3 = await run(['--stream', 'orders!', '--endpoint', kinesis.endpoint, '--create-stream', '--generate', '1']);
+    expect(r3.code).toBe(2);
+    expect(r3.stderr).toContain('--stream "orders!" is not a Kinesis stream name');
   });
 
   it('runs through npm run produce too', async () => {

@@ -241,7 +241,7 @@ describe('request timeouts', () => {
       expect(results.some((r) => r.attempts > 1)).toBe(true);
       expect(lines.some((l) => /"errorCode":"(ETIMEDOUT|TimeoutError)"/.test(l))).toBe(true);
       // The abandoned first request still lands: its records are then in the stream twice.
-      await expect.poll(async () => (await readUserRecords(kinesis.client, stream)).length, { timeout: 5_000 }).toBeGreaterThan(events.length);
+      await expect.poll(async () => (await readUserRecords(kinesis.client, stream)).length, { timeout: 30_000 }).toBeGreaterThan(events.length);
       const ids = (await readUserRecords(kinesis.client, stream)).map((u) => eventId(u.data));
       expect(new Set(ids)).toEqual(new Set(events.map((e) => e.id)));
     } finally {

@@ -97,7 +97,8 @@ describe('KPL aggregation', () => {
       // The first batch after the split was predicted for the closed parent: Kinesis answers with a child.
       await Promise.all(f.take(200).map((e) => producer.put(e)));
       await producer.flush();
-      await expect.poll(() => proxy.counts.listShards).toBe(2);
+      // The reload runs in the background: wait for it as long as a slow machine needs (a hang detector, not a timing check).
+      await expect.poll(() => proxy.counts.listShards, { timeout: 30_000 }).toBe(2);
       const after = f.take(400);
       const results = await Promise.all(after.map((e) => producer.put(e)));
       await producer.close();

@@ -27,7 +27,10 @@ const lenient = new KinesisProducer<{ key?: unknown }>({
   aggregation,
   logger,
   lingerMs: 5,
-  validate: (input) => ({ ok: true, event: input as { key?: unknown } }),
+  validate: (input) => {
+    if ((input as { explode?: boolean } | null)?.explode) throw new Error('the validator crashed');
+    return { ok: true, event: input as { key?: unknown } };
+  },
   partitionKey: (event) => event.key as string,
 });
 
