@@ -59,8 +59,9 @@ export interface ConsumerRuntimeOptions<E extends AnyEvent> {
    * store when env IDEMPOTENCY_TABLE names a table (created on the first invocation, with a dynamic
    * import), else none (claims stay in this container; attempts are counted in memory).
    * Window handlers use it for attempt counters only (their duplicates are skipped through the state).
+   * A function is called once, on the first invocation (e.g. to load a client lazily).
    */
-  durableStore?: DurableRecordStore | false;
+  durableStore?: DurableRecordStore | (() => Promise<DurableRecordStore>) | false;
   /**
    * Rule 13: a record failing the same way on this many consecutive deliveries, isolated (other records
    * succeeded), is quarantined as a poison record. 0 disables. Default: env POISON_RECORD_ATTEMPTS, else 3.
