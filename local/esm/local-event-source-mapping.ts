@@ -190,7 +190,14 @@ export class LocalEventSourceMapping {
       pending += stats.pendingRecords;
       if (stats.status === 'reading') behind = Math.max(behind, stats.millisBehindLatest);
     }
-    return { state: this.state, shards, ...this.counters, recordsPending: pending, millisBehindLatest: behind };
+    return {
+      state: this.state,
+      shards,
+      ...this.counters,
+      recordsPending: pending,
+      millisBehindLatest: behind,
+      ...(this.recorder !== undefined ? { checkpointWrites: this.recorder.health() } : {}),
+    };
   }
 
   private iteratorStart(shardId: string): IteratorStart {
