@@ -1,4 +1,7 @@
-/** `npm run build:lambdas`: bundle every function of the pipeline definition and print each size. */
+/**
+ * `npm run build:lambdas [-- --source-maps]`: bundle every function of the pipeline definition and
+ * print each size. Source maps only on request (a debug choice, see infra/bundle.ts).
+ */
 import { resolve } from 'node:path';
 import { pipeline } from '../pipeline';
 import { buildBundles, type BundleResult } from './bundle';
@@ -14,8 +17,14 @@ function table(results: BundleResult[]): string {
 
 const projectRoot = resolve(import.meta.dirname, '..');
 const outDir = resolve(projectRoot, process.env['LAMBDA_BUNDLE_DIR'] ?? DEFAULT_BUNDLE_DIR);
+const args = process.argv.slice(2);
+const unknown = args.filter((a) => a !== '--source-maps');
+if (unknown.length > 0) {
+  process.stderr.write(`build:lambdas: unknown option ${unknown.join(' ')} (usage: npm run build:lambdas [-- --source-maps])\n`);
+  process.exit(2);
+}
 try {
-  const results = await buildBundles({ definition: pipeline, projectRoot, outDir });
+  const results = await buildBundles({ definition: pipeline, projectRoot, outDir, sourceMaps: args.includes('--source-maps') });
   process.stdout.write(`${table(results)}\nbundles in ${outDir}\n`);
 } catch (error) {
   process.stderr.write(`build:lambdas failed: ${(error as Error).message}\n`);

@@ -6,6 +6,9 @@
 import type { PipelineDefinition } from './definition-schema';
 import { PUBLISH_LEDGER_TABLE_VARIABLE } from './publish-ledger-table';
 
+/** Where a consumer's `recordFilterPatterns` reach the runtime (JSON array; consumers/runtime/record-filter.ts). */
+export const RECORD_FILTER_PATTERNS_VARIABLE = 'RECORD_FILTER_PATTERNS';
+
 /** Namespace of the consumer runtime's own metrics (Embedded Metric Format). */
 export const RUNTIME_METRICS_NAMESPACE = 'KinesisPipeline/Consumers';
 
@@ -45,6 +48,8 @@ export function functionEnvironment(
   if (queueUrl !== undefined) env['QUARANTINE_QUEUE_URL'] = queueUrl;
   const ledgerTable = definition.consumers[name]?.publishLedger ? resolved.publishLedgerTable?.(name) : undefined;
   if (ledgerTable !== undefined) env[PUBLISH_LEDGER_TABLE_VARIABLE] = ledgerTable;
+  const filters = definition.consumers[name]?.recordFilterPatterns ?? [];
+  if (filters.length > 0) env[RECORD_FILTER_PATTERNS_VARIABLE] = JSON.stringify(filters);
   return { ...env, ...resolved.extra };
 }
 

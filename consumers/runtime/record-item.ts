@@ -23,6 +23,8 @@ export enum ItemStatus {
   Quarantined = 5,
   /** Must be redelivered (transient failure, blocked, not started). */
   Retry = 6,
+  /** Matched none of the consumer's record filter patterns: not handled, counts as processed. */
+  Filtered = 7,
 }
 
 export interface PermanentFailure {

@@ -33,6 +33,8 @@ const QUARANTINE_TIMEOUT = Symbol('quarantine-timeout');
 /** Per-invocation tally: successes are counted and dropped; only failures are kept. */
 class Outcome {
   processed = 0;
+  /** Of `processed`: records the consumer's record filter left out (./record-filter.ts). */
+  filtered = 0;
   duplicates = 0;
   readonly toQuarantine: RecordItem[] = [];
   readonly retry: RecordItem[] = [];
@@ -47,6 +49,11 @@ class Outcome {
       case ItemStatus.Done:
         this.processed += 1;
         if (this.debug) this.log.debug({ sequenceNumber: item.sequenceNumber, subSequenceNumber: item.subSequenceNumber, eventId: item.eventId, eventType: item.eventType }, 'record processed');
+        break;
+      case ItemStatus.Filtered:
+        // Counted as processed, as Lambda counts a record its FilterCriteria dropped.
+        this.processed += 1;
+        this.filtered += 1;
         break;
       case ItemStatus.Duplicate:
         this.duplicates += 1;
@@ -290,6 +297,7 @@ export class ConsumerRuntime {
     };
     const summary = {
       ...counts,
+      ...(outcome.filtered > 0 ? { filtered: outcome.filtered } : {}),
       ...(lowest !== undefined ? { retryFromSequenceNumber: lowest } : {}),
       ...(deadlineReached ? { timeoutGuard: true } : {}),
     };

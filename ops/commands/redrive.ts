@@ -1,7 +1,7 @@
 /** `ops redrive <consumer>`: on-failure batches (or, with --quarantine, quarantined records) back into the pipeline. */
 import { GetFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
 import { GetQueueUrlCommand } from '@aws-sdk/client-sqs';
-import { compileFilters } from '../../local/esm/filter-pattern';
+import { compileFilters } from '../../kinesis/filter-pattern';
 import { defaultInvokeIdentityArn } from '../../local/esm/stream-record';
 import { KinesisProducer } from '../../producers/kinesis-producer';
 import { ShardRangeReader } from '../aws/shard-range-reader';

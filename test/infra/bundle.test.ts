@@ -1,4 +1,4 @@
-/** esbuild bundles: one minified ESM file + source map per function, SDK included, runnable by Node. */
+/** esbuild bundles: one minified ESM file per function (a source map only on request), SDK included, runnable by Node. */
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -19,14 +19,30 @@ const definition = definePipeline({
 
 let outDir: string;
 let results: BundleResult[];
+let plainDir: string;
+let plainResults: BundleResult[];
 
 beforeAll(async () => {
   outDir = mkdtempSync(join(tmpdir(), 'bundles-'));
-  results = await buildBundles({ definition, projectRoot, outDir });
+  plainDir = mkdtempSync(join(tmpdir(), 'bundles-'));
+  [results, plainResults] = await Promise.all([
+    buildBundles({ definition, projectRoot, outDir, sourceMaps: true }),
+    buildBundles({ definition, projectRoot, outDir: plainDir }),
+  ]);
 });
 
 describe('buildBundles', () => {
-  it('writes one folder per consumer and plain function with index.mjs and its source map, and reports sizes', () => {
+  it('ships no source map by default (a debug choice): no .map file, no sourceMappingURL, nothing in the zip size', () => {
+    for (const r of plainResults) {
+      const file = join(plainDir, r.name, 'index.mjs');
+      expect(existsSync(`${file}.map`)).toBe(false);
+      expect(readFileSync(file, 'utf8')).not.toContain('sourceMappingURL');
+      expect(r.sourceMapBytes).toBe(0);
+      expect(r.zippedBytes).toBeLessThan(r.bytes);
+    }
+  });
+
+  it('with sourceMaps: writes one folder per consumer and plain function with index.mjs and its source map, and reports sizes', () => {
     expect(results.map((r) => r.name).sort()).toEqual(['order-metrics', 'order-review', 'review-intake']);
     for (const r of results) {
       const file = join(outDir, r.name, 'index.mjs');
