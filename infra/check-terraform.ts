@@ -12,10 +12,10 @@ import { checkStack, chooseProviderVersion, prepareWorkDir, probeTerraform, read
 const root = resolve(import.meta.dirname, '..');
 const args = process.argv.slice(2);
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
-const stop = (message: string, code: number): never => {
+function stop(message: string, code: number): never {
   process.stderr.write(`check:terraform: ${message}\n`);
   process.exit(code);
-};
+}
 
 let stage: string | undefined;
 let allowPlaceholders = false;

@@ -215,7 +215,7 @@ export class PipelineStack extends TerraformStack {
       description: 'Plan a stage that still has placeholder values (offline tests only; never for a deploy)',
     });
     new DataResource(this, 'placeholder-guard', {
-      input: findings.join('; '),
+      input: { placeholders: findings.join('; ') },
       lifecycle: { precondition: [{ condition: allow.booleanValue, errorMessage: placeholderMessage(stage, findings) }] },
     });
   }

@@ -96,7 +96,7 @@ const s3BackendSchema = z.strictObject({
   keyPrefix: z.string().default('cdktf'),
   /** SSE-KMS key for the state object (default: the bucket's encryption). */
   kmsKeyId: z.string().optional(),
-});
+}, { error: 'is required: every stage keeps its Terraform state in S3, e.g. {"type": "s3", "bucket": "<state bucket>"}' });
 
 export const systemLogLevels = ['DEBUG', 'INFO', 'WARN'] as const;
 

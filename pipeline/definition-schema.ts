@@ -237,6 +237,8 @@ export const pipelineSchema = z
     functions: z.record(resourceName, plainFunctionSchema).default({}),
   })
   .superRefine((p, ctx) => {
+    // Cross-field rules below read validated values: only on an otherwise clean definition (one problem, one message).
+    const clean = ctx.issues.length === 0;
     const streamNames = Object.keys(p.streams);
     if (streamNames.length === 0) ctx.addIssue({ code: 'custom', path: ['streams'], message: 'must declare at least one stream' });
     for (const [name, consumer] of Object.entries(p.consumers)) {
@@ -252,7 +254,7 @@ export const pipelineSchema = z
       }
       // "Using event filtering with a Kinesis event source": Kinesis mappings filter only on `data`,
       // parsed as JSON; a KPL aggregate is not JSON, so Lambda drops it (and every record in it) unseen.
-      if (consumer.mapping.filterPatterns.length > 0 && p.streams[consumer.stream]?.aggregatedRecords !== 'never') {
+      if (clean && consumer.mapping.filterPatterns.length > 0 && p.streams[consumer.stream]?.aggregatedRecords === 'possible') {
         ctx.addIssue({
           code: 'custom',
           path: ['consumers', name, 'mapping', 'filterPatterns'],
@@ -263,7 +265,7 @@ export const pipelineSchema = z
         });
       }
     }
-    for (const problem of lifetimeProblems(p.streams, p.consumers)) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
+    if (clean) for (const problem of lifetimeProblems(p.streams, p.consumers)) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
     for (const [name, fn] of [...Object.entries(p.consumers), ...Object.entries(p.functions)]) {
       const section = name in p.consumers ? 'consumers' : 'functions';
       fn.invokes.forEach((target, index) => {

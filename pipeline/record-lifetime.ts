@@ -46,9 +46,17 @@ export function consumerIteratorAgeThresholdSeconds(consumer: LifetimeConsumer, 
   return consumer.alarms.iteratorAgeSeconds ?? consumer.alarms.iteratorAgeFractionOfRetention * recordLifetimeSeconds(consumer, stream);
 }
 
-/** The shortest record lifetime among the stream's consumers (the retention when it has none). */
+/**
+ * The shortest record lifetime among the stream's consumers that keep a trace of what they discard
+ * (an on-failure queue); the retention when there is none. A consumer without an on-failure
+ * destination discards old records by design (the stack warns about it), so it does not pin the alarms.
+ */
 export function streamRecordLifetimeSeconds(stream: LifetimeStream, consumers: readonly LifetimeConsumer[]): number {
-  return Math.min(retentionSeconds(stream), ...consumers.map((c) => recordLifetimeSeconds(c, stream)));
+  return Math.min(retentionSeconds(stream), ...consumers.filter(keepsTrace).map((c) => recordLifetimeSeconds(c, stream)));
+}
+
+function keepsTrace(consumer: LifetimeConsumer): boolean {
+  return consumer.mapping.onFailureDestination === 'queue';
 }
 
 /**
@@ -95,6 +103,8 @@ export function lifetimeProblems(
   for (const [name, consumer] of Object.entries(consumers)) {
     const stream = streams[consumer.stream];
     if (!stream) continue;
+    // Without an on-failure destination the mapping discards old records by design (warned at synth).
+    if (!keepsTrace(consumer)) continue;
     const lifetime = recordLifetimeSeconds(consumer, stream);
     const fires = consumerIteratorAgeThresholdSeconds(consumer, stream) + consumer.alarms.periodSeconds * consumer.alarms.evaluationPeriods;
     if (fires >= lifetime) {
@@ -105,7 +115,6 @@ export function lifetimeProblems(
           `but records are discarded after ${hours(lifetime)} (min of retention ${stream.retentionHours} h and maximumRecordAgeInSeconds): lower the threshold or raise the record age`,
       });
     }
-    if (consumer.mapping.onFailureDestination !== 'queue') continue;
     const window = onFailureRedriveWindowSeconds(consumer, stream);
     const queueFires = queueAgeThresholdSeconds(window) + consumer.alarms.periodSeconds;
     if (queueFires >= window) {

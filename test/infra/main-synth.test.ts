@@ -15,7 +15,7 @@ import { fakeBundleDir } from './synth-helpers';
 const projectRoot = resolve(import.meta.dirname, '../..');
 
 describe('main.ts', () => {
-  it('synthesizes orders-dev, orders-staging and orders-prod into the output directory', async () => {
+  it('synthesizes orders-dev, orders-staging and orders-prod into the output directory', { timeout: 180_000 }, async () => {
     const outdir = mkdtempSync(join(tmpdir(), 'cdktf-out-'));
     await promisify(execFile)(process.execPath, ['--import', 'tsx', 'main.ts'], {
       cwd: projectRoot,
