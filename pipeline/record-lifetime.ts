@@ -71,12 +71,14 @@ export function streamIteratorAgeThresholdSeconds(stream: LifetimeStream, consum
 /**
  * How long an on-failure record stays redrivable: its records were discarded at an age of at most
  * MaximumRecordAgeInSeconds and leave the stream at the retention, and the message itself leaves SQS
- * after 14 days. 0 when the mapping keeps records until the retention (-1, or an age >= retention).
+ * after 14 days. 0 when the record age reaches the retention. With -1 records are only discarded
+ * after their retries (usually young) and otherwise expire unreported at the retention, which the
+ * iterator-age alarms cover: the window is taken as the retention (the policy checks flag -1).
  */
 export function onFailureRedriveWindowSeconds(consumer: LifetimeConsumer, stream: LifetimeStream): number {
   const maxAge = consumer.mapping.maximumRecordAgeInSeconds;
-  if (maxAge === MAPPING_LIMITS.maximumRecordAgeInSeconds.infinite) return 0;
-  return Math.max(0, Math.min(SQS_LIMITS.maxRetentionSeconds, retentionSeconds(stream) - maxAge));
+  const discardedAt = maxAge === MAPPING_LIMITS.maximumRecordAgeInSeconds.infinite ? 0 : maxAge;
+  return Math.max(0, Math.min(SQS_LIMITS.maxRetentionSeconds, retentionSeconds(stream) - discardedAt));
 }
 
 /** `ApproximateAgeOfOldestMessage` threshold (s) for a queue whose messages are useful for `windowSeconds`. */
@@ -121,10 +123,8 @@ export function lifetimeProblems(
       problems.push({
         path: ['consumers', name, 'mapping', 'maximumRecordAgeInSeconds'],
         message:
-          consumer.mapping.maximumRecordAgeInSeconds === MAPPING_LIMITS.maximumRecordAgeInSeconds.infinite
-            ? `is -1 with an on-failure queue: a record can be discarded just before it expires (retention ${stream.retentionHours} h), so its on-failure record points at data already gone; set it below the retention`
-            : `${consumer.mapping.maximumRecordAgeInSeconds} s leaves ${hours(window)} between a discard and the end of the ${stream.retentionHours} h retention: ` +
-              `the on-failure queue's age alarm cannot fire before its records expire; keep it at least ${2 * consumer.alarms.periodSeconds + 1} s below the retention`,
+          `${consumer.mapping.maximumRecordAgeInSeconds} s leaves ${hours(window)} between a discard and the end of the ${stream.retentionHours} h retention: ` +
+          `the on-failure queue's age alarm cannot fire before its records expire; keep it at least ${2 * consumer.alarms.periodSeconds + 1} s below the retention`,
       });
     }
   }

@@ -317,6 +317,7 @@ export class RecordDecoder {
     item.eventId = event.id;
     item.eventType = event.type;
     item.eventVersion = event.version;
+    item.traceId = event.traceId;
     return true;
   }
 

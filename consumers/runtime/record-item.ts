@@ -54,6 +54,8 @@ export class RecordItem implements RecordMeta {
   eventId: string | undefined = undefined;
   eventType: string | undefined = undefined;
   eventVersion: number | undefined = undefined;
+  /** The envelope's traceId (logged beside the invocation's X-Ray trace id). */
+  traceId: string | undefined = undefined;
   permanent: PermanentFailure | undefined = undefined;
   transient: TransientFailureKind | undefined = undefined;
   transientError: unknown = undefined;

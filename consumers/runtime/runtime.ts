@@ -139,7 +139,10 @@ export class ConsumerRuntime {
     const records = event.Records;
     const topShardId = (event as { shardId?: unknown }).shardId;
     const shardId = typeof topShardId === 'string' ? topShardId : shardIdOf(records[0]?.eventID);
-    const log = this.log.child({ requestId: context?.awsRequestId, functionName: context?.functionName, shardId });
+    // With X-Ray tracing the Lambda runtime sets _X_AMZN_TRACE_ID per invocation: every line of the
+    // invocation carries it, beside the records' envelope traceId, so a trace and its records meet.
+    const xrayTraceId = process.env['_X_AMZN_TRACE_ID'];
+    const log = this.log.child({ requestId: context?.awsRequestId, functionName: context?.functionName, shardId, ...(xrayTraceId ? { xrayTraceId } : {}) });
     const oldestArrivalMs = decoder.check(records);
     const outcome = new Outcome(log);
 
@@ -314,6 +317,7 @@ export class ConsumerRuntime {
       fields['eventId'] = item.eventId;
       fields['eventType'] = item.eventType;
     }
+    if (item.traceId !== undefined) fields['traceId'] = item.traceId;
     return fields;
   }
 }

@@ -42,6 +42,7 @@ describe('thresholds', () => {
     expect(onFailureQueueAgeThresholdSeconds(metrics, stream)).toBe(21_600); // (24 h - 12 h) / 2
     expect(onFailureQueueAgeThresholdSeconds(metrics, { ...stream, retentionHours: 168 })).toBe(280_800); // (168 h - 12 h) / 2
     expect(onFailureQueueAgeThresholdSeconds(metrics, { ...stream, retentionHours: 8760 })).toBe(604_800); // capped by SQS's 14 days
+    expect(onFailureQueueAgeThresholdSeconds(withMapping(metrics, { maximumRecordAgeInSeconds: -1 }), stream)).toBe(43_200); // -1: the retention / 2
     expect(payloadQueueAgeThresholdSeconds()).toBe(604_800);
   });
 
