@@ -22,13 +22,14 @@ export interface Batch {
 /**
  * A Kinesis event (Lambda's shape, one shard) of `records` distinct `order.placed` v1 events with 10
  * line items (~1 KiB of JSON each), distinct per seed: a warm container sees new event ids per batch.
+ * `lines: null` leaves the line count to the fixtures (1-5, as the local runner's upstream produces).
  */
-export function makeBatch(seed: number, records: number): Batch {
+export function makeBatch(seed: number, records: number, lines: number | null = 10): Batch {
   const fixtures = createFixtures({ seed });
   const out: KinesisStreamRecord[] = [];
   let bytes = 0;
   for (let i = 0; i < records; i++) {
-    const event = fixtures.orderPlaced({ lines: 10 });
+    const event = fixtures.orderPlaced(lines === null ? {} : { lines });
     const json = JSON.stringify(event);
     bytes += Buffer.byteLength(json);
     const sequenceNumber = (BASE_SEQUENCE + BigInt(seed) * 1_000_000n + BigInt(i)).toString();

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Annotations, DataResource, S3Backend, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import type { Construct } from 'constructs';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
-import { deployedName, functionEnvironment, publishLedgerTableName, type PipelineDefinition } from '../pipeline';
+import { deployedName, functionEnvironment, idempotencyTableName, publishLedgerTableName, type PipelineDefinition } from '../pipeline';
 import { applyStage } from './apply-stage';
 import { AlarmTopic } from './constructs/alarm-topic';
 import { BusinessAlarm } from './constructs/business-alarm';
@@ -95,11 +95,12 @@ export class PipelineStack extends TerraformStack {
       });
     }
 
-    const environment = (fnKey: string, quarantineQueueUrl?: string, publishLedgerTable?: string): Record<string, string> =>
+    const environment = (fnKey: string, quarantineQueueUrl?: string, publishLedgerTable?: string, idempotencyTable?: string): Record<string, string> =>
       functionEnvironment(definition, fnKey, {
         functionName: name,
         quarantineQueueUrl: () => quarantineQueueUrl,
         publishLedgerTable: () => publishLedgerTable,
+        idempotencyTable: () => idempotencyTable,
         logLevel: stage.logLevel,
         // Source maps are a debug choice of the stage (infra/bundle.ts): 10-25 ms of init CPU otherwise wasted.
         ...(stage.sourceMaps ? { extra: { NODE_OPTIONS: '--enable-source-maps' } } : {}),
@@ -150,7 +151,8 @@ export class PipelineStack extends TerraformStack {
         publishLedgerTableName: publishLedgerTableName(name(consumerKey)),
         observability,
         protect,
-        environment: (queueUrl, ledgerTable) => environment(consumerKey, queueUrl, ledgerTable),
+        idempotencyTableName: idempotencyTableName(name(consumerKey)),
+        environment: (queueUrl, ledgerTable, idempotencyTable) => environment(consumerKey, queueUrl, ledgerTable, idempotencyTable),
       });
     }
 
@@ -268,6 +270,7 @@ export class PipelineStack extends TerraformStack {
       if (c.onFailureQueue) new TerraformOutput(this, `consumer-${key}-on-failure-queue-url`, { value: c.onFailureQueue.queue.url });
       new TerraformOutput(this, `consumer-${key}-mapping-uuid`, { value: c.mapping.uuid });
       if (c.publishLedger) new TerraformOutput(this, `consumer-${key}-publish-ledger-table`, { value: c.publishLedger.table.name });
+      if (c.idempotency) new TerraformOutput(this, `consumer-${key}-idempotency-table`, { value: c.idempotency.table.name });
     }
     for (const [key, f] of Object.entries(this.functions)) {
       new TerraformOutput(this, `function-${key}-name`, { value: f.fn.function.functionName });

@@ -111,15 +111,24 @@ export function wildcardResourceViolations(stack: SynthesizedStack): string[] {
   return violations;
 }
 
+/** The single-item actions a ledger or idempotency table needs: no Scan, Query, batch or table-level action. */
+export const TABLE_ITEM_ACTIONS: readonly string[] = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
+
 /**
- * DynamoDB item access only on tables this stack declares (a consumer's publish ledger), by the
- * table's own ARN: never another stack's table, an index, a stream, or a pattern.
+ * DynamoDB item access only on tables this stack declares (a consumer's publish ledger or idempotency
+ * table), by the table's own ARN: never another stack's table, an index, a stream, or a pattern; and
+ * only single-item actions (TABLE_ITEM_ACTIONS).
  */
 export function tableAccessViolations(stack: SynthesizedStack): string[] {
   const tables = new Set(Object.keys(stack.resource?.['aws_dynamodb_table'] ?? {}).map((id) => `\${aws_dynamodb_table.${id}.arn}`));
   const violations: string[] = [];
   for (const { where, statement } of policyStatements(stack)) {
     if (statement.Effect !== 'Allow' || !asArray(statement.Action).some((a) => a.startsWith('dynamodb:'))) continue;
+    for (const action of asArray(statement.Action)) {
+      if (action.startsWith('dynamodb:') && !action.includes('*') && !TABLE_ITEM_ACTIONS.includes(action)) {
+        violations.push(`${where}: DynamoDB action ${action} is not a single-item action`);
+      }
+    }
     for (const resource of asArray(statement.Resource)) {
       if (!tables.has(resource)) violations.push(`${where}: DynamoDB access to "${resource}", not a table of this stack`);
     }

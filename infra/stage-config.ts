@@ -10,7 +10,7 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { capacitySchema } from '../pipeline';
 
 const name = z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, { error: 'must be a pipeline resource name' });

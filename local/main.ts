@@ -5,7 +5,9 @@
  */
 import { HELP, UsageError, parseCliOptions, type CliOptions } from './cli-options';
 import { renderSummary, renderView, TerminalView, plain } from './live-view';
-import { startLocalPipeline, type LocalPipeline } from './pipeline-runner';
+import { DashboardUsageError, startRunDashboard, type LocalDashboard } from './dashboard/local-dashboard';
+import { StageNotFoundError } from './dashboard/deployed-definitions';
+import { PROJECT_ROOT, startLocalPipeline, type LocalPipeline } from './pipeline-runner';
 
 function write(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -46,18 +48,31 @@ async function main(): Promise<number> {
   if (!view) write(JSON.stringify({ type: 'starting', at: new Date().toISOString(), options: cli.pipeline }));
   else process.stdout.write('starting the local pipeline (Kinesis, streams, functions)...\n');
 
-  let pipeline: LocalPipeline;
+  let dashboard: LocalDashboard | undefined;
   try {
-    pipeline = await startLocalPipeline(cli.pipeline);
+    dashboard = await startRunDashboard(cli.dashboard, cli.pipeline, PROJECT_ROOT);
   } catch (error) {
     view?.close();
+    const known = error instanceof DashboardUsageError || error instanceof StageNotFoundError;
+    process.stderr.write(`error: the dashboard could not start: ${(error as Error).message}${known ? '' : ' (--no-dashboard runs without it)'}\n`);
+    return known ? 2 : 1;
+  }
+  if (dashboard && !view) write(JSON.stringify({ type: 'dashboard', url: dashboard.url, stage: dashboard.definitions.stage, timeScale: dashboard.timeScale }));
+
+  let pipeline: LocalPipeline;
+  try {
+    pipeline = await startLocalPipeline({ ...cli.pipeline, ...(dashboard?.url !== undefined ? { dashboardUrl: dashboard.url } : {}) });
+  } catch (error) {
+    view?.close();
+    await dashboard?.close();
     process.stderr.write(`error: the local pipeline could not start: ${(error as Error).message}\n`);
     return 1;
   }
+  await dashboard?.attach(pipeline);
 
   const show = () => {
     const snapshot = pipeline.snapshot();
-    if (view) view.draw(renderView(snapshot));
+    if (view) view.draw(withDashboard(renderView(snapshot), dashboard));
     else write(JSON.stringify({ type: 'stats', ...snapshot }));
   };
   show();
@@ -72,17 +87,27 @@ async function main(): Promise<number> {
   const stopping = pipeline.stop({ drainTimeoutMs: cli.drainTimeoutSeconds * 1000 });
   show();
   const summary = await stopping;
+  await dashboard?.finish();
   if (drainView) clearInterval(drainView);
   clearInterval(timer);
   if (view) {
-    view.draw(renderView(pipeline.snapshot()));
+    view.draw(withDashboard(renderView(pipeline.snapshot()), dashboard));
     view.close();
-    for (const line of renderSummary(summary)) write(line);
+    for (const line of [...renderSummary(summary), ...(dashboard?.summaryLines() ?? [])]) write(line);
   } else {
     write(JSON.stringify({ type: 'summary', ...summary }));
-    process.stderr.write(`${renderSummary(summary).map(plain).join('\n')}\n`);
+    if (dashboard) write(JSON.stringify({ type: 'alarms', stage: dashboard.definitions.stage, timeScale: dashboard.timeScale, alarms: dashboard.alarms() }));
+    process.stderr.write(`${[...renderSummary(summary), ...(dashboard?.summaryLines() ?? [])].map(plain).join('\n')}\n`);
   }
+  await dashboard?.close();
   return summary.accounted ? 0 : 1;
+}
+
+/** The live view with the dashboard's address under its title line and the alarm states at the end. */
+function withDashboard(lines: string[], dashboard: LocalDashboard | undefined): string[] {
+  if (!dashboard) return lines;
+  const [address, ...alarms] = dashboard.viewLines();
+  return [lines[0] ?? '', ...(address !== undefined ? [address] : []), ...lines.slice(1), ...alarms];
 }
 
 main().then(

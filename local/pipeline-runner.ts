@@ -17,6 +17,7 @@ import { addDatum, emptyFigures, type BusinessFigures } from './business-figures
 import { DataDir } from './data-dir';
 import { FileCheckpointStore, LocalEventSourceMapping } from './esm/index';
 import { invokerFor } from './function-invoker';
+import { startLocalIdempotencyTables } from './idempotency-tables';
 import { startKinesisEngine, type KinesisEngine } from './kinesis-engine';
 import { LocalLambdaService } from './lambda/local-lambda-service';
 import type { LocalFunction } from './lambda/local-function';
@@ -69,13 +70,23 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     cleanups.push(async () => kinesis.destroy());
     const streams = await createPipelineStreams(kinesis, definition);
 
+    // Durable effects (exactly once across containers and runner restarts): the same table as deployed, on dynalite.
+    const idempotency = await startLocalIdempotencyTables({
+      definition,
+      region,
+      ...(options.persistStream || options.endpoint !== undefined ? { persistDir: dataDir.dynamodbDir } : {}),
+    });
+    if (idempotency !== undefined) cleanups.push(() => idempotency.stop());
+
     const lambda = await LocalLambdaService.start({
       definition,
+      ...(idempotency !== undefined ? { idempotency } : {}),
       projectRoot,
       dataDir,
       region,
       ...(options.functionLogLevel !== undefined ? { functionLogLevel: options.functionLogLevel } : {}),
       ...(options.asyncRetryDelaysMs !== undefined ? { asyncRetryDelaysMs: options.asyncRetryDelaysMs } : {}),
+      ...(options.lambdaInitTimeoutMs !== undefined ? { initTimeoutMs: options.lambdaInitTimeoutMs } : {}),
     });
     cleanups.push(() => lambda.close());
 
@@ -248,6 +259,12 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
         kinesisEngine: engine.kind,
         kinesisEndpoint: engine.endpoint,
         lambdaEndpoint: lambda.endpoint.url,
+        ...(idempotency !== undefined
+          ? {
+              dynamodbEndpoint: idempotency.endpoint,
+              idempotencyTables: Object.fromEntries(consumers.flatMap((c) => (idempotency.tableName(c.name) ? [[c.name, idempotency.tableName(c.name)!]] : []))),
+            }
+          : {}),
         region,
         streams: Object.fromEntries([...streams.values()].map((s) => [s.name, { arn: s.arn, shards: s.shardIds }])),
         consumers: Object.fromEntries(
@@ -267,6 +284,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
         ),
         functions: Object.fromEntries(Object.entries(lambdaStats).map(([name, s]) => [name, { functionArn: s.functionArn, functionName: name, stats: s }])),
         upstream: Object.fromEntries([...upstreams].map(([name, u]) => [name, u.counters])),
+        ...(options.dashboardUrl !== undefined ? { dashboard: { url: options.dashboardUrl } } : {}),
       };
     };
 

@@ -39,10 +39,14 @@ export interface LocalPipelineOptions {
   functionLogLevel?: string;
   /** Asynchronous invocation retry delays (default Lambda's 60 s and 120 s). */
   asyncRetryDelaysMs?: readonly number[];
+  /** Init phase limit of the local functions (default Lambda's 10 s); tests on a busy machine raise it. */
+  lambdaInitTimeoutMs?: number;
   /** Timing knobs of the event source mappings (default: AWS-like). */
   esmTiming?: Partial<EsmTiming>;
   /** How often runner.json and the counters from files are refreshed (default 1000 ms). */
   refreshIntervalMs?: number;
+  /** Address of the local dashboard serving this run, recorded in runner.json. */
+  dashboardUrl?: string;
   /** The runner's own log (default: `<dataDir>/logs/runner.log`). */
   logger?: Logger;
 }

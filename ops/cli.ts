@@ -6,12 +6,13 @@ import { pathToFileURL } from 'node:url';
 import type { Command } from './commands/command';
 import { pauseCommand, resumeCommand } from './commands/pause-resume';
 import { redriveCommand } from './commands/redrive';
+import { reportCommand } from './commands/report';
 import { statusCommand } from './commands/status';
 import { tailCommand } from './commands/tail';
 import { GLOBAL_HELP, type OpsEnvironment } from './context';
 import { processIo, UsageError } from './io';
 
-export const COMMANDS: readonly Command[] = [redriveCommand, tailCommand, statusCommand, pauseCommand, resumeCommand];
+export const COMMANDS: readonly Command[] = [redriveCommand, tailCommand, statusCommand, pauseCommand, resumeCommand, reportCommand];
 
 function overview(): string {
   const lines = COMMANDS.map((c) => `  ${c.name.padEnd(9)} ${c.summary}`);

@@ -4,7 +4,7 @@
  * names, defaults and limits (see ./limits.ts), so the local runner and the cdktf stack read the
  * same values AWS would apply.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { FUNCTION_LIMITS, MAPPING_LIMITS, STREAM_LIMITS } from './limits';
 import { compileDataPredicate, FilterPatternError } from '../kinesis/filter-pattern';
 import { lifetimeProblems } from './record-lifetime';
@@ -223,6 +223,17 @@ export const consumerSchema = z.strictObject({
    */
   publishLedger: z
     .boolean({ error: 'must be true or false (true: deploy a DynamoDB publish ledger table for this consumer)' })
+    .default(false),
+  /**
+   * A durable idempotency store: a DynamoDB table (the publish ledger's shape, see
+   * ./idempotency-table.ts) where the consumer runtime claims each event id IN_PROGRESS with a lease
+   * before its handler runs and marks it COMPLETED after (so a retry on another container, or a redrive,
+   * never repeats an effect), and counts failed deliveries per record (poison-record isolation). Its name
+   * reaches the function as IDEMPOTENCY_TABLE; the role may only GetItem, PutItem, UpdateItem and
+   * DeleteItem on it. Locally the runner creates the same table on dynalite.
+   */
+  idempotencyTable: z
+    .boolean({ error: 'must be true or false (true: deploy a DynamoDB idempotency table for this consumer)' })
     .default(false),
 });
 

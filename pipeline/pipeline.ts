@@ -53,6 +53,9 @@ export const pipeline = definePipeline({
       timeoutSeconds: 30,
       invokes: ['review-intake'],
       environment: { REVIEW_AMOUNT_THRESHOLD_MINOR: '250000' },
+      // One review request per order across retries on any container and redrives: each event id is
+      // claimed in DynamoDB before the Invoke and marked completed after it.
+      idempotencyTable: true,
       mapping: {
         batchSize: 100,
         maximumBatchingWindowInSeconds: 0,

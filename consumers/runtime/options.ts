@@ -4,6 +4,8 @@
  * CONSUMER_NAME, METRICS_NAMESPACE, LOG_LEVEL, QUARANTINE_QUEUE_URL). Explicit options win over the environment.
  */
 import type { DestinationStream } from 'pino';
+import type { DurableRecordStore } from './durable-store';
+import { createDynamoDbDurableStore, durableTableFromEnv } from './durable-store-from-env';
 import { DEFAULT_MAX_HOPS } from '../../schemas/envelope';
 import { compileRecordFilter, recordFilterFromEnv, type RecordFilter } from './record-filter';
 import type { EmfWriter } from '../../telemetry/emf';
@@ -23,6 +25,8 @@ export const DEFAULT_METRICS_NAMESPACE = 'KinesisPipeline/Consumers';
 export const DEFAULT_CONCURRENCY = 10;
 /** Default time kept free before the Lambda timeout (capped at half the invocation's remaining time). */
 export const DEFAULT_TIMEOUT_MARGIN_MS = 3000;
+/** Default K of rule 13: consecutive identical failed deliveries after which an isolated record is quarantined. */
+export const DEFAULT_POISON_ATTEMPTS = 3;
 
 /** EMF metrics settings. */
 export interface MetricsOptions {
@@ -50,6 +54,20 @@ export interface ConsumerRuntimeOptions<E extends AnyEvent> {
    * (env IDEMPOTENCY_MAX_ENTRIES, else 50,000); for createKinesisWindowHandler: none (see there).
    */
   idempotency?: IdempotencyStore | false;
+  /**
+   * The durable level (durable-store.ts): event claims (IN_PROGRESS with a lease, then COMPLETED) behind
+   * the first level, and the poison-record attempt counters. `false` disables it. Default: a DynamoDB
+   * store when env IDEMPOTENCY_TABLE names a table (created on the first invocation, with a dynamic
+   * import), else none (claims stay in this container; attempts are counted in memory).
+   * Window handlers use it for attempt counters only (their duplicates are skipped through the state).
+   */
+  durableStore?: DurableRecordStore | false;
+  /**
+   * Rule 13: a record failing the same way on this many consecutive deliveries, isolated (other records
+   * succeeded), is quarantined as a poison record. 0 disables. Default: env POISON_RECORD_ATTEMPTS, else 3.
+   * Keep it at most the mapping's MaximumRetryAttempts + 1, or the mapping gives up first.
+   */
+  poisonAttempts?: number;
   /** Partition keys processed concurrently. Default: env CONSUMER_CONCURRENCY, else 10. */
   concurrency?: number;
   /** Stop starting records when less than this remains before the timeout. Default: env TIMEOUT_MARGIN_MS, else 3000. */
@@ -81,6 +99,9 @@ export interface ResolvedSettings {
   readonly registry: EventValidator<AnyEvent>;
   readonly quarantine: QuarantineSink;
   readonly idempotency: IdempotencyStore | undefined;
+  /** The durable store, or a promise of it (created on first use), or none. */
+  readonly durableStore: DurableRecordStore | (() => Promise<DurableRecordStore>) | undefined;
+  readonly poisonAttempts: number;
   readonly concurrency: number;
   readonly timeoutMarginMs: number;
   readonly maxHops: number;
@@ -124,6 +145,12 @@ export function quarantineSinkFromEnv(consumerName: string, env: Env = process.e
   );
 }
 
+/** A factory of the DynamoDB store when IDEMPOTENCY_TABLE is set (the value is checked now, at creation). */
+function durableStoreFactoryFromEnv(env: Env): (() => Promise<DurableRecordStore>) | undefined {
+  const table = durableTableFromEnv(env);
+  return table === undefined ? undefined : () => createDynamoDbDurableStore(table);
+}
+
 /** Apply defaults and environment to the options; throws RuntimeConfigError naming a bad value. */
 export function resolveSettings<E extends AnyEvent>(options: ConsumerRuntimeOptions<E>, env: Env = process.env): ResolvedSettings {
   if (typeof options.registry?.safeParse !== 'function') throw new RuntimeConfigError('options.registry must be an EventRegistry');
@@ -148,6 +175,8 @@ export function resolveSettings<E extends AnyEvent>(options: ConsumerRuntimeOpti
         ? undefined
         : (options.idempotency ??
           new LruIdempotencyStore(intFromEnv(env, 'IDEMPOTENCY_MAX_ENTRIES', DEFAULT_IDEMPOTENCY_ENTRIES, 1, 10_000_000))),
+    durableStore: options.durableStore === false ? undefined : (options.durableStore ?? durableStoreFactoryFromEnv(env)),
+    poisonAttempts: checkInt('poisonAttempts', options.poisonAttempts ?? intFromEnv(env, 'POISON_RECORD_ATTEMPTS', DEFAULT_POISON_ATTEMPTS, 0, 10_000), 0, 10_000),
     concurrency: checkInt('concurrency', options.concurrency ?? intFromEnv(env, 'CONSUMER_CONCURRENCY', DEFAULT_CONCURRENCY, 1, 10_000), 1, 10_000),
     timeoutMarginMs: checkInt(
       'timeoutMarginMs',

@@ -13,6 +13,7 @@ import { runtimeMetricDimensions, RUNTIME_METRICS_NAMESPACE } from '../runtime-m
 import { consumerIteratorAgeThresholdMs, durationThresholdMs, onFailureQueueAgeThresholdSeconds, payloadQueueAgeThresholdSeconds } from '../thresholds';
 import { notifyingAlarm } from './alarm';
 import { PipelineFunction, type AwsLocation, type FunctionObservability } from './pipeline-function';
+import { IdempotencyTable } from './idempotency-table';
 import { PublishLedgerTable } from './publish-ledger-table';
 import type { PipelineStream } from './pipeline-stream';
 import { queueSendStatements, SecureQueue } from './secure-queue';
@@ -32,12 +33,14 @@ export interface PipelineConsumerProps {
   invokeTargets: string[];
   /** Table name of the publish ledger, when the definition declares `publishLedger`. */
   publishLedgerTableName: string;
+  /** Table name of the idempotency table, when the definition declares `idempotencyTable`. */
+  idempotencyTableName?: string;
   /** Logs, tracing and log encryption of the stage. */
   observability: FunctionObservability;
-  /** `prevent_destroy` on the queues and the ledger table, deletion protection and PITR on the table. */
+  /** `prevent_destroy` on the queues and the tables, deletion protection and PITR on the tables. */
   protect: boolean;
-  /** Environment of the function given its quarantine queue URL and ledger table name (resolved by the stack). */
-  environment: (quarantineQueueUrl: string, publishLedgerTable: string | undefined) => Record<string, string>;
+  /** Environment of the function given its quarantine queue URL and table names (resolved by the stack). */
+  environment: (quarantineQueueUrl: string, publishLedgerTable: string | undefined, idempotencyTable?: string) => Record<string, string>;
 }
 
 export class PipelineConsumer extends Construct {
@@ -47,6 +50,7 @@ export class PipelineConsumer extends Construct {
   readonly onFailureQueue: SecureQueue | undefined;
   readonly fanOut: KinesisStreamConsumer | undefined;
   readonly publishLedger: PublishLedgerTable | undefined;
+  readonly idempotency: IdempotencyTable | undefined;
 
   constructor(scope: Construct, id: string, props: PipelineConsumerProps) {
     super(scope, id);
@@ -106,12 +110,17 @@ export class PipelineConsumer extends Construct {
     statements.push(...queueSendStatements(queueArns, props.stageKeyArn, location.region));
     this.publishLedger = definition.publishLedger ? new PublishLedgerTable(this, 'publish-ledger', { name: props.publishLedgerTableName, protect: props.protect }) : undefined;
     if (this.publishLedger) statements.push(this.publishLedger.claimStatement());
+    this.idempotency =
+      definition.idempotencyTable && props.idempotencyTableName !== undefined
+        ? new IdempotencyTable(this, 'idempotency', { name: props.idempotencyTableName, protect: props.protect })
+        : undefined;
+    if (this.idempotency) statements.push(this.idempotency.claimStatement());
 
     this.fn = new PipelineFunction(this, 'function', {
       functionName: props.functionName,
       definition,
       bundlePath: props.bundlePath,
-      environment: props.environment(this.quarantineQueue.queue.url, this.publishLedger?.table.name),
+      environment: props.environment(this.quarantineQueue.queue.url, this.publishLedger?.table.name, this.idempotency?.table.name),
       location,
       invokeTargets: props.invokeTargets,
       statements,

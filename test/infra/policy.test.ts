@@ -21,12 +21,14 @@ import {
   wildcardActionViolations,
   wildcardResourceViolations,
 } from '../../infra/policy-checks';
-import { asArray, fakeBundleDir, stageConfig, STAGE_NAMES, synthStage, type Synthesized } from './synth-helpers';
+import { asArray, stageConfig, STAGE_NAMES, synthStage, type Synthesized } from './synth-helpers';
+import { deployedBundles } from '../support/deployed-bundles';
 
 const stages: Record<string, Synthesized> = {};
 
-beforeAll(() => {
-  const bundles = fakeBundleDir(pipeline);
+beforeAll(async () => {
+  // The real bundles, built as `npm run build:lambdas` builds them (test/deployed runs them).
+  const bundles = (await deployedBundles()).dir;
   for (const stage of STAGE_NAMES) stages[stage] = synthStage(pipeline, stageConfig(stage), bundles);
 });
 
@@ -39,9 +41,9 @@ describe.each(STAGE_NAMES)('stage %s', (stage) => {
   });
   it('grants no wildcard IAM action', () => expect(wildcardActionViolations(tf())).toEqual([]));
   it('uses Resource "*" only where the allow-list justifies it', () => expect(wildcardResourceViolations(tf())).toEqual([]));
-  it('grants DynamoDB item access only on the tables of this stack (the publish ledger)', () => {
+  it('grants DynamoDB item access only on the tables of this stack (the publish ledger, the idempotency table)', () => {
     const dynamo = policyStatements(tf()).filter(({ statement }) => asArray(statement.Action).some((a) => a.startsWith('dynamodb:')));
-    expect(dynamo.map(({ statement }) => statement.Sid)).toEqual(['ClaimInOwnPublishLedger']);
+    expect(dynamo.map(({ statement }) => statement.Sid).sort()).toEqual(['ClaimInOwnIdempotencyTable', 'ClaimInOwnPublishLedger']);
     expect(tableAccessViolations(tf())).toEqual([]);
   });
   it('encrypts every stream, queue and topic with KMS (rotated keys)', () => expect(encryptionViolations(tf())).toEqual([]));
@@ -172,6 +174,18 @@ describe('the checks catch violations', () => {
     ]);
     expect(wildcardActionViolations(tf)).toEqual([`aws_iam_role_policy.${id} statement AnyTable: wildcard action "dynamodb:*"`]);
     expect(wildcardResourceViolations(tf)).toEqual([`aws_iam_role_policy.${id} statement AnyTable: Resource "*" for dynamodb:* is not on the allow-list`]);
+  });
+
+  it('a Scan or BatchWriteItem on an own table (more than the single-item actions)', () => {
+    const tf = structuredClone(stages['dev']!.tf);
+    const [id, policy] = Object.entries(tf.resource['aws_iam_role_policy']!).find(([, p]) => String(p['policy']).includes('ClaimInOwnIdempotencyTable'))!;
+    const doc = JSON.parse(policy['policy'] as string) as { Statement: { Sid?: string; Action: string[] }[] };
+    doc.Statement.find((st) => st.Sid === 'ClaimInOwnIdempotencyTable')!.Action.push('dynamodb:Scan', 'dynamodb:BatchWriteItem');
+    tf.resource['aws_iam_role_policy']![id] = { ...policy, policy: JSON.stringify(doc) };
+    expect(tableAccessViolations(tf)).toEqual([
+      `aws_iam_role_policy.${id} statement ClaimInOwnIdempotencyTable: DynamoDB action dynamodb:Scan is not a single-item action`,
+      `aws_iam_role_policy.${id} statement ClaimInOwnIdempotencyTable: DynamoDB action dynamodb:BatchWriteItem is not a single-item action`,
+    ]);
   });
 
   it('PutMetricData on "*" without the namespace condition is not justified', () => {

@@ -21,13 +21,15 @@ import {
   type Block,
   type Synthesized,
 } from './synth-helpers';
+import { deployedBundles } from '../support/deployed-bundles';
 
 let dev: Synthesized;
 let staging: Synthesized;
 let prod: Synthesized;
 
-beforeAll(() => {
-  const bundles = fakeBundleDir(pipeline);
+beforeAll(async () => {
+  // The real bundles, built as `npm run build:lambdas` builds them (test/deployed runs them).
+  const bundles = (await deployedBundles()).dir;
   dev = synthStage(pipeline, stageConfig('dev'), bundles);
   staging = synthStage(pipeline, stageConfig('staging'), bundles);
   prod = synthStage(pipeline, stageConfig('prod'), bundles);
@@ -229,12 +231,12 @@ describe('least-privilege roles', () => {
     expect(bySid['WriteOwnLogGroup']!.Resource).toMatch(/^\$\{aws_cloudwatch_log_group\.consumer-order-metrics_.+\.arn\}:\*$/);
   });
 
-  it('order-review may invoke exactly review-intake and publishes no metrics', () => {
+  it('order-review may invoke exactly review-intake, publishes no metrics, and touches only its idempotency table', () => {
     const sts = policyOf(dev, 'orders-dev-order-review');
     const invoke = sts.find((s) => s.Sid === 'InvokeDownstreamFunctions')!;
     expect(invoke).toMatchObject({ Action: ['lambda:InvokeFunction'], Resource: ['arn:aws:lambda:eu-west-1:111111111111:function:orders-dev-review-intake'] });
     expect(sts.some((s) => asArray(s.Action).includes('cloudwatch:PutMetricData'))).toBe(false);
-    expect(sts.some((s) => asArray(s.Action).some((a) => a.startsWith('dynamodb:')))).toBe(false);
+    expect(sts.filter((s) => asArray(s.Action).some((a) => a.startsWith('dynamodb:'))).map((s) => s.Sid)).toEqual(['ClaimInOwnIdempotencyTable']);
     // dev reads with the AWS managed key: its key policy authorises account principals via Kinesis.
     expect(sts.some((s) => s.Sid === 'DecryptOwnStream')).toBe(false);
   });
@@ -270,50 +272,74 @@ describe('least-privilege roles', () => {
   });
 });
 
-describe('publish ledger (consumer option publishLedger)', () => {
-  it('one on-demand table per stage for order-metrics: string partition key, TTL on the expiry attribute; deletion protection, PITR and prevent_destroy where protected', () => {
+describe('publish ledger (consumer option publishLedger) and idempotency table (idempotencyTable)', () => {
+  const table = (s: Synthesized, name: string) => Object.entries(s.tf.resource['aws_dynamodb_table']!).find(([, t]) => t['name'] === name);
+
+  it('one on-demand table each per stage: order-metrics publish ledger, order-review idempotency; string partition key, TTL on the expiry attribute; deletion protection, PITR and prevent_destroy where protected', () => {
     for (const [s, stage, protect] of [
       [dev, 'dev', false],
       [staging, 'staging', true],
       [prod, 'prod', true],
     ] as const) {
       const tables = resources(s, 'aws_dynamodb_table');
-      expect(tables).toHaveLength(1);
-      expect(tables[0]).toEqual({
-        name: `orders-${stage}-order-metrics-publish-ledger`,
-        billing_mode: 'PAY_PER_REQUEST',
-        hash_key: 'ledgerKey',
-        attribute: [{ name: 'ledgerKey', type: 'S' }],
-        ttl: { attribute_name: 'expiresAt', enabled: true },
-        deletion_protection_enabled: protect,
-        point_in_time_recovery: { enabled: protect },
-        lifecycle: { prevent_destroy: protect },
-      });
-      const ledgerId = Object.keys(s.tf.resource['aws_dynamodb_table']!)[0]!;
+      expect(tables.map((t) => t['name']).sort()).toEqual([`orders-${stage}-order-metrics-publish-ledger`, `orders-${stage}-order-review-idempotency`]);
+      for (const name of [`orders-${stage}-order-metrics-publish-ledger`, `orders-${stage}-order-review-idempotency`]) {
+        expect(table(s, name)![1]).toEqual({
+          name,
+          billing_mode: 'PAY_PER_REQUEST',
+          hash_key: 'ledgerKey',
+          attribute: [{ name: 'ledgerKey', type: 'S' }],
+          ttl: { attribute_name: 'expiresAt', enabled: true },
+          deletion_protection_enabled: protect,
+          point_in_time_recovery: { enabled: protect },
+          lifecycle: { prevent_destroy: protect },
+        });
+      }
+      const [ledgerId] = table(s, `orders-${stage}-order-metrics-publish-ledger`)!;
+      const [idempotencyId] = table(s, `orders-${stage}-order-review-idempotency`)!;
       expect(s.tf.output['consumer-order-metrics-publish-ledger-table']!['value']).toBe(`\${aws_dynamodb_table.${ledgerId}.name}`);
+      expect(s.tf.output['consumer-order-review-idempotency-table']!['value']).toBe(`\${aws_dynamodb_table.${idempotencyId}.name}`);
     }
-    expectResource(prod, 'aws_dynamodb_table', { ttl: { attribute_name: 'expiresAt', enabled: true } });
     expect(prod.tf.output).not.toHaveProperty('consumer-order-review-publish-ledger-table');
+    expect(prod.tf.output).not.toHaveProperty('consumer-order-metrics-idempotency-table');
   });
 
-  it('only the role of the consumer declaring it may touch the table, with GetItem, PutItem and DeleteItem only', () => {
+  it('only the role of the consumer declaring a table may touch it: the ledger with GetItem, PutItem, DeleteItem; the idempotency table also with UpdateItem', () => {
     const grants = resources(staging, 'aws_iam_role_policy').flatMap((p) =>
       statements(p['policy'])
         .filter((st) => asArray(st.Action).some((a) => a.startsWith('dynamodb:')))
         .map((st) => ({ role: String(p['role']), statement: st })),
     );
-    expect(grants).toHaveLength(1);
-    expect(grants[0]!.role).toMatch(/aws_iam_role\.consumer-order-metrics_/);
-    expect(grants[0]!.statement.Action).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem']);
+    expect(grants).toHaveLength(2);
+    const ledger = grants.find((g) => g.statement.Sid === 'ClaimInOwnPublishLedger')!;
+    const idempotency = grants.find((g) => g.statement.Sid === 'ClaimInOwnIdempotencyTable')!;
+    expect(ledger.role).toMatch(/aws_iam_role\.consumer-order-metrics_/);
+    expect(ledger.statement.Action).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem']);
+    expect(ledger.statement.Resource).toBe(`\${aws_dynamodb_table.${table(staging, 'orders-staging-order-metrics-publish-ledger')![0]}.arn}`);
+    expect(idempotency.role).toMatch(/aws_iam_role\.consumer-order-review_/);
+    expect(idempotency.statement.Action).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']);
+    expect(idempotency.statement.Resource).toBe(`\${aws_dynamodb_table.${table(staging, 'orders-staging-order-review-idempotency')![0]}.arn}`);
   });
 
-  it('a consumer without the option gets no table, no statement and no variable', () => {
+  it('the idempotency table name and the item retention (stream retention + 1 day) reach order-review only', () => {
+    const fns = resources(staging, 'aws_lambda_function');
+    const review = fns.find((f) => f['function_name'] === 'orders-staging-order-review')!;
+    const variables = (review['environment'] as { variables: Record<string, string> }).variables;
+    expect(variables['IDEMPOTENCY_TABLE']).toBe(`\${aws_dynamodb_table.${table(staging, 'orders-staging-order-review-idempotency')![0]}.name}`);
+    const retentionHours = Number(resources(staging, 'aws_kinesis_stream')[0]!['retention_period']);
+    expect(variables['IDEMPOTENCY_RETENTION_SECONDS']).toBe(String(retentionHours * 3600 + 86_400));
+    for (const f of fns.filter((f) => f !== review)) expect(JSON.stringify(f)).not.toContain('IDEMPOTENCY_TABLE');
+  });
+
+  it('a consumer without the options gets no table, no statement and no variable', () => {
     const definition = structuredClone(pipeline);
     definition.consumers['order-metrics']!.publishLedger = false;
+    definition.consumers['order-review']!.idempotencyTable = false;
     const s = synthStage(definition, stageConfig('dev'));
     expect(resources(s, 'aws_dynamodb_table')).toHaveLength(0);
     expect(s.json).not.toContain('dynamodb:');
     expect(s.json).not.toContain('PUBLISH_LEDGER_TABLE');
+    expect(s.json).not.toContain('IDEMPOTENCY_TABLE');
   });
 });
 
