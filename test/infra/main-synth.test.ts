@@ -25,7 +25,7 @@ function zipDigests(zip: string): Record<string, string> {
 }
 
 describe('main.ts', () => {
-  it('synthesizes orders-dev, orders-staging and orders-prod into the output directory', async () => {
+  it('synthesizes orders-dev, orders-staging and orders-prod into the output directory', { timeout: 180_000 }, async () => {
     const outdir = mkdtempSync(join(tmpdir(), 'cdktf-out-'));
     const bundles = (await deployedBundles()).dir;
     await promisify(execFile)(process.execPath, ['--import', 'tsx', 'main.ts'], {
