@@ -100,7 +100,8 @@ async function main(): Promise<number> {
     process.stderr.write(`${[...renderSummary(summary), ...(dashboard?.summaryLines() ?? [])].map(plain).join('\n')}\n`);
   }
   await dashboard?.close();
-  return summary.accounted ? 0 : 1;
+  // Accounted for AND healthy: e.g. checkpoints that could not be stored fail the run (a restart would replay).
+  return summary.accounted && summary.health.problems.length === 0 ? 0 : 1;
 }
 
 /** The live view with the dashboard's address under its title line and the alarm states at the end. */

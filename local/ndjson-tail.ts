@@ -7,6 +7,9 @@ import { LineTail } from './line-tail';
 
 export class NdjsonTail {
   private readonly lines: LineTail;
+  /** Lines that are not JSON (torn or foreign): counted and kept as a sample, never skipped silently. */
+  unreadable = 0;
+  lastUnreadable: string | undefined;
 
   constructor(readonly path: string) {
     this.lines = new LineTail(path);
@@ -23,7 +26,9 @@ export class NdjsonTail {
       try {
         values.push(JSON.parse(line));
       } catch {
-        // A foreign or damaged line: not ours to interpret.
+        // A damaged (torn) or foreign line: not ours to interpret, but the runner reports it.
+        this.unreadable += 1;
+        this.lastUnreadable = line.length > 80 ? `${line.slice(0, 80)}...` : line;
       }
     }
     return values;

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { pipeline as defaultPipeline } from '../pipeline/pipeline';
 import { createKinesisClient, defaultRegion } from '../kinesis/client';
+import { compileDataPredicate } from '../kinesis/filter-pattern';
 import { KinesisProducer } from '../producers/index';
 import { createLogger } from '../telemetry/logger';
 import { DeliveryLedger } from './accounting';
@@ -23,6 +24,8 @@ import type { LocalFunction } from './lambda/local-function';
 import { NdjsonTail } from './ndjson-tail';
 import { OnFailureFileSink } from './on-failure-file-sink';
 import { RateMeter } from './rate-meter';
+import { assessRunHealth } from './run-health';
+import { repairTornTails } from './torn-tail-repair';
 import { writeRunnerState, type RunnerStateFile } from './runner-state-file';
 import type { ConsumerSummary, LocalPipeline, LocalPipelineOptions, RunSummary, RunnerSnapshot } from './runner-types';
 import { createPipelineStreams, type LocalStream } from './streams';
@@ -46,6 +49,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
   const projectRoot = options.projectRoot ?? PROJECT_ROOT;
   const dataDir = new DataDir(options.dataDir ?? join(projectRoot, '.data'));
   await dataDir.ensure();
+  // Before any writer appends: a torn last line left by an earlier run is moved aside and reported.
+  const repairs = await repairTornTails(dataDir.root);
   const region = options.region ?? defaultRegion();
   const logger =
     options.logger ?? createLogger({ name: 'local-runner', level: 'info', destination: pino.destination({ dest: dataDir.logFile('runner'), mkdir: true, sync: true }) });
@@ -96,6 +101,11 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
         ? new FileCheckpointStore({ dir: dataDir.checkpointsDir, pipeline: definition.name, logger: logger.child({ component: 'checkpoints' }) })
         : undefined;
     const ledger = new DeliveryLedger();
+    const droppedWindows: { consumer: string; shardId: string; window: { start: string; end: string } }[] = [];
+    // Consumers filtering in their runtime (recordFilterPatterns), with the same compiler the runtime uses.
+    const runtimeFilters = Object.entries(definition.consumers)
+      .filter(([, c]) => c.recordFilterPatterns.length > 0)
+      .map(([name, c]) => ({ name, stream: streams.get(c.stream)!.name, matches: compileDataPredicate(c.recordFilterPatterns) }));
     const consumers: ConsumerRuntime[] = [];
     for (const [name, consumer] of Object.entries(definition.consumers)) {
       const stream = streams.get(consumer.stream)!;
@@ -116,8 +126,13 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
         onFailure,
         logger: logger.child({ consumer: name }),
         ...(options.esmTiming !== undefined ? { timing: options.esmTiming } : {}),
-        onActivity: (activity) => ledger.onActivity(name, activity),
+        onActivity: (activity) => {
+          if (activity.type === 'window-dropped') droppedWindows.push({ consumer: name, shardId: activity.shardId, window: activity.window });
+          ledger.onActivity(name, activity);
+        },
         ...(checkpointStore !== undefined ? { checkpointStore } : {}),
+        // The in-memory stream dies with the runner: an open window is closed (published) at stop, not dropped.
+        closeWindowsAtStop: checkpointStore === undefined,
       });
       consumers.push({ name, stream, esm, fn, onFailure, quarantineTail });
     }
@@ -153,6 +168,9 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
               valid: event.valid,
               ...(event.invalidKind !== undefined ? { invalidKind: event.invalidKind } : {}),
             });
+            for (const filter of runtimeFilters) {
+              if (filter.stream === event.stream && !filter.matches(event.value)) ledger.markFilteredByRuntime(filter.name, event.shardId, event.sequenceNumber);
+            }
             const counts = producedPerStream.get(event.stream)!;
             counts.records += 1;
             if (!event.valid) counts.invalid += 1;
@@ -173,6 +191,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     for (const upstream of upstreams.values()) upstream.start();
     state = 'running';
     logger.info({ kinesis: engine.endpoint, lambda: lambda.endpoint.url, dataDir: dataDir.root }, 'local pipeline started');
+    for (const repair of repairs) logger.warn(repair, 'a torn last line (an interrupted append) was moved aside');
 
     const meter = new RateMeter();
     const accounts = () => new Map(ledger.accounts().map((a) => [a.consumer, a]));
@@ -221,6 +240,15 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
             onFailure: esm.recordsDiscarded,
             duplicatesSkipped: c.fn.emf.get('DuplicatesSkipped'),
             missing: account.missing,
+            ...(esm.checkpointWrites?.unsavedSince !== undefined
+              ? {
+                  checkpointsUnsaved: {
+                    since: esm.checkpointWrites.unsavedSince,
+                    failedWrites: esm.checkpointWrites.failedWrites,
+                    lastError: esm.checkpointWrites.lastError ?? 'unknown',
+                  },
+                }
+              : {}),
           };
         }),
         functions: Object.entries(lambda.stats()).map(([name, s]) => ({
@@ -370,6 +398,11 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
         maxIteratorAgeMs: perConsumer.reduce((max, c) => Math.max(max, c.maxIteratorAgeMs), 0),
         consumers: perConsumer,
         accounted: perConsumer.every((c) => c.accounted),
+        health: assessRunHealth(lambda.stats(), Object.fromEntries(consumers.map((c) => [c.name, c.esm.stats()])), {
+          repairs,
+          droppedWindows,
+          unreadable: new Map(consumers.map((c) => [c.quarantineTail.path, c.quarantineTail.unreadable])),
+        }),
       };
     };
 

@@ -1,4 +1,5 @@
 /** Options, views and results of the local pipeline runner (see pipeline-runner.ts). */
+import type { RunHealth } from './run-health';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { PipelineDefinition } from '../pipeline/definition-schema';
 import type { Logger } from '../telemetry/logger';
@@ -79,6 +80,8 @@ export interface ConsumerView {
   onFailure: number;
   duplicatesSkipped: number;
   missing: number;
+  /** Checkpoint writes failing right now: since when and why (absent when they are fine or not kept). */
+  checkpointsUnsaved?: { since: string; failedWrites: number; lastError: string };
 }
 
 export interface FunctionView {
@@ -133,6 +136,8 @@ export interface RunSummary {
   consumers: ConsumerSummary[];
   /** Every produced record is processed, filtered, quarantined or reported on-failure by every consumer of its stream. */
   accounted: boolean;
+  /** Function crashes and timeouts, checkpoint writes, and the problems that fail the run (local/run-health.ts). */
+  health: RunHealth;
 }
 
 export interface LocalPipeline {

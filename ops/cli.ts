@@ -9,10 +9,11 @@ import { redriveCommand } from './commands/redrive';
 import { reportCommand } from './commands/report';
 import { statusCommand } from './commands/status';
 import { tailCommand } from './commands/tail';
+import { verifyCommand } from './commands/verify';
 import { GLOBAL_HELP, type OpsEnvironment } from './context';
 import { processIo, UsageError } from './io';
 
-export const COMMANDS: readonly Command[] = [redriveCommand, tailCommand, statusCommand, pauseCommand, resumeCommand, reportCommand];
+export const COMMANDS: readonly Command[] = [redriveCommand, tailCommand, statusCommand, pauseCommand, resumeCommand, reportCommand, verifyCommand];
 
 function overview(): string {
   const lines = COMMANDS.map((c) => `  ${c.name.padEnd(9)} ${c.summary}`);

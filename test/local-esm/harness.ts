@@ -153,7 +153,7 @@ export async function runMapping(
   fixture: StreamFixture,
   mappingSettings: MappingSettings,
   script: Script,
-  extra: { clock?: EsmClock; timing?: Record<string, number>; start?: boolean; client?: KinesisClient; checkpointStore?: CheckpointStore } = {},
+  extra: { clock?: EsmClock; timing?: Record<string, number>; start?: boolean; client?: KinesisClient; checkpointStore?: CheckpointStore; closeWindowsAtStop?: boolean } = {},
 ): Promise<RunningMapping> {
   const invocations: Invocation[] = [];
   const activity: EsmActivity[] = [];
@@ -189,6 +189,7 @@ export async function runMapping(
     logger: createLogger({ name: 'esm-test', level: 'silent' }),
     ...(extra.clock ? { clock: extra.clock } : {}),
     ...(extra.checkpointStore ? { checkpointStore: extra.checkpointStore } : {}),
+    ...(extra.closeWindowsAtStop !== undefined ? { closeWindowsAtStop: extra.closeWindowsAtStop } : {}),
     timing: { ...FAST_TIMING, ...extra.timing },
     onActivity: (a) => activity.push(a),
   });
