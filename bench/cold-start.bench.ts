@@ -8,8 +8,7 @@
  * loaded chunks, raw and gzip. Then BENCH_RUNS rounds (default 12, after one unmeasured warm-up round
  * that fills the file cache); each round starts every variant once, in a rotated order, each in a fresh
  * `node` process (bench/cold-start-child.mjs, plain JavaScript, no loader) with the environment the
- * stack gives it (pipeline/function-environment.ts + NODE_OPTIONS of infra/pipeline-stack.ts + the
- * variables Lambda sets) and measures, inside that process:
+ * stack gives it (pipeline/function-environment.ts + the variables Lambda sets) and measures, inside that process:
  *   init         `await import()` of the bundle, as Lambda's Node.js runtime loads an ES module handler;
  *   first batch  init + the first invocation: a 100-record Kinesis batch of `order.placed` events with
  *                1-5 lines (the fixtures' spread, ~0.5 KiB of JSON); the first order is made large enough to
@@ -28,8 +27,8 @@
  * on a shared machine better than a ratio of medians. Every response is checked (no batch item failures,
  * review accepted) so a failing start is never timed as a fast one.
  *
- * Run: npm run bench:cold-start  (env BENCH_RUNS (12), BENCH_NODE_OPTIONS (default: the deployed
- * NODE_OPTIONS, '--enable-source-maps'))
+ * Run: npm run bench:cold-start  (env BENCH_RUNS (12), BENCH_NODE_OPTIONS (default none, as deployed;
+ * bundles are built without source maps, as `npm run build:lambdas` builds them by default))
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -49,8 +48,8 @@ import { makeBatch } from './consumer-contenders';
 
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 12);
 const RECORDS = 100;
-/** What infra/pipeline-stack.ts sets on every function. */
-const NODE_OPTIONS = process.env['BENCH_NODE_OPTIONS'] ?? '--enable-source-maps';
+/** What infra/pipeline-stack.ts sets by default: nothing (source maps are a per-stage debug choice). */
+const NODE_OPTIONS = process.env['BENCH_NODE_OPTIONS'] ?? '';
 const ANCHOR = 'anchor (Powertools)';
 const projectRoot = resolve(import.meta.dirname, '..');
 const child = join(import.meta.dirname, 'cold-start-child.mjs');
@@ -188,7 +187,7 @@ async function main(): Promise<void> {
       AWS_ACCESS_KEY_ID: 'ASIABENCHBENCHBENCH0',
       AWS_SECRET_ACCESS_KEY: 'bench-secret-key-not-used-for-anything',
       AWS_SESSION_TOKEN: 'bench-session-token',
-      NODE_OPTIONS,
+      ...(NODE_OPTIONS !== '' ? { NODE_OPTIONS } : {}),
       TZ: ':UTC',
     });
     const resolved = {
