@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { pipeline as defaultPipeline } from '../pipeline/pipeline';
 import { createKinesisClient, defaultRegion } from '../kinesis/client';
+import { compileDataPredicate } from '../kinesis/filter-pattern';
 import { KinesisProducer } from '../producers/index';
 import { createLogger } from '../telemetry/logger';
 import { DeliveryLedger } from './accounting';
@@ -25,6 +26,7 @@ import { OnFailureFileSink } from './on-failure-file-sink';
 import { RateMeter } from './rate-meter';
 import { assessRunHealth } from './run-health';
 import { repairTornTails } from './torn-tail-repair';
+import { nextRunSeed } from './upstream-seed';
 import { writeRunnerState, type RunnerStateFile } from './runner-state-file';
 import type { ConsumerSummary, LocalPipeline, LocalPipelineOptions, RunSummary, RunnerSnapshot } from './runner-types';
 import { createPipelineStreams, type LocalStream } from './streams';
@@ -101,6 +103,10 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
         : undefined;
     const ledger = new DeliveryLedger();
     const droppedWindows: { consumer: string; shardId: string; window: { start: string; end: string } }[] = [];
+    // Consumers filtering in their runtime (recordFilterPatterns), with the same compiler the runtime uses.
+    const runtimeFilters = Object.entries(definition.consumers)
+      .filter(([, c]) => c.recordFilterPatterns.length > 0)
+      .map(([name, c]) => ({ name, stream: streams.get(c.stream)!.name, matches: compileDataPredicate(c.recordFilterPatterns) }));
     const consumers: ConsumerRuntime[] = [];
     for (const [name, consumer] of Object.entries(definition.consumers)) {
       const stream = streams.get(consumer.stream)!;
@@ -142,6 +148,13 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     }
 
     const rate = options.rate ?? 50;
+    // A stream that outlives the runner already holds the ids an earlier run wrote with this seed: a resumed run gets its own.
+    let upstreamSeed = options.seed;
+    if (options.seed !== undefined && rate > 0 && (options.persistStream || options.endpoint !== undefined)) {
+      const next = await nextRunSeed(dataDir.root, options.seed);
+      upstreamSeed = next.seed;
+      if (next.run > 0) logger.info({ seed: options.seed, run: next.run, upstreamSeed }, 'resumed stream: the upstream uses a seed of its own for this run, so no event id repeats');
+    }
     const upstreams = new Map<string, SyntheticUpstream>();
     const producedPerStream = new Map<string, { records: number; invalid: number; failed: number }>();
     for (const stream of streams.values()) {
@@ -156,13 +169,16 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
           rate,
           invalidFraction: options.invalidFraction ?? 0.02,
           ...(options.events !== undefined ? { maxEvents: options.events } : {}),
-          ...(options.seed !== undefined ? { seed: options.seed } : {}),
+          ...(upstreamSeed !== undefined ? { seed: upstreamSeed } : {}),
           onProduced: (event) => {
             ledger.recordProduced(event.stream, event.shardId, event.sequenceNumber, {
               eventId: event.eventId,
               valid: event.valid,
               ...(event.invalidKind !== undefined ? { invalidKind: event.invalidKind } : {}),
             });
+            for (const filter of runtimeFilters) {
+              if (filter.stream === event.stream && !filter.matches(event.value)) ledger.markFilteredByRuntime(filter.name, event.shardId, event.sequenceNumber);
+            }
             const counts = producedPerStream.get(event.stream)!;
             counts.records += 1;
             if (!event.valid) counts.invalid += 1;

@@ -89,6 +89,49 @@ describe('rule 11: EMF metric values against an independent computation', () => 
     expect(docs[0]!['BatchDurationMs']).toBe(300);
   });
 
+  it('the whole document: namespace, dimensions with their values, every metric with its unit, the request id', async () => {
+    const clock = new ManualClock(T0);
+    const { handler, docs } = setup(clock, {
+      metrics: { namespace: 'Test/Values', dimensions: { Stage: 'unit' }, writer: (line) => docs.push(JSON.parse(line) as EmfDoc) },
+    });
+    await handler({ Records: [] }, lambdaContext({ awsRequestId: 'req-metric-values' }));
+    expect(docs).toEqual([
+      {
+        _aws: {
+          Timestamp: T0,
+          CloudWatchMetrics: [
+            {
+              Namespace: 'Test/Values',
+              Dimensions: [['ConsumerName', 'Stage']],
+              Metrics: [
+                { Name: 'RecordsReceived', Unit: 'Count' },
+                { Name: 'RecordsProcessed', Unit: 'Count' },
+                { Name: 'RecordsQuarantined', Unit: 'Count' },
+                { Name: 'RecordsRetried', Unit: 'Count' },
+                { Name: 'DuplicatesSkipped', Unit: 'Count' },
+                { Name: 'BatchDurationMs', Unit: 'Milliseconds' },
+                { Name: 'MaxRecordAgeMs', Unit: 'Milliseconds' },
+              ],
+            },
+          ],
+        },
+        ConsumerName: 'metric-values',
+        Stage: 'unit',
+        requestId: 'req-metric-values',
+        RecordsReceived: 0,
+        RecordsProcessed: 0,
+        RecordsQuarantined: 0,
+        RecordsRetried: 0,
+        DuplicatesSkipped: 0,
+        BatchDurationMs: 0,
+        MaxRecordAgeMs: 0,
+      },
+    ]);
+    // No request id (a context without one): no requestId member at all.
+    await handler({ Records: [] }, lambdaContext({ awsRequestId: undefined as unknown as string }));
+    expect(docs[1]).not.toHaveProperty('requestId');
+  });
+
   it('an empty batch: zero counts, age 0, duration as measured', async () => {
     const clock = new ManualClock(T0);
     const { handler, docs } = setup(clock);

@@ -25,7 +25,7 @@ function zipDigests(zip: string): Record<string, string> {
 }
 
 describe('main.ts', () => {
-  it('synthesizes orders-dev, orders-staging and orders-prod into the output directory', async () => {
+  it('synthesizes orders-dev, orders-staging and orders-prod into the output directory', { timeout: 240_000 }, async () => {
     const outdir = mkdtempSync(join(tmpdir(), 'cdktf-out-'));
     const bundles = (await deployedBundles()).dir;
     await promisify(execFile)(process.execPath, ['--import', 'tsx', 'main.ts'], {
@@ -50,7 +50,7 @@ describe('main.ts', () => {
     }
     const manifest = JSON.parse(readFileSync(join(outdir, 'manifest.json'), 'utf8')) as { stacks: Record<string, unknown> };
     expect(Object.keys(manifest.stacks).sort()).toEqual(['orders-dev', 'orders-prod', 'orders-staging']);
-  }, 240_000); // bundling, three synths and a zip read in child processes: slow on a busy two-core machine (a hang bound, not a timing claim)
+  }); // timeout 240 s: bundling, three synths and a zip read in child processes: slow on a busy two-core machine (a hang bound, not a timing claim)
 
   it('fails with the fix when bundles are missing', async () => {
     const outdir = mkdtempSync(join(tmpdir(), 'cdktf-out-'));
