@@ -1,5 +1,6 @@
 /**
- * `npm run build:lambdas`: bundle every function of the pipeline definition and print each size.
+ * `npm run build:lambdas [-- --source-maps]`: bundle every function of the pipeline definition and print
+ * each size. Source maps only on request (a debug choice, see infra/bundle.ts).
  * Also a library (tests, other tools): `buildLambdas()` builds the same bundles and returns their results.
  */
 import { resolve } from 'node:path';
@@ -33,19 +34,28 @@ export interface BuildLambdasOptions {
   projectRoot?: string;
   /** Default: env LAMBDA_BUNDLE_DIR, else dist/lambdas under the project root. */
   outDir?: string;
+  /** Linked source maps (debug choice). Default false. */
+  sourceMaps?: boolean;
 }
 
 /** Builds every function's bundle exactly as `npm run build:lambdas` (and so `npm run synth`) does. */
 export async function buildLambdas(options: BuildLambdasOptions = {}): Promise<{ outDir: string; results: BundleResult[] }> {
   const projectRoot = options.projectRoot ?? resolve(import.meta.dirname, '..');
   const outDir = options.outDir ?? resolve(projectRoot, process.env['LAMBDA_BUNDLE_DIR'] ?? DEFAULT_BUNDLE_DIR);
-  const results = await buildBundles({ definition: options.definition ?? referencePipeline, projectRoot, outDir });
+  const results = await buildBundles({ definition: options.definition ?? referencePipeline, projectRoot, outDir, sourceMaps: options.sourceMaps === true });
   return { outDir, results };
 }
 
 async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const unknown = args.filter((a) => a !== '--source-maps');
+  if (unknown.length > 0) {
+    process.stderr.write(`build:lambdas: unknown option ${unknown.join(' ')} (usage: npm run build:lambdas [-- --source-maps])\n`);
+    process.exitCode = 2;
+    return;
+  }
   try {
-    const { outDir, results } = await buildLambdas();
+    const { outDir, results } = await buildLambdas({ sourceMaps: args.includes('--source-maps') });
     process.stdout.write(`${formatBundleTable(results)}\nbundles in ${outDir}\n`);
     // A warning, not a failure: test/infra/bundle-budget.test.ts is what holds the budgets.
     for (const r of overBudget(results)) {

@@ -2,7 +2,8 @@
  * Exact, per-record accounting of a local run: every record the synthetic upstream wrote (known by
  * shard and sequence number from the PutRecords result) must end, for every consumer of its stream,
  * in exactly one of these states:
- * - filtered:    skipped by the mapping's FilterCriteria (counts as processed, as in Lambda);
+ * - filtered:    skipped by the mapping's FilterCriteria or by the consumer runtime's record filter
+ *                (recordFilterPatterns; counts as processed, as in Lambda);
  * - on-failure:  discarded by the mapping after retries / record age, reported on-failure;
  * - quarantined: the consumer wrote it to its quarantine file (matched by shard + sequence number);
  * - processed:   at or below the mapping's checkpoint and none of the above;
@@ -179,6 +180,15 @@ export class DeliveryLedger {
     if (resolved) this.count(ledger, entry, -1);
     entry.marks[ledger.index]! |= flag;
     if (resolved) this.count(ledger, entry, 1);
+  }
+
+  /**
+   * A record the consumer's runtime filter (recordFilterPatterns) leaves out: the runtime reports it as
+   * processed, so the runner, which knows what it wrote, marks it here.
+   */
+  markFilteredByRuntime(consumer: string, shardId: string, sequenceNumber: string): void {
+    const ledger = this.consumers.get(consumer);
+    if (ledger) this.mark(ledger, shardId, sequenceNumber, FILTERED);
   }
 
   /** Feed every activity of the consumer's event source mapping here. */

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { pipeline as defaultPipeline } from '../pipeline/pipeline';
 import { createKinesisClient, defaultRegion } from '../kinesis/client';
+import { compileDataPredicate } from '../kinesis/filter-pattern';
 import { KinesisProducer } from '../producers/index';
 import { createLogger } from '../telemetry/logger';
 import { DeliveryLedger } from './accounting';
@@ -102,6 +103,10 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
         : undefined;
     const ledger = new DeliveryLedger();
     const droppedWindows: { consumer: string; shardId: string; window: { start: string; end: string } }[] = [];
+    // Consumers filtering in their runtime (recordFilterPatterns), with the same compiler the runtime uses.
+    const runtimeFilters = Object.entries(definition.consumers)
+      .filter(([, c]) => c.recordFilterPatterns.length > 0)
+      .map(([name, c]) => ({ name, stream: streams.get(c.stream)!.name, matches: compileDataPredicate(c.recordFilterPatterns) }));
     const consumers: ConsumerRuntime[] = [];
     for (const [name, consumer] of Object.entries(definition.consumers)) {
       const stream = streams.get(consumer.stream)!;
@@ -171,6 +176,9 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
               valid: event.valid,
               ...(event.invalidKind !== undefined ? { invalidKind: event.invalidKind } : {}),
             });
+            for (const filter of runtimeFilters) {
+              if (filter.stream === event.stream && !filter.matches(event.value)) ledger.markFilteredByRuntime(filter.name, event.shardId, event.sequenceNumber);
+            }
             const counts = producedPerStream.get(event.stream)!;
             counts.records += 1;
             if (!event.valid) counts.invalid += 1;

@@ -7,6 +7,9 @@ import type { PipelineDefinition } from './definition-schema';
 import { IDEMPOTENCY_RETENTION_VARIABLE, IDEMPOTENCY_TABLE_VARIABLE, idempotencyRetentionSeconds } from './idempotency-table';
 import { PUBLISH_LEDGER_TABLE_VARIABLE } from './publish-ledger-table';
 
+/** Where a consumer's `recordFilterPatterns` reach the runtime (JSON array; consumers/runtime/record-filter.ts). */
+export const RECORD_FILTER_PATTERNS_VARIABLE = 'RECORD_FILTER_PATTERNS';
+
 /** Namespace of the consumer runtime's own metrics (Embedded Metric Format). */
 export const RUNTIME_METRICS_NAMESPACE = 'KinesisPipeline/Consumers';
 
@@ -55,6 +58,8 @@ export function functionEnvironment(
     const retentionHours = definition.streams[consumer.stream]?.retentionHours ?? 24;
     env[IDEMPOTENCY_RETENTION_VARIABLE] = String(idempotencyRetentionSeconds(retentionHours));
   }
+  const filters = consumer?.recordFilterPatterns ?? [];
+  if (filters.length > 0) env[RECORD_FILTER_PATTERNS_VARIABLE] = JSON.stringify(filters);
   return { ...env, ...resolved.extra };
 }
 

@@ -7,6 +7,7 @@ import type { DestinationStream } from 'pino';
 import type { DurableRecordStore } from './durable-store';
 import { createDynamoDbDurableStore, durableTableFromEnv } from './durable-store-from-env';
 import { DEFAULT_MAX_HOPS } from '../../schemas/envelope';
+import { compileRecordFilter, recordFilterFromEnv, type RecordFilter } from './record-filter';
 import type { EmfWriter } from '../../telemetry/emf';
 import type { Logger } from '../../telemetry/logger';
 import type { EventValidator } from './decode';
@@ -59,8 +60,9 @@ export interface ConsumerRuntimeOptions<E extends AnyEvent> {
    * store when env IDEMPOTENCY_TABLE names a table (created on the first invocation, with a dynamic
    * import), else none (claims stay in this container; attempts are counted in memory).
    * Window handlers use it for attempt counters only (their duplicates are skipped through the state).
+   * A function is called once, on the first invocation (e.g. to load a client lazily).
    */
-  durableStore?: DurableRecordStore | false;
+  durableStore?: DurableRecordStore | (() => Promise<DurableRecordStore>) | false;
   /**
    * Rule 13: a record failing the same way on this many consecutive deliveries, isolated (other records
    * succeeded), is quarantined as a poison record. 0 disables. Default: env POISON_RECORD_ATTEMPTS, else 3.
@@ -75,6 +77,11 @@ export interface ConsumerRuntimeOptions<E extends AnyEvent> {
   maxHops?: number;
   /** Maximum JSON nesting depth of a record. Default 32. */
   maxJsonDepth?: number;
+  /**
+   * Filter patterns on `data` applied after KPL deaggregation (./record-filter.ts). Default: env
+   * RECORD_FILTER_PATTERNS (set from the definition's `recordFilterPatterns`), else none.
+   */
+  recordFilterPatterns?: readonly Record<string, unknown>[];
   /** Logger to use; default `createLogger({ name: consumerName, redact })` (level from env LOG_LEVEL). */
   logger?: Logger;
   /** Extra pino redaction paths (personal data), added to telemetry/logger's defaults. */
@@ -100,6 +107,8 @@ export interface ResolvedSettings {
   readonly timeoutMarginMs: number;
   readonly maxHops: number;
   readonly maxJsonDepth: number;
+  /** Compiled record filter; undefined = every record goes to the handlers. */
+  readonly recordFilter: RecordFilter | undefined;
   readonly metrics: Required<MetricsOptions> | undefined;
   readonly now: () => number;
 }
@@ -178,6 +187,7 @@ export function resolveSettings<E extends AnyEvent>(options: ConsumerRuntimeOpti
     ),
     maxHops: checkInt('maxHops', options.maxHops ?? intFromEnv(env, 'MAX_HOPS', DEFAULT_MAX_HOPS, 0, 1000), 0, 1000),
     maxJsonDepth: checkInt('maxJsonDepth', options.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH, 2, 10_000),
+    recordFilter: options.recordFilterPatterns !== undefined ? compileRecordFilter(options.recordFilterPatterns) : recordFilterFromEnv(env),
     metrics,
     now: options.now ?? Date.now,
   };

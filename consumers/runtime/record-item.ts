@@ -23,6 +23,8 @@ export enum ItemStatus {
   Quarantined = 5,
   /** Must be redelivered (transient failure, blocked, not started). */
   Retry = 6,
+  /** Matched none of the consumer's record filter patterns: not handled, counts as processed. */
+  Filtered = 7,
 }
 
 export interface PermanentFailure {
@@ -63,6 +65,8 @@ export class RecordItem implements RecordMeta {
   eventId: string | undefined = undefined;
   eventType: string | undefined = undefined;
   eventVersion: number | undefined = undefined;
+  /** The envelope's traceId (logged beside the invocation's X-Ray trace id). */
+  traceId: string | undefined = undefined;
   permanent: PermanentFailure | undefined = undefined;
   transient: TransientFailureKind | undefined = undefined;
   transientError: unknown = undefined;

@@ -44,6 +44,8 @@ const NO_CONTEXT_LEASE_MS = 15 * 60_000;
 /** Per-invocation tally: successes are counted and dropped; only failures are kept. */
 class Outcome {
   processed = 0;
+  /** Of `processed`: records the consumer's record filter left out (./record-filter.ts). */
+  filtered = 0;
   duplicates = 0;
   /** Quarantined while the dispatch ran (window mode writes each one before reducing further). */
   quarantinedEarly = 0;
@@ -60,6 +62,11 @@ class Outcome {
       case ItemStatus.Done:
         this.processed += 1;
         if (this.debug) this.log.debug({ sequenceNumber: item.sequenceNumber, subSequenceNumber: item.subSequenceNumber, eventId: item.eventId, eventType: item.eventType }, 'record processed');
+        break;
+      case ItemStatus.Filtered:
+        // Counted as processed, as Lambda counts a record its FilterCriteria dropped.
+        this.processed += 1;
+        this.filtered += 1;
         break;
       case ItemStatus.Duplicate:
         this.duplicates += 1;
@@ -210,7 +217,10 @@ export class ConsumerRuntime {
     const records = event.Records;
     const topShardId = (event as { shardId?: unknown }).shardId;
     const shardId = typeof topShardId === 'string' ? topShardId : shardIdOf(records[0]?.eventID);
-    const log = this.log.child({ requestId: context?.awsRequestId, functionName: context?.functionName, shardId });
+    // With X-Ray tracing the Lambda runtime sets _X_AMZN_TRACE_ID per invocation: every line of the
+    // invocation carries it, beside the records' envelope traceId, so a trace and its records meet.
+    const xrayTraceId = process.env['_X_AMZN_TRACE_ID'];
+    const log = this.log.child({ requestId: context?.awsRequestId, functionName: context?.functionName, shardId, ...(xrayTraceId ? { xrayTraceId } : {}) });
     const oldestArrivalMs = decoder.check(records);
     const outcome = new Outcome(log);
 
@@ -397,6 +407,7 @@ export class ConsumerRuntime {
     };
     const summary = {
       ...counts,
+      ...(outcome.filtered > 0 ? { filtered: outcome.filtered } : {}),
       ...(lowest !== undefined ? { retryFromSequenceNumber: lowest } : {}),
       ...(deadlineReached ? { timeoutGuard: true } : {}),
     };
@@ -413,6 +424,7 @@ export class ConsumerRuntime {
       fields['eventId'] = item.eventId;
       fields['eventType'] = item.eventType;
     }
+    if (item.traceId !== undefined) fields['traceId'] = item.traceId;
     return fields;
   }
 }

@@ -16,6 +16,11 @@ import type { PolicyStatement } from '../policy-document';
 export interface IdempotencyTableProps {
   /** Table name, `<pipeline>-<stage>-<consumer>-idempotency`. */
   name: string;
+  /**
+   * Deletion protection, point-in-time recovery and `prevent_destroy` (stage `protectStatefulResources`):
+   * a lost table forgets which events took effect, so a redrive would apply them again.
+   */
+  protect: boolean;
 }
 
 export class IdempotencyTable extends Construct {
@@ -31,6 +36,9 @@ export class IdempotencyTable extends Construct {
       attribute: [{ name: LEDGER_KEY_ATTRIBUTE, type: 'S' }],
       // DynamoDB Developer Guide, "Time to Live": the attribute holds epoch seconds (Number).
       ttl: { attributeName: LEDGER_EXPIRY_ATTRIBUTE, enabled: true },
+      deletionProtectionEnabled: props.protect,
+      pointInTimeRecovery: { enabled: props.protect },
+      lifecycle: { preventDestroy: props.protect },
     });
   }
 

@@ -19,7 +19,7 @@ import { DescribeStreamSummaryCommand, GetShardIteratorCommand, type Shard } fro
 import { listAllShards } from '../../kinesis/client';
 import { createLogger } from '../../telemetry/logger';
 import type { MappingIdentity, MappingProgress, StoredShardProgress } from './checkpoint-store';
-import { compileFilters } from './filter-pattern';
+import { compileFilters } from '../../kinesis/filter-pattern';
 import { DEFAULT_TIMING, emptyCounters, type MappingContext } from './mapping-context';
 import { ProgressRecorder } from './progress-recorder';
 import { ShardWorker, type IteratorStart } from './shard-worker';

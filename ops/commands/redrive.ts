@@ -2,7 +2,7 @@
 import { GetFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
 import { GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import { DynamoDbDurableStore } from '../../consumers/runtime/dynamodb-durable-store';
-import { compileFilters } from '../../local/esm/filter-pattern';
+import { compileFilters } from '../../kinesis/filter-pattern';
 import { idempotencyTableName } from '../../pipeline/idempotency-table';
 import { defaultInvokeIdentityArn } from '../../local/esm/stream-record';
 import { KinesisProducer } from '../../producers/kinesis-producer';

@@ -6,7 +6,7 @@
  */
 import type { _Record } from '@aws-sdk/client-kinesis';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
-import type { RecordFilter } from '../../local/esm/filter-pattern';
+import type { RecordFilter } from '../../kinesis/filter-pattern';
 import type { ShardRangeReader, UnrecoverablePart } from '../aws/shard-range-reader';
 import { streamNameFromArn } from '../naming';
 import { alreadyDoneRecords, type AlreadyDoneCheck } from './already-done';

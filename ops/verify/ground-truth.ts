@@ -14,7 +14,7 @@
  * Invalid events have no effect (they are quarantined).
  */
 import type { InspectedEvent } from '../decode/record-inspector';
-import type { RecordFilter } from '../../local/esm/filter-pattern';
+import type { RecordFilter } from '../../kinesis/filter-pattern';
 import { windowOf } from '../../local/esm/tumbling-window';
 import { evaluateReviewRules, type ReviewRules } from '../../consumers/order-review/rules';
 import type { OrderEvent, OrderEventOf } from '../../schemas';

@@ -10,7 +10,7 @@
 import { DescribeStreamSummaryCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { join } from 'node:path';
 import { readOrderReviewConfig } from '../../consumers/order-review/config';
-import { compileFilters } from '../../local/esm/filter-pattern';
+import { compileFilters } from '../../kinesis/filter-pattern';
 import type { ConsumerDefinition, PipelineDefinition } from '../../pipeline';
 import { functionNameVariable } from '../../pipeline/function-environment';
 import { compareReviewRequests, compareWindows, type ConsumerVerdict, type EffectDifference } from './compare-effects';

@@ -1,4 +1,4 @@
-/** esbuild bundles: one minified ESM entry per function, dynamic imports split into chunks, SDK included, runnable by Node. */
+/** esbuild bundles: one minified ESM entry per function, dynamic imports split into chunks, SDK included, runnable by Node; source maps only on request. */
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -19,13 +19,29 @@ const definition = definePipeline({
 
 let outDir: string;
 let results: BundleResult[];
+let plainDir: string;
+let plainResults: BundleResult[];
 
 beforeAll(async () => {
   outDir = mkdtempSync(join(tmpdir(), 'bundles-'));
-  results = await buildBundles({ definition, projectRoot, outDir });
+  plainDir = mkdtempSync(join(tmpdir(), 'bundles-'));
+  // With source maps (the debug choice) for the tests below, and the default build without them.
+  [results, plainResults] = await Promise.all([
+    buildBundles({ definition, projectRoot, outDir, sourceMaps: true }),
+    buildBundles({ definition, projectRoot, outDir: plainDir }),
+  ]);
 });
 
 describe('buildBundles', () => {
+  it('ships no source map by default (a debug choice): no .map file, no sourceMappingURL, nothing in the sizes', () => {
+    for (const r of plainResults) {
+      expect(r.files.filter((f) => f.endsWith('.map'))).toEqual([]);
+      expect(r.sourceMapBytes).toBe(0);
+      for (const f of r.files) expect(readFileSync(join(plainDir, r.name, f), 'utf8')).not.toContain('sourceMappingURL');
+      expect(existsSync(join(plainDir, r.name, 'index.mjs.map'))).toBe(false);
+    }
+  });
+
   it('writes one folder per consumer and plain function with index.mjs, its chunks and their source maps, and reports sizes', () => {
     expect(results.map((r) => r.name).sort()).toEqual(['order-metrics', 'order-review', 'review-intake']);
     for (const r of results) {

@@ -79,14 +79,14 @@
     charts = [];
     const grid = $('#grid');
     grid.replaceChildren();
-    state.widgets.forEach((widget, index) => {
+    for (const widget of state.widgets) {
       const body = el('div', { class: 'chart' });
       const box = el('div', { class: 'widget', 'data-widget': widget.title, 'data-points': pointCount(widget) }, el('h2', {}, widget.title, ' ', el('span', { class: 'stat' }, widget.stat)), body);
       grid.append(box);
       if (widget.series.length === 0) {
         body.append(el('div', { class: 'empty' }, 'no data yet'));
         charts.push({ plot: undefined, el: box, ids: [] });
-        return;
+        continue;
       }
       const width = Math.max(300, box.clientWidth - 24);
       const plot = new uPlot(
@@ -102,8 +102,7 @@
         body,
       );
       charts.push({ plot, el: box, ids: widget.series.map((s) => s.id) });
-      void index;
-    });
+    }
     document.body.dataset.ticks = String(state.t.length);
   }
 
@@ -138,6 +137,12 @@
     renderCharts();
     document.body.dataset.ready = 'true';
   }
+
+  let resizing;
+  window.addEventListener('resize', () => {
+    clearTimeout(resizing);
+    resizing = setTimeout(() => state && renderCharts(), 200);
+  });
 
   const embedded = document.getElementById('dashboard-data');
   if (embedded) {
