@@ -1,11 +1,13 @@
 /**
  * `npm start`: the whole pipeline on this machine (see `npm start -- --help`).
  * Live view on a terminal, JSON lines otherwise; Ctrl-C (SIGINT/SIGTERM) drains and summarises;
- * a second Ctrl-C stops at once. Exit code 0 when every produced event is accounted for.
+ * a second Ctrl-C, a second or more later, stops at once (stop-signals.ts: echoes of one Ctrl-C never
+ * force). Exit code 0 when every produced event is accounted for.
  */
 import { HELP, UsageError, parseCliOptions, type CliOptions } from './cli-options';
 import { renderSummary, renderView, TerminalView, plain } from './live-view';
 import { startLocalPipeline, type LocalPipeline } from './pipeline-runner';
+import { onStopSignals } from './stop-signals';
 
 function write(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -30,18 +32,18 @@ async function main(): Promise<number> {
   // default SIGINT death would skip the exit handlers that stop the engines and sandboxes).
   let stopRequested: (() => void) | undefined;
   const stopSignal = new Promise<void>((resolve) => (stopRequested = resolve));
-  let signals = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    signals += 1;
-    if (signals > 1) {
+  onStopSignals({
+    drain: (signal) => {
+      // The live view shows the draining state itself; JSON-line mode acknowledges once on stderr.
+      if (!view) process.stderr.write(`${signal}: draining (the upstream stops, consumers finish); Ctrl-C again, a second or more later, stops at once\n`);
+      stopRequested?.();
+    },
+    force: (signal) => {
       view?.close();
       process.stderr.write(`\n${signal} again: stopping at once, without draining\n`);
       process.exit(130);
-    }
-    stopRequested?.();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+    },
+  });
 
   if (!view) write(JSON.stringify({ type: 'starting', at: new Date().toISOString(), options: cli.pipeline }));
   else process.stdout.write('starting the local pipeline (Kinesis, streams, functions)...\n');
