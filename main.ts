@@ -3,6 +3,7 @@
  * becomes one Terraform stack per stage file in stages/ (`orders-dev`, `orders-staging`, `orders-prod`).
  * Bundles come from `npm run build:lambdas` (dist/lambdas); `npm run synth` runs both.
  */
+import './cli/fail-cleanly';
 import { relative, resolve } from 'node:path';
 import { pipeline } from './pipeline';
 import { buildApp, DEFAULT_BUNDLE_DIR } from './infra/app';

@@ -1,4 +1,5 @@
 /** `npm run build:lambdas`: bundle every function of the pipeline definition and print each size. */
+import '../cli/fail-cleanly';
 import { resolve } from 'node:path';
 import { pipeline } from '../pipeline';
 import { buildBundles, type BundleResult } from './bundle';

@@ -4,6 +4,8 @@
  * a second Ctrl-C, a second or more later, stops at once (stop-signals.ts: echoes of one Ctrl-C never
  * force). Exit code 0 when every produced event is accounted for.
  */
+import { debug, failCleanly } from '../cli/fail-cleanly';
+import { explainError, formatError } from '../cli/explain-error';
 import { HELP, UsageError, parseCliOptions, type CliOptions } from './cli-options';
 import { renderSummary, renderView, TerminalView, plain } from './live-view';
 import { startLocalPipeline, type LocalPipeline } from './pipeline-runner';
@@ -53,8 +55,8 @@ async function main(): Promise<number> {
     pipeline = await startLocalPipeline(cli.pipeline);
   } catch (error) {
     view?.close();
-    process.stderr.write(`error: the local pipeline could not start: ${(error as Error).message}\n`);
-    return 1;
+    process.stderr.write(`${formatError(error, { command: 'the local pipeline could not start', debug })}\n`);
+    return explainError(error).exitCode;
   }
 
   const show = () => {
@@ -89,8 +91,5 @@ async function main(): Promise<number> {
 
 main().then(
   (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(`error: ${(error as Error).stack ?? String(error)}\n`);
-    process.exit(1);
-  },
+  (error: unknown) => failCleanly(error),
 );
