@@ -10,6 +10,7 @@ import { HELP, UsageError, parseCliOptions, type CliOptions } from './cli-option
 import { renderSummary, renderView, TerminalView, plain } from './live-view';
 import { startLocalPipeline, type LocalPipeline } from './pipeline-runner';
 import { onStopSignals } from './stop-signals';
+import { timeBasedSeed } from './synthetic-upstream';
 
 function write(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -47,7 +48,10 @@ async function main(): Promise<number> {
     },
   });
 
-  if (!view) write(JSON.stringify({ type: 'starting', at: new Date().toISOString(), options: cli.pipeline }));
+  // The seed of the synthetic upstream is always recorded (here, in runner.json and in the summary),
+  // so a time-seeded run can be replayed with --seed.
+  cli.pipeline.seed ??= timeBasedSeed();
+  if (!view) write(JSON.stringify({ type: 'starting', at: new Date().toISOString(), seed: cli.pipeline.seed, options: cli.pipeline }));
   else process.stdout.write('starting the local pipeline (Kinesis, streams, functions)...\n');
 
   let pipeline: LocalPipeline;
@@ -65,18 +69,20 @@ async function main(): Promise<number> {
     else write(JSON.stringify({ type: 'stats', ...snapshot }));
   };
   show();
-  const timer = setInterval(show, cli.intervalSeconds * 1000);
+  let timer = setInterval(show, cli.intervalSeconds * 1000);
 
   const durationTimer = cli.durationSeconds !== undefined ? setTimeout(() => stopRequested?.(), cli.durationSeconds * 1000) : undefined;
 
   await stopSignal;
   clearTimeout(durationTimer);
-  // The live view shows the drain progressing; JSON lines keep their own pace.
-  const drainView = view ? setInterval(show, 500) : undefined;
+  // One line (or frame) now, then the drain progressing: the live view every 500 ms, JSON lines at
+  // their own pace. The refresh timer restarts here, so a tick due at this moment (a --duration that
+  // is a multiple of --interval) cannot print the same draining line twice.
+  clearInterval(timer);
   const stopping = pipeline.stop({ drainTimeoutMs: cli.drainTimeoutSeconds * 1000 });
   show();
+  timer = setInterval(show, view ? 500 : cli.intervalSeconds * 1000);
   const summary = await stopping;
-  if (drainView) clearInterval(drainView);
   clearInterval(timer);
   if (view) {
     view.draw(renderView(pipeline.snapshot()));

@@ -25,7 +25,7 @@ import { RateMeter } from './rate-meter';
 import { writeRunnerState, type RunnerStateFile } from './runner-state-file';
 import type { ConsumerSummary, LocalPipeline, LocalPipelineOptions, RunSummary, RunnerSnapshot } from './runner-types';
 import { createPipelineStreams, type LocalStream } from './streams';
-import { SyntheticUpstream } from './synthetic-upstream';
+import { SyntheticUpstream, timeBasedSeed } from './synthetic-upstream';
 
 export type * from './runner-types';
 
@@ -121,6 +121,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     }
 
     const rate = options.rate ?? 50;
+    const seed = options.seed ?? timeBasedSeed();
     const upstreams = new Map<string, SyntheticUpstream>();
     const producedPerStream = new Map<string, { records: number; invalid: number; failed: number }>();
     for (const stream of streams.values()) {
@@ -135,7 +136,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
           rate,
           invalidFraction: options.invalidFraction ?? 0.02,
           ...(options.events !== undefined ? { maxEvents: options.events } : {}),
-          ...(options.seed !== undefined ? { seed: options.seed } : {}),
+          seed,
           onProduced: (event) => {
             ledger.recordProduced(event.stream, event.shardId, event.sequenceNumber, {
               eventId: event.eventId,
@@ -172,6 +173,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
         at: new Date().toISOString(),
         uptimeMs: Math.round(performance.now() - started),
         state,
+        seed,
         pipeline: definition.name,
         kinesisEngine: engine.kind,
         kinesisEndpoint: engine.endpoint,
@@ -234,6 +236,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       return {
         pid: process.pid,
         state,
+        seed,
         startedAt: startedAt.toISOString(),
         updatedAt: view.at,
         dataDir: dataDir.root,
@@ -339,6 +342,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       const sum = (pick: (c: ConsumerSummary) => number) => perConsumer.reduce((total, c) => total + pick(c), 0);
       return {
         durationMs: Math.round(performance.now() - started),
+        seed,
         produced,
         producedValid: produced - invalid,
         producedInvalid: invalid,

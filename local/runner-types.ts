@@ -94,6 +94,8 @@ export interface RunnerSnapshot {
   at: string;
   uptimeMs: number;
   state: RunnerStateFile['state'];
+  /** Seed of the synthetic upstream (`--seed` replays the run's events). */
+  seed: number;
   pipeline: string;
   kinesisEngine: string;
   kinesisEndpoint: string;
@@ -114,6 +116,8 @@ export interface ConsumerSummary extends ConsumerAccount {
 
 export interface RunSummary {
   durationMs: number;
+  /** Seed of the synthetic upstream (`--seed` replays the run's events). */
+  seed: number;
   produced: number;
   producedValid: number;
   producedInvalid: number;

@@ -87,7 +87,8 @@ describe('Ctrl-C on npm start', () => {
     for (let trial = 1; trial <= TRIALS; trial += 1) {
       const dataDir = await mkdtemp(join(tmpdir(), 'ctrl-c-'));
       dirs.push(dataDir);
-      const run = npmStart(['--rate', '20', '--seed', String(trial), '--data-dir', dataDir]);
+      // No --seed: the time-based seed must be recorded so the run can be replayed.
+      const run = npmStart(['--rate', '20', '--data-dir', dataDir]);
       await run.busy;
       ctrlC(run);
       const code = await run.exited;
@@ -97,8 +98,18 @@ describe('Ctrl-C on npm start', () => {
       expect(code, context).toBe(0);
       const summary = run.lines.find((line) => line['type'] === 'summary');
       expect(summary?.['accounted'], context).toBe(true);
-      const runner = JSON.parse(await readFile(join(dataDir, 'runner.json'), 'utf8')) as { state: string };
+      const runner = JSON.parse(await readFile(join(dataDir, 'runner.json'), 'utf8')) as { state: string; seed: number };
       expect(runner.state, context).toBe('stopped');
+      // The seed: in the first JSON line, in runner.json and in the summary, the same number.
+      expect(run.lines[0]?.['type']).toBe('starting');
+      const seed = run.lines[0]?.['seed'];
+      expect(Number.isInteger(seed), context).toBe(true);
+      expect(runner.seed).toBe(seed);
+      expect(summary?.['seed']).toBe(seed);
+      // Draining lines keep the --interval pace: none printed twice at the same moment.
+      const times = run.lines.filter((line) => line['type'] === 'stats' && line['state'] === 'draining').map((line) => Date.parse(line['at'] as string));
+      expect(times.length, context).toBeGreaterThan(0);
+      for (let i = 1; i < times.length; i += 1) expect(times[i]! - times[i - 1]!, context).toBeGreaterThanOrEqual(200);
     }
   }, 240_000);
 
