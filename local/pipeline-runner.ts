@@ -38,6 +38,8 @@ interface ConsumerRuntime {
   fn: LocalFunction;
   onFailure: OnFailureFileSink;
   quarantineTail: NdjsonTail;
+  /** Quarantine lines this run has read (its own records, foreign ones, repeats), for `ops status`. */
+  quarantineLinesRead: number;
 }
 
 export async function startLocalPipeline(options: LocalPipelineOptions = {}): Promise<LocalPipeline> {
@@ -108,7 +110,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
         onActivity: (activity) => ledger.onActivity(name, activity),
         ...(checkpointStore !== undefined ? { checkpointStore } : {}),
       });
-      consumers.push({ name, stream, esm, fn, onFailure, quarantineTail });
+      consumers.push({ name, stream, esm, fn, onFailure, quarantineTail, quarantineLinesRead: 0 });
     }
 
     const business = new Map<string, { figures: BusinessFigures; tail: NdjsonTail }>();
@@ -209,6 +211,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
             processed: account.processed,
             filtered: account.filtered,
             quarantined: account.quarantined,
+            validQuarantined: account.validQuarantined,
+            quarantineLinesRead: c.quarantineLinesRead,
             onFailure: esm.recordsDiscarded,
             duplicatesSkipped: c.fn.emf.get('DuplicatesSkipped'),
             missing: account.missing,
@@ -267,7 +271,12 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
 
     let refreshing: Promise<void> = Promise.resolve();
     const refresh = async () => {
-      for (const c of consumers) for (const line of await c.quarantineTail.read()) ledger.onQuarantined(c.name, line);
+      for (const c of consumers) {
+        for (const line of await c.quarantineTail.read()) {
+          c.quarantineLinesRead += 1;
+          ledger.onQuarantined(c.name, line);
+        }
+      }
       for (const b of business.values()) for (const line of await b.tail.read()) addDatum(b.figures, line);
       const values = new Map<string, number>();
       for (const [name, counts] of producedPerStream) values.set(`put:${name}`, counts.records);

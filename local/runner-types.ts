@@ -72,6 +72,13 @@ export interface ConsumerView {
   processed: number;
   filtered: number;
   quarantined: number;
+  /** Of `quarantined`, events the upstream produced valid (never expected: a consumer bug). */
+  validQuarantined: number;
+  /**
+   * Quarantine lines this run has read (its records, foreign ones, repeats): beyond `quarantined -
+   * validQuarantined` (its deliberately invalid events) they are unexpected (ops status judges them).
+   */
+  quarantineLinesRead: number;
   onFailure: number;
   duplicatesSkipped: number;
   missing: number;

@@ -23,6 +23,8 @@ const consumer = (name: string, filtered: number, quarantined: number): Consumer
   processed: 800,
   filtered,
   quarantined,
+  validQuarantined: 0,
+  quarantineLinesRead: quarantined,
   onFailure: 0,
   duplicatesSkipped: 0,
   missing: 96,
