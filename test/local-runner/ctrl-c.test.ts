@@ -4,7 +4,7 @@
  * sees two signals for one key press; one Ctrl-C must always drain (never "stopping at once"), and
  * only a deliberate second Ctrl-C, a second or more after the first, forces (local/stop-signals.ts).
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -60,14 +60,6 @@ function npmStart(args: readonly string[]): Run {
   return { child, lines, stderr: () => stderr, busy, exited };
 }
 
-function opsStatus(dataDir: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(process.execPath, ['--import', 'tsx', 'ops/main.ts', 'status', '--local', '--data-dir', dataDir], { cwd: PROJECT_ROOT }, (error, stdout, stderr) =>
-      done({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
-
 const ctrlC = (run: Run) => process.kill(-run.child.pid!, 'SIGINT');
 
 async function until(check: () => boolean): Promise<void> {
@@ -96,15 +88,8 @@ describe('Ctrl-C on npm start', () => {
       const dataDir = await mkdtemp(join(tmpdir(), 'ctrl-c-'));
       dirs.push(dataDir);
       // No --seed: the time-based seed must be recorded so the run can be replayed.
-      const run = npmStart(['--rate', '20', '--invalid-fraction', '0.2', '--data-dir', dataDir]);
+      const run = npmStart(['--rate', '20', '--data-dir', dataDir]);
       await run.busy;
-      if (trial === 1) {
-        // The deliberately invalid events are quarantined: expected, so `ops status --local` is healthy.
-        await until(() => run.lines.some((line) => ((line['consumers'] as { quarantined: number }[] | undefined) ?? []).some((c) => c.quarantined > 0)));
-        const status = await opsStatus(dataDir);
-        expect(status.stdout, status.stderr).toMatch(/quarantined as expected/);
-        expect(status.code, status.stdout).toBe(0);
-      }
       ctrlC(run);
       const code = await run.exited;
       const context = `trial ${trial}:\n${run.stderr()}`;
