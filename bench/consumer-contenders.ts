@@ -7,7 +7,12 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { parser } from '@aws-lambda-powertools/batch/parser';
 import type { Context, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import type { z } from 'zod';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { MemoryDurableStore, type DurableRecordStore } from '../consumers/runtime/durable-store';
+import { DynamoDbDurableStore } from '../consumers/runtime/dynamodb-durable-store';
 import { InMemoryQuarantineSink, createKinesisHandler } from '../consumers/runtime/index';
+import { LOCAL_CREDENTIALS } from '../kinesis/client';
+import { LEDGER_KEY_ATTRIBUTE } from '../pipeline/publish-ledger-table';
 import { createFixtures } from '../schemas/fixtures';
 import { EVENT_DEFINITIONS, EventRegistry, orderPlacedV1, registry, type OrderEvent } from '../schemas/index';
 
@@ -22,13 +27,14 @@ export interface Batch {
 /**
  * A Kinesis event (Lambda's shape, one shard) of `records` distinct `order.placed` v1 events with 10
  * line items (~1 KiB of JSON each), distinct per seed: a warm container sees new event ids per batch.
+ * `lines: null` leaves the line count to the fixtures (1-5, as the local runner's upstream produces).
  */
-export function makeBatch(seed: number, records: number): Batch {
+export function makeBatch(seed: number, records: number, lines: number | null = 10): Batch {
   const fixtures = createFixtures({ seed });
   const out: KinesisStreamRecord[] = [];
   let bytes = 0;
   for (let i = 0; i < records; i++) {
-    const event = fixtures.orderPlaced({ lines: 10 });
+    const event = fixtures.orderPlaced(lines === null ? {} : { lines });
     const json = JSON.stringify(event);
     bytes += Buffer.byteLength(json);
     const sequenceNumber = (BASE_SEQUENCE + BigInt(seed) * 1_000_000n + BigInt(i)).toString();
@@ -69,6 +75,10 @@ export const PT_ZOD_PARALLEL = 'pt-zod parallel (BatchProcessor + zod by hand)';
 export const PT_ZOD_SEQUENTIAL = 'pt-zod sequential';
 export const PT_PARSER_PARALLEL = 'pt-parser parallel (innerSchema, base64)';
 export const PT_PARSER_SEQUENTIAL = 'pt-parser sequential';
+export const RUNTIME_MEMORY_CLAIMS = 'runtime + claims in memory (MemoryDurableStore)';
+export const RUNTIME_DYNAMODB = 'runtime + DynamoDB claims on dynalite (2 writes/record)';
+/** Set by bench/consumer.bench.ts: dynalite, started in the main thread (its CPU is not the contender's). */
+export const DYNAMODB_ENDPOINT_VARIABLE = 'BENCH_DYNAMODB_ENDPOINT';
 
 const context = { awsRequestId: 'bench', functionName: 'bench', getRemainingTimeInMillis: () => 900_000 } as unknown as Context;
 /** Every contender counts its records here, so none of their work can be optimised away. */
@@ -111,16 +121,38 @@ function validateOnly(name: string, schema: z.ZodType): Contender {
   };
 }
 
-function runtimeContender(name: string, validator: EventRegistry<OrderEvent>): Contender {
+function runtimeContender(name: string, validator: EventRegistry<OrderEvent>, durableStore?: () => Promise<DurableRecordStore>): Contender {
   const handler = createKinesisHandler<OrderEvent>({
     consumerName: 'bench',
     registry: validator,
+    // The store is created by the first (warm-up, unrecorded) batch, as by a container's first invocation.
+    ...(durableStore !== undefined ? { durableStore } : {}),
     quarantine: new InMemoryQuarantineSink(),
     logDestination: new Writable({ write: (_chunk, _enc, done) => done() }),
     metrics: { writer: () => undefined },
     handlers: { 'order.placed': () => undefined },
   });
   return { name, run: async (batch) => check(await handler(batch, context), name) };
+}
+
+/** The idempotency table as infra declares it, on the dynalite the benchmark started. */
+async function dynaliteStore(): Promise<DurableRecordStore> {
+  const endpoint = process.env[DYNAMODB_ENDPOINT_VARIABLE];
+  if (endpoint === undefined) throw new Error(`${RUNTIME_DYNAMODB} needs ${DYNAMODB_ENDPOINT_VARIABLE}`);
+  const client = new DynamoDBClient({ endpoint, region: 'eu-west-1', credentials: LOCAL_CREDENTIALS });
+  await client
+    .send(
+      new CreateTableCommand({
+        TableName: 'bench-idempotency',
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: LEDGER_KEY_ATTRIBUTE, AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: LEDGER_KEY_ATTRIBUTE, KeyType: 'HASH' }],
+      }),
+    )
+    .catch((error: unknown) => {
+      if ((error as { name?: string }).name !== 'ResourceInUseException') throw error; // created by an earlier isolate
+    });
+  return new DynamoDbDurableStore({ client, tableName: 'bench-idempotency' });
 }
 
 /** The schema the issue names (zod's regular parser) and what the registry validates it with. */
@@ -163,6 +195,8 @@ const FACTORIES: Record<string, (name: string) => Contender> = {
   'pt-zod parallel + z.compile': (name) => batchProcessor(name, new BatchProcessor(EventType.KinesisDataStreams), byHand(compiled()), true),
   [PT_PARSER_PARALLEL]: (name) => batchProcessor(name, parserIntegration(), noop, true),
   [PT_PARSER_SEQUENTIAL]: (name) => batchProcessor(name, parserIntegration(), noop, false),
+  [RUNTIME_MEMORY_CLAIMS]: (name) => runtimeContender(name, registry, async () => new MemoryDurableStore()),
+  [RUNTIME_DYNAMODB]: (name) => runtimeContender(name, registry, dynaliteStore),
 };
 
 /** Every contender, in the order the tables list them. */
@@ -181,4 +215,4 @@ export function createContenders(names: readonly string[]): Contender[] {
 }
 
 /** Names of the contenders that run BENCH_SLOW_RUNS rounds only. */
-export const SLOW_NAMES: ReadonlySet<string> = new Set([PT_PARSER_PARALLEL, PT_PARSER_SEQUENTIAL]);
+export const SLOW_NAMES: ReadonlySet<string> = new Set([PT_PARSER_PARALLEL, PT_PARSER_SEQUENTIAL, RUNTIME_DYNAMODB]);

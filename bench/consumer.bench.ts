@@ -27,14 +27,25 @@
  * what is still held after a forced GC = bytes retained.
  *
  * Run: npm run bench:consumer   (env BENCH_RUNS (15), BENCH_SLOW_RUNS (3, for pt-parser), BENCH_RECORDS
- * (10000), BENCH_GC_BETWEEN=1 forces a GC before each timed run, BENCH_SKIP_SLOW=1 leaves pt-parser out,
- * BENCH_SHARED_ISOLATE=1 as above)
+ * (10000), BENCH_GC_BETWEEN=1 forces a GC before each timed run, BENCH_SKIP_SLOW=1 leaves pt-parser and
+ * the DynamoDB contender out, BENCH_SHARED_ISOLATE=1 as above, BENCH_ONLY="name|name" runs only those)
+ *
+ * Durable idempotency (issue 12): `runtime + claims in memory` runs the claim path (IN_PROGRESS, then
+ * COMPLETED) on MemoryDurableStore, `runtime + DynamoDB claims` on DynamoDbDurableStore against
+ * dynalite started in the main thread (two conditional writes per record over HTTP on loopback; on
+ * AWS each write is a network round trip to DynamoDB, not measured here).
  */
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
+import dynalite from 'dynalite';
 import { Worker } from 'node:worker_threads';
 import {
   CONTENDER_NAMES,
   COMPILED_ONLY,
+  DYNAMODB_ENDPOINT_VARIABLE,
+  RUNTIME_DYNAMODB,
+  RUNTIME_MEMORY_CLAIMS,
   DECODE_ONLY,
   FLOOR,
   FLOOR_COMPILED,
@@ -54,7 +65,8 @@ const RUNS = Number(process.env['BENCH_RUNS'] ?? 15);
 const SLOW_RUNS = Number(process.env['BENCH_SLOW_RUNS'] ?? 3);
 const GC_BETWEEN = process.env['BENCH_GC_BETWEEN'] === '1';
 const SHARED = process.env['BENCH_SHARED_ISOLATE'] === '1';
-const NAMES = process.env['BENCH_SKIP_SLOW'] === '1' ? CONTENDER_NAMES.filter((n) => !SLOW_NAMES.has(n)) : CONTENDER_NAMES;
+const ONLY = process.env['BENCH_ONLY']?.split('|').map((n) => n.trim()).filter(Boolean);
+const NAMES = (ONLY ?? CONTENDER_NAMES).filter((n) => process.env['BENCH_SKIP_SLOW'] !== '1' || !SLOW_NAMES.has(n));
 
 /** Young generation of the heap-measurement isolates (MB): room for a batch's garbage without a GC. */
 const HEAP_YOUNG_GENERATION_MB = Number(process.env['BENCH_HEAP_YOUNG_MB'] ?? 1024);
@@ -116,6 +128,9 @@ async function main(): Promise<void> {
       `${SHARED ? 'all contenders in one isolate' : 'one isolate per contender'}${GC_BETWEEN ? ', forced GC before each timed run' : ''}` +
       `${(globalThis as { gc?: unknown }).gc ? '' : ' [run with --expose-gc for heap figures]'}\n`,
   );
+  // dynalite for the DynamoDB contender runs here, in the main thread, so its work is not the contender's CPU.
+  const dynamo = NAMES.includes(RUNTIME_DYNAMODB) ? await startBenchDynalite() : undefined;
+  if (dynamo) process.env[DYNAMODB_ENDPOINT_VARIABLE] = dynamo.endpoint;
   const shared = SHARED ? new Host(NAMES) : undefined;
   const hosts = new Map(NAMES.map((name) => [name, shared ?? new Host([name])]));
   const samples = new Map<string, Samples>(NAMES.map((name) => [name, { wall: [], cpu: [] }]));
@@ -159,7 +174,18 @@ async function main(): Promise<void> {
       }
     }
   }
+  await dynamo?.stop();
   report(samples, meanJsonBytes);
+}
+
+async function startBenchDynalite(): Promise<{ endpoint: string; stop(): Promise<void> }> {
+  const server = dynalite({ createTableMs: 0 });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
 
 function report(samples: Map<string, Samples>, meanJsonBytes: number): void {
@@ -189,6 +215,14 @@ function report(samples: Map<string, Samples>, meanJsonBytes: number): void {
     `pt-zod parallel / runtime: ${ratio(PT_ZOD_PARALLEL, RUNTIME)}; pt-zod sequential / runtime: ${ratio(PT_ZOD_SEQUENTIAL, RUNTIME)} (target > 1)`,
     `validation alone: zod ${((cpu(ZOD_ONLY) * 1000) / RECORDS).toFixed(2)} us/record, compiled ${((cpu(COMPILED_ONLY) * 1000) / RECORDS).toFixed(2)} us/record`,
   ];
+  if (samples.has(RUNTIME_MEMORY_CLAIMS)) lines.push(`claims in memory / runtime (LRU only): ${ratio(RUNTIME_MEMORY_CLAIMS, RUNTIME)}`);
+  if (samples.has(RUNTIME_DYNAMODB)) {
+    const perRecord = (name: string) => ((wall(name) - wall(RUNTIME)) * 1000) / RECORDS;
+    lines.push(
+      `DynamoDB claims / runtime (LRU only): ${ratio(RUNTIME_DYNAMODB, RUNTIME)}; added per record: wall ${perRecord(RUNTIME_DYNAMODB).toFixed(1)} us, ` +
+        `cpu ${(((cpu(RUNTIME_DYNAMODB) - cpu(RUNTIME)) * 1000) / RECORDS).toFixed(1)} us (dynalite's own work excluded: it runs in the main thread)`,
+    );
+  }
   if (samples.has(PT_PARSER_PARALLEL)) {
     lines.push(
       `pt-parser parallel / runtime: ${ratio(PT_PARSER_PARALLEL, RUNTIME)}; pt-parser sequential / runtime: ${ratio(PT_PARSER_SEQUENTIAL, RUNTIME)} (target >= 100)`,

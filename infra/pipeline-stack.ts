@@ -2,18 +2,21 @@
  * One Terraform stack per stage: the pipeline definition with the stage's overrides applied, in the
  * stage's account and region, every resource tagged through the provider's default tags.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Annotations, LocalBackend, S3Backend, TerraformOutput, TerraformStack } from 'cdktf';
+import { Annotations, DataResource, S3Backend, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import type { Construct } from 'constructs';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
-import { deployedName, functionEnvironment, publishLedgerTableName, type PipelineDefinition } from '../pipeline';
+import { deployedName, functionEnvironment, idempotencyTableName, publishLedgerTableName, type PipelineDefinition } from '../pipeline';
 import { applyStage } from './apply-stage';
 import { AlarmTopic } from './constructs/alarm-topic';
 import { BusinessAlarm } from './constructs/business-alarm';
 import { PipelineConsumer } from './constructs/pipeline-consumer';
 import { PipelineDashboard } from './constructs/pipeline-dashboard';
 import { DownstreamFunction } from './constructs/downstream-function';
-import type { AwsLocation } from './constructs/pipeline-function';
+import { applicationLogLevel, type AwsLocation, type FunctionObservability } from './constructs/pipeline-function';
+import { BUNDLE_FILE } from './bundle';
+import { placeholderFindings, placeholderMessage } from './placeholders';
 import { PipelineStream } from './constructs/pipeline-stream';
 import { StageKey } from './constructs/stage-key';
 import { StreamAlarms } from './constructs/stream-alarms';
@@ -27,6 +30,15 @@ export interface PipelineStackProps {
   /** Folder with one bundle folder per function (`<bundleDir>/<name>/index.mjs`), see infra/bundle.ts. */
   bundleDir: string;
 }
+
+/**
+ * Terraform >= 1.10: the S3 backend's native lock file (`use_lockfile`). The provider version is
+ * pinned by @cdktf/provider-aws in required_providers.
+ */
+export const REQUIRED_TERRAFORM_VERSION = '>= 1.10.0';
+
+/** Variable that lets a plan of a stage with placeholder values through (the offline Terraform tests set it). */
+export const PLACEHOLDER_VARIABLE = 'allow_placeholder_stage';
 
 /** `orders-dev`: the name `cdktf deploy` takes. */
 export function stackName(definition: PipelineDefinition, stage: string): string {
@@ -56,27 +68,50 @@ export class PipelineStack extends TerraformStack {
       defaultTags: [{ tags: { ...stage.tags, Project: definition.name, Stage: stage.stage, ManagedBy: 'cdktf', Stack: prefix } }],
     });
     this.configureBackend(stage, prefix);
+    this.addOverride('terraform.required_version', REQUIRED_TERRAFORM_VERSION);
+    this.guardPlaceholders(stage);
+    const protect = stage.protectStatefulResources;
 
-    const key = new StageKey(this, 'stage-key', { prefix, account: stage.account, partition: location.partition, deletionWindowDays: stage.kmsDeletionWindowDays });
+    const key = new StageKey(this, 'stage-key', {
+      prefix,
+      account: stage.account,
+      region: stage.region,
+      partition: location.partition,
+      deletionWindowDays: stage.kmsDeletionWindowDays,
+      protect,
+    });
     const stageKeyArn = key.key.arn;
     const topic = new AlarmTopic(this, 'alarm-topic', { name: `${prefix}-alarms`, kmsKeyArn: stageKeyArn, ...location, email: stage.alarmEmail });
     const topicArn = topic.topic.arn;
 
     for (const [streamKey, streamDefinition] of Object.entries(definition.streams)) {
       const streamName = name(streamKey);
-      this.streams[streamKey] = new PipelineStream(this, `stream-${streamKey}`, { name: streamName, definition: streamDefinition, stageKeyArn });
-      new StreamAlarms(this, `stream-${streamKey}-alarms`, { streamName, definition: streamDefinition, alarmTopicArn: topicArn });
+      this.streams[streamKey] = new PipelineStream(this, `stream-${streamKey}`, { name: streamName, definition: streamDefinition, stageKeyArn, protect });
+      new StreamAlarms(this, `stream-${streamKey}-alarms`, {
+        streamName,
+        definition: streamDefinition,
+        consumers: Object.values(definition.consumers).filter((c) => c.stream === streamKey),
+        alarmTopicArn: topicArn,
+      });
     }
 
-    const environment = (fnKey: string, quarantineQueueUrl?: string, publishLedgerTable?: string): Record<string, string> =>
+    const environment = (fnKey: string, quarantineQueueUrl?: string, publishLedgerTable?: string, idempotencyTable?: string): Record<string, string> =>
       functionEnvironment(definition, fnKey, {
         functionName: name,
         quarantineQueueUrl: () => quarantineQueueUrl,
         publishLedgerTable: () => publishLedgerTable,
+        idempotencyTable: () => idempotencyTable,
         logLevel: stage.logLevel,
-        // Stack traces through the bundles' source maps (see infra/bundle.ts).
-        extra: { NODE_OPTIONS: '--enable-source-maps' },
+        // Source maps are a debug choice of the stage (infra/bundle.ts): 10-25 ms of init CPU otherwise wasted.
+        ...(stage.sourceMaps ? { extra: { NODE_OPTIONS: '--enable-source-maps' } } : {}),
       });
+    if (stage.sourceMaps) this.requireSourceMaps(definition, props.bundleDir, stage.stage);
+    const observability: FunctionObservability = {
+      logKmsKeyArn: stageKeyArn,
+      applicationLogLevel: applicationLogLevel(stage.logLevel),
+      systemLogLevel: stage.systemLogLevel,
+      tracing: stage.tracing,
+    };
 
     // The shortest consumer alarm period: plain functions declare no alarm settings of their own.
     const alarmPeriodSeconds = Math.min(300, ...Object.values(definition.consumers).map((c) => c.alarms.periodSeconds));
@@ -91,6 +126,8 @@ export class PipelineStack extends TerraformStack {
         stageKeyArn,
         alarmTopicArn: topicArn,
         alarmPeriodSeconds,
+        observability,
+        protect,
       });
     }
 
@@ -112,7 +149,10 @@ export class PipelineStack extends TerraformStack {
         bundlePath: join(props.bundleDir, consumerKey),
         invokeTargets: consumer.invokes.map(name),
         publishLedgerTableName: publishLedgerTableName(name(consumerKey)),
-        environment: (queueUrl, ledgerTable) => environment(consumerKey, queueUrl, ledgerTable),
+        observability,
+        protect,
+        idempotencyTableName: idempotencyTableName(name(consumerKey)),
+        environment: (queueUrl, ledgerTable, idempotencyTable) => environment(consumerKey, queueUrl, ledgerTable, idempotencyTable),
       });
     }
 
@@ -146,21 +186,50 @@ export class PipelineStack extends TerraformStack {
     new TerraformOutput(this, 'stage-key-arn', { value: stageKeyArn });
   }
 
+  /**
+   * Remote state in S3 with Terraform's native lock file (S3 backend `use_lockfile`, Terraform >= 1.10;
+   * the DynamoDB lock table is deprecated). cdktf 0.21's S3Backend has no property for it: an override.
+   */
   private configureBackend(stage: StageConfig, prefix: string): void {
-    if (stage.backend.type === 's3') {
-      new S3Backend(this, {
-        bucket: stage.backend.bucket,
-        key: `${stage.backend.keyPrefix}/${prefix}.tfstate`,
-        region: stage.backend.region ?? stage.region,
-        dynamodbTable: stage.backend.dynamodbTable,
-        encrypt: true,
-        ...(stage.backend.kmsKeyId !== undefined ? { kmsKeyId: stage.backend.kmsKeyId } : {}),
-      });
-      return;
+    const { backend } = stage;
+    new S3Backend(this, {
+      bucket: backend.bucket,
+      key: `${backend.keyPrefix}/${prefix}.tfstate`,
+      region: backend.region ?? stage.region,
+      encrypt: true,
+      ...(backend.kmsKeyId !== undefined ? { kmsKeyId: backend.kmsKeyId } : {}),
+    });
+    this.addOverride('terraform.backend.s3.use_lockfile', true);
+  }
+
+  /**
+   * A stage still holding placeholder values (infra/placeholders.ts) synthesizes (for tests and
+   * review) but cannot be planned: a `terraform_data` precondition fails `terraform plan` with the
+   * list of values to replace, unless the variable allow_placeholder_stage is set (the offline
+   * Terraform tests do). `npm run deploy` stops even earlier, before Terraform runs.
+   */
+  private guardPlaceholders(stage: StageConfig): void {
+    const findings = placeholderFindings(stage);
+    if (findings.length === 0) return;
+    const allow = new TerraformVariable(this, PLACEHOLDER_VARIABLE, {
+      type: 'bool',
+      default: false,
+      description: 'Plan a stage that still has placeholder values (offline tests only; never for a deploy)',
+    });
+    new DataResource(this, 'placeholder-guard', {
+      input: { placeholders: findings.join('; ') },
+      lifecycle: { precondition: [{ condition: allow.booleanValue, errorMessage: placeholderMessage(stage, findings) }] },
+    });
+  }
+
+  /** A stage that runs with --enable-source-maps must ship the maps (`npm run build:lambdas -- --source-maps`). */
+  private requireSourceMaps(definition: PipelineDefinition, bundleDir: string, stage: string): void {
+    const missing = [...Object.keys(definition.consumers), ...Object.keys(definition.functions)].filter(
+      (fn) => !existsSync(join(bundleDir, fn, `${BUNDLE_FILE}.map`)),
+    );
+    if (missing.length > 0) {
+      throw new Error(`stage ${stage} sets "sourceMaps": true but the bundles of ${missing.join(', ')} have none: run \`npm run build:lambdas -- --source-maps\``);
     }
-    // Relative to the stack's working directory (cdktf.out/stacks/<stack>): the project root, as
-    // cdktf's own default, without writing this machine's absolute path into the synthesized JSON.
-    new LocalBackend(this, { path: `../../../terraform.${prefix}.tfstate` });
   }
 
   /** Settings AWS allows but that can block a shard or lose records silently: deploy, but say so. */
@@ -201,6 +270,7 @@ export class PipelineStack extends TerraformStack {
       if (c.onFailureQueue) new TerraformOutput(this, `consumer-${key}-on-failure-queue-url`, { value: c.onFailureQueue.queue.url });
       new TerraformOutput(this, `consumer-${key}-mapping-uuid`, { value: c.mapping.uuid });
       if (c.publishLedger) new TerraformOutput(this, `consumer-${key}-publish-ledger-table`, { value: c.publishLedger.table.name });
+      if (c.idempotency) new TerraformOutput(this, `consumer-${key}-idempotency-table`, { value: c.idempotency.table.name });
     }
     for (const [key, f] of Object.entries(this.functions)) {
       new TerraformOutput(this, `function-${key}-name`, { value: f.fn.function.functionName });

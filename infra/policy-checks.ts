@@ -7,6 +7,7 @@
 type Block = Record<string, unknown>;
 export interface SynthesizedStack {
   resource?: Record<string, Record<string, Block>>;
+  terraform?: Block;
 }
 
 interface Statement {
@@ -78,6 +79,11 @@ export const WILDCARD_RESOURCE_ALLOW_LIST: readonly { resourceType: string; acti
     why: 'PutMetricData has no resource-level permissions; confined by the cloudwatch:namespace condition',
   },
   { resourceType: 'aws_iam_role_policy', actions: ['kinesis:ListStreams'], why: 'ListStreams has no resource type in the Service Authorization Reference' },
+  {
+    resourceType: 'aws_iam_role_policy',
+    actions: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'],
+    why: 'X-Ray trace writes have no resource-level permissions (active tracing)',
+  },
   { resourceType: 'aws_kms_key', actions: 'any', why: 'in a key policy, Resource "*" means the key itself' },
 ];
 
@@ -105,15 +111,24 @@ export function wildcardResourceViolations(stack: SynthesizedStack): string[] {
   return violations;
 }
 
+/** The single-item actions a ledger or idempotency table needs: no Scan, Query, batch or table-level action. */
+export const TABLE_ITEM_ACTIONS: readonly string[] = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
+
 /**
- * DynamoDB item access only on tables this stack declares (a consumer's publish ledger), by the
- * table's own ARN: never another stack's table, an index, a stream, or a pattern.
+ * DynamoDB item access only on tables this stack declares (a consumer's publish ledger or idempotency
+ * table), by the table's own ARN: never another stack's table, an index, a stream, or a pattern; and
+ * only single-item actions (TABLE_ITEM_ACTIONS).
  */
 export function tableAccessViolations(stack: SynthesizedStack): string[] {
   const tables = new Set(Object.keys(stack.resource?.['aws_dynamodb_table'] ?? {}).map((id) => `\${aws_dynamodb_table.${id}.arn}`));
   const violations: string[] = [];
   for (const { where, statement } of policyStatements(stack)) {
     if (statement.Effect !== 'Allow' || !asArray(statement.Action).some((a) => a.startsWith('dynamodb:'))) continue;
+    for (const action of asArray(statement.Action)) {
+      if (action.startsWith('dynamodb:') && !action.includes('*') && !TABLE_ITEM_ACTIONS.includes(action)) {
+        violations.push(`${where}: DynamoDB action ${action} is not a single-item action`);
+      }
+    }
     for (const resource of asArray(statement.Resource)) {
       if (!tables.has(resource)) violations.push(`${where}: DynamoDB access to "${resource}", not a table of this stack`);
     }
@@ -207,8 +222,132 @@ export function asyncInvokeViolations(stack: SynthesizedStack): string[] {
   return violations;
 }
 
+/**
+ * State in S3 with Terraform's native lock file (`use_lockfile`), never a local file or the deprecated
+ * DynamoDB lock table, and a declared `required_version` (the lock file needs Terraform >= 1.10).
+ */
+export function stateViolations(stack: SynthesizedStack): string[] {
+  const terraform = stack.terraform ?? {};
+  const backend = (terraform['backend'] ?? {}) as Record<string, Block>;
+  const violations: string[] = [];
+  const types = Object.keys(backend);
+  if (types.length !== 1 || types[0] !== 's3') violations.push(`terraform.backend: ${types.join(', ') || 'none'}, not s3 (no locking, no sharing)`);
+  const s3 = backend['s3'];
+  if (s3) {
+    if (s3['use_lockfile'] !== true) violations.push('terraform.backend.s3: use_lockfile is not true (no state locking)');
+    if ('dynamodb_table' in s3) violations.push('terraform.backend.s3: dynamodb_table is deprecated; lock with use_lockfile');
+    if (s3['encrypt'] !== true) violations.push('terraform.backend.s3: encrypt is not true');
+  }
+  if (typeof terraform['required_version'] !== 'string') violations.push('terraform: no required_version');
+  return violations;
+}
+
+/**
+ * Safety nets that must not fail silently: every mapping with an on-failure destination and every
+ * asynchronously invoked function has a DestinationDeliveryFailures alarm; every asynchronously
+ * invoked function an AsyncEventsDropped alarm; every queue an ApproximateAgeOfOldestMessage alarm.
+ */
+export function safetyNetAlarmViolations(stack: SynthesizedStack): string[] {
+  const r = stack.resource ?? {};
+  const alarms = Object.values(r['aws_cloudwatch_metric_alarm'] ?? {});
+  const has = (metric: string, dimension: string, value: string): boolean =>
+    alarms.some((a) => a['metric_name'] === metric && (a['dimensions'] as Record<string, string> | undefined)?.[dimension] === value);
+  const functionNames = new Map(Object.entries(r['aws_lambda_function'] ?? {}).map(([id, f]) => [id, String(f['function_name'])]));
+  const violations: string[] = [];
+  for (const [id, m] of Object.entries(r['aws_lambda_event_source_mapping'] ?? {})) {
+    const fnId = /^\$\{aws_lambda_function\.([^.]+)\.arn\}$/.exec(String(m['function_name']))?.[1];
+    const name = fnId !== undefined ? functionNames.get(fnId) : undefined;
+    const destination = ((m['destination_config'] as Block | undefined)?.['on_failure'] as Block | undefined)?.['destination_arn'];
+    if (name !== undefined && destination !== undefined && !has('DestinationDeliveryFailures', 'FunctionName', name)) {
+      violations.push(`aws_lambda_event_source_mapping.${id}: no DestinationDeliveryFailures alarm for ${name}`);
+    }
+  }
+  for (const c of Object.values(r['aws_lambda_function_event_invoke_config'] ?? {})) {
+    const fnId = /^\$\{aws_lambda_function\.([^.]+)\.function_name\}$/.exec(String(c['function_name']))?.[1];
+    const name = fnId !== undefined ? functionNames.get(fnId) : undefined;
+    if (name === undefined) continue;
+    for (const metric of ['AsyncEventsDropped', 'DestinationDeliveryFailures']) {
+      if (!has(metric, 'FunctionName', name)) violations.push(`aws_lambda_function.${fnId}: invoked asynchronously without a ${metric} alarm`);
+    }
+  }
+  for (const [id, q] of Object.entries(r['aws_sqs_queue'] ?? {})) {
+    if (!has('ApproximateAgeOfOldestMessage', 'QueueName', String(q['name']))) violations.push(`aws_sqs_queue.${id}: no ApproximateAgeOfOldestMessage alarm`);
+  }
+  return violations;
+}
+
+/** The stateful resources `protectStatefulResources` guards (their data or keys cannot be recreated). */
+export const STATEFUL_RESOURCE_TYPES = ['aws_kinesis_stream', 'aws_kms_key', 'aws_sqs_queue', 'aws_dynamodb_table'] as const;
+
+/**
+ * In a protected stage: prevent_destroy on every stateful resource, DynamoDB deletion protection and
+ * point-in-time recovery. In every stage: a stream never silently deregisters its consumers on delete.
+ */
+export function protectionViolations(stack: SynthesizedStack, protectedStage: boolean): string[] {
+  const r = stack.resource ?? {};
+  const violations: string[] = [];
+  for (const [id, s] of Object.entries(r['aws_kinesis_stream'] ?? {})) {
+    if (s['enforce_consumer_deletion'] === true) violations.push(`aws_kinesis_stream.${id}: enforce_consumer_deletion deregisters consumers silently`);
+  }
+  if (!protectedStage) return violations;
+  for (const type of STATEFUL_RESOURCE_TYPES) {
+    for (const [id, block] of Object.entries(r[type] ?? {})) {
+      if ((block['lifecycle'] as Block | undefined)?.['prevent_destroy'] !== true) violations.push(`${type}.${id}: no prevent_destroy`);
+    }
+  }
+  for (const [id, t] of Object.entries(r['aws_dynamodb_table'] ?? {})) {
+    if (t['deletion_protection_enabled'] !== true) violations.push(`aws_dynamodb_table.${id}: no deletion protection`);
+    if ((t['point_in_time_recovery'] as Block | undefined)?.['enabled'] !== true) violations.push(`aws_dynamodb_table.${id}: no point-in-time recovery`);
+  }
+  return violations;
+}
+
+/**
+ * Logs and traces: JSON log format with application and system levels, log groups encrypted with a
+ * customer-managed key, tracing configured, source maps only as a debug choice (`sourceMaps`), and a
+ * key policy whose service statements are confined (SourceAccount/SourceArn for CloudWatch, the
+ * encryption context for CloudWatch Logs).
+ */
+export function observabilityViolations(stack: SynthesizedStack, options: { tracing?: 'Active' | 'PassThrough'; sourceMaps?: boolean } = {}): string[] {
+  const r = stack.resource ?? {};
+  const violations: string[] = [];
+  for (const [id, f] of Object.entries(r['aws_lambda_function'] ?? {})) {
+    const where = `aws_lambda_function.${id}`;
+    const logging = (f['logging_config'] ?? {}) as Block;
+    if (logging['log_format'] !== 'JSON') violations.push(`${where}: log_format ${String(logging['log_format'])}, not JSON`);
+    if (typeof logging['application_log_level'] !== 'string' || typeof logging['system_log_level'] !== 'string') violations.push(`${where}: no application/system log level`);
+    const mode = (f['tracing_config'] as Block | undefined)?.['mode'];
+    if (mode === undefined || (options.tracing !== undefined && mode !== options.tracing)) violations.push(`${where}: tracing ${String(mode)}, expected ${options.tracing ?? 'a mode'}`);
+    const nodeOptions = String(((f['environment'] as Block | undefined)?.['variables'] as Block | undefined)?.['NODE_OPTIONS'] ?? '');
+    if (nodeOptions.includes('--enable-source-maps') !== (options.sourceMaps === true)) {
+      violations.push(`${where}: NODE_OPTIONS "${nodeOptions}" does not match the stage's sourceMaps (${options.sourceMaps === true})`);
+    }
+  }
+  for (const [id, g] of Object.entries(r['aws_cloudwatch_log_group'] ?? {})) {
+    if (!/^\$\{aws_kms_key\.[^}]+\.arn\}$/.test(String(g['kms_key_id'] ?? ''))) violations.push(`aws_cloudwatch_log_group.${id}: not encrypted with the stage key`);
+  }
+  for (const { where, resourceType, statement } of policyStatements(stack)) {
+    if (resourceType !== 'aws_kms_key' || statement.Effect !== 'Allow') continue;
+    const service = (statement.Principal as { Service?: string } | undefined)?.Service;
+    if (service === undefined) continue;
+    const conditionKeys = Object.values(statement.Condition ?? {}).flatMap((c) => Object.keys(c));
+    if (service === 'cloudwatch.amazonaws.com' && !(conditionKeys.includes('aws:SourceAccount') && conditionKeys.includes('aws:SourceArn'))) {
+      violations.push(`${where}: ${service} without aws:SourceAccount and aws:SourceArn (confused deputy)`);
+    }
+    if (/^logs\.[a-z0-9-]+\.amazonaws\.com$/.test(service) && !conditionKeys.includes('kms:EncryptionContext:aws:logs:arn')) {
+      violations.push(`${where}: ${service} without the kms:EncryptionContext:aws:logs:arn condition`);
+    }
+  }
+  return violations;
+}
+
+/** Every check that holds in every stage (stage-dependent ones: protectionViolations, observabilityViolations options). */
 export function allViolations(stack: SynthesizedStack): string[] {
   return [
+    ...stateViolations(stack),
+    ...safetyNetAlarmViolations(stack),
+    ...protectionViolations(stack, false),
+    ...observabilityViolations(stack, {}).filter((v) => !v.includes('NODE_OPTIONS')),
     ...wildcardActionViolations(stack),
     ...wildcardResourceViolations(stack),
     ...tableAccessViolations(stack),

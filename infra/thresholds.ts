@@ -3,36 +3,45 @@
  * tests can check the arithmetic and the stack reads them in one place.
  */
 import type { ConsumerDefinition, StreamDefinition } from '../pipeline';
-
-const HOUR_SECONDS = 3600;
+import { SQS_LIMITS } from '../pipeline/limits';
+import {
+  consumerIteratorAgeThresholdSeconds,
+  onFailureRedriveWindowSeconds,
+  queueAgeThresholdSeconds,
+  streamIteratorAgeThresholdSeconds,
+} from '../pipeline/record-lifetime';
 
 /** CloudWatch periods the definition allows for alarms (standard-resolution metrics). */
 export const ALARM_PERIODS = [60, 300, 900, 3600] as const;
 
-/**
- * How long a record may wait before it is lost: the stream's retention, or sooner the mapping's
- * MaximumRecordAgeInSeconds, after which Lambda discards it to the on-failure destination
- * ("services-kinesis-parameters": MaximumRecordAgeInSeconds, -1 = until the record expires).
- */
-export function recordLifetimeSeconds(consumer: ConsumerDefinition, stream: StreamDefinition): number {
-  const retention = stream.retentionHours * HOUR_SECONDS;
-  const maxAge = consumer.mapping.maximumRecordAgeInSeconds;
-  return maxAge === -1 ? retention : Math.min(retention, maxAge);
-}
+// The lifetime arithmetic lives with the definition, which refuses alarms that could only fire after
+// the loss (pipeline/record-lifetime.ts); these are its thresholds in CloudWatch's units.
+export { recordLifetimeSeconds } from '../pipeline/record-lifetime';
 
-/**
- * Lambda `IteratorAge` (Maximum, ms) threshold: the consumer's explicit `iteratorAgeSeconds`, else a
- * fraction of the record lifetime, so someone is woken while there is still time to catch up.
- */
+/** Lambda `IteratorAge` (Maximum, ms) threshold: explicit `iteratorAgeSeconds`, else a fraction of the record lifetime. */
 export function consumerIteratorAgeThresholdMs(consumer: ConsumerDefinition, stream: StreamDefinition): number {
-  const seconds =
-    consumer.alarms.iteratorAgeSeconds ?? consumer.alarms.iteratorAgeFractionOfRetention * recordLifetimeSeconds(consumer, stream);
-  return Math.round(seconds * 1000);
+  return Math.round(consumerIteratorAgeThresholdSeconds(consumer, stream) * 1000);
 }
 
-/** Kinesis `GetRecords.IteratorAgeMilliseconds` (Maximum) threshold: a fraction of the retention. */
-export function streamIteratorAgeThresholdMs(stream: StreamDefinition): number {
-  return Math.round(stream.alarms.iteratorAgeFractionOfRetention * stream.retentionHours * HOUR_SECONDS * 1000);
+/**
+ * Kinesis `GetRecords.IteratorAgeMilliseconds` (Maximum) threshold: a fraction of the shortest record
+ * lifetime of the stream's consumers (the retention when none reads it).
+ */
+export function streamIteratorAgeThresholdMs(stream: StreamDefinition, consumers: readonly ConsumerDefinition[]): number {
+  return Math.round(streamIteratorAgeThresholdSeconds(stream, consumers) * 1000);
+}
+
+/**
+ * `ApproximateAgeOfOldestMessage` (Maximum, seconds) threshold of a consumer's on-failure queue: half
+ * of the time its records stay redrivable (retention minus MaximumRecordAgeInSeconds, at most 14 days).
+ */
+export function onFailureQueueAgeThresholdSeconds(consumer: ConsumerDefinition, stream: StreamDefinition): number {
+  return queueAgeThresholdSeconds(onFailureRedriveWindowSeconds(consumer, stream));
+}
+
+/** Same for a queue whose messages carry the full payload (quarantine, asynchronous on-failure): half of the SQS retention. */
+export function payloadQueueAgeThresholdSeconds(): number {
+  return queueAgeThresholdSeconds(SQS_LIMITS.maxRetentionSeconds);
 }
 
 /** Lambda `Duration` p99 threshold (ms): a fraction of the function timeout. */

@@ -121,14 +121,15 @@ export async function ensureStream(client: KinesisClient, options: EnsureStreamO
   await waitForStreamActive(client, options.name, options);
 }
 
-/** Every shard of the stream (open and closed), following ListShards NextToken pagination. */
+/** Every shard of the stream (a name, or an ARN), open and closed, following ListShards NextToken pagination. */
 export async function listAllShards(client: KinesisClient, streamName: string): Promise<Shard[]> {
+  const stream = streamName.startsWith('arn:') ? { StreamARN: streamName } : { StreamName: streamName };
   const shards: Shard[] = [];
   let nextToken: string | undefined;
   do {
     // ListShards: StreamName must not be given together with NextToken (Kinesis API reference, ListShards).
     const out = await client.send(
-      new ListShardsCommand(nextToken !== undefined ? { NextToken: nextToken } : { StreamName: streamName }),
+      new ListShardsCommand(nextToken !== undefined ? { NextToken: nextToken } : stream),
     );
     shards.push(...(out.Shards ?? []));
     nextToken = out.NextToken;

@@ -9,6 +9,7 @@ import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import { createServer, type AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Server } from 'node:http';
 import kinesalite from 'kinesalite';
 
@@ -139,7 +140,9 @@ async function startKinesisLocalOnce(options: KinesisLocalOptions): Promise<Embe
   if (options.initializeStreams !== undefined) env['INITIALIZE_STREAMS'] = options.initializeStreams;
   else delete env['INITIALIZE_STREAMS'];
 
-  const child = spawn(process.execPath, [join(dir, 'main.js')], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: options.detached ?? false });
+  // kinesis-mock listens on 0.0.0.0 with no authentication: the preload binds it to 127.0.0.1 (loopback-only.cjs).
+  const loopbackOnly = fileURLToPath(new URL('./loopback-only.cjs', import.meta.url));
+  const child = spawn(process.execPath, ['--require', loopbackOnly, join(dir, 'main.js')], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: options.detached ?? false });
   if (options.detached) {
     const killOnExit = () => child.kill('SIGKILL');
     process.once('exit', killOnExit);

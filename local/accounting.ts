@@ -2,7 +2,8 @@
  * Exact, per-record accounting of a local run: every record the synthetic upstream wrote (known by
  * shard and sequence number from the PutRecords result) must end, for every consumer of its stream,
  * in exactly one of these states:
- * - filtered:    skipped by the mapping's FilterCriteria (counts as processed, as in Lambda);
+ * - filtered:    skipped by the mapping's FilterCriteria or by the consumer runtime's record filter
+ *                (recordFilterPatterns; counts as processed, as in Lambda);
  * - on-failure:  discarded by the mapping after retries / record age, reported on-failure;
  * - quarantined: the consumer wrote it to its quarantine file (matched by shard + sequence number);
  * - processed:   at or below the mapping's checkpoint and none of the above;
@@ -39,8 +40,15 @@ export interface ConsumerAccount {
   invalidProcessed: number;
   /** Records invoked again after the mapping had checkpointed past them. */
   redeliveredAfterCheckpoint: number;
-  /** Records the consumer saw that this run did not produce (pre-existing stream data). */
+  /** Records the consumer saw that this run's upstream did not record as written: foreignBeforeRun + foreignDuringRun. */
   foreign: number;
+  /** Of those, records older than this run's first record on their shard: stream data from before this run. */
+  foreignBeforeRun: number;
+  /**
+   * Of those, records written during this run that the upstream did not record: a PutRecords retry of a
+   * write that had in fact succeeded (the first copy's result was lost), re-put redrives, other writers.
+   */
+  foreignDuringRun: number;
   accounted: boolean;
 }
 
@@ -82,6 +90,11 @@ interface ConsumerLedger {
 }
 
 const key = (shardId: string, sequenceNumber: string) => `${shardId}:${sequenceNumber}`;
+/** Inverse of `key` (shard ids contain no ':'). */
+const splitKey = (k: string): [string, string] => {
+  const colon = k.indexOf(':');
+  return [k.slice(0, colon), k.slice(colon + 1)];
+};
 
 export class DeliveryLedger {
   private readonly entries = new Map<string, Map<string, Entry>>();
@@ -106,7 +119,14 @@ export class DeliveryLedger {
     this.consumers.set(consumer, ledger);
   }
 
+  /** Per stream and shard: the lowest sequence number this run's upstream wrote. */
+  private readonly firstProduced = new Map<string, bigint>();
+
   recordProduced(stream: string, shardId: string, sequenceNumber: string, record: ProducedRecord): void {
+    const shardKey = `${stream}|${shardId}`;
+    const sequence = BigInt(sequenceNumber);
+    const first = this.firstProduced.get(shardKey);
+    if (first === undefined || sequence < first) this.firstProduced.set(shardKey, sequence);
     let entries = this.entries.get(stream);
     if (!entries) this.entries.set(stream, (entries = new Map()));
     const k = key(shardId, sequenceNumber);
@@ -160,6 +180,15 @@ export class DeliveryLedger {
     if (resolved) this.count(ledger, entry, -1);
     entry.marks[ledger.index]! |= flag;
     if (resolved) this.count(ledger, entry, 1);
+  }
+
+  /**
+   * A record the consumer's runtime filter (recordFilterPatterns) leaves out: the runtime reports it as
+   * processed, so the runner, which knows what it wrote, marks it here.
+   */
+  markFilteredByRuntime(consumer: string, shardId: string, sequenceNumber: string): void {
+    const ledger = this.consumers.get(consumer);
+    if (ledger) this.mark(ledger, shardId, sequenceNumber, FILTERED);
   }
 
   /** Feed every activity of the consumer's event source mapping here. */
@@ -217,6 +246,12 @@ export class DeliveryLedger {
     const c = ledger.counts;
     const resolved = c.processed + c.filtered + c.onFailure + c.quarantined;
     const missing = c.produced - resolved;
+    let foreignDuringRun = 0;
+    for (const k of ledger.unknownInvoked) {
+      const [shardId, sequenceNumber] = splitKey(k);
+      const first = this.firstProduced.get(`${ledger.stream}|${shardId}`);
+      if (first !== undefined && BigInt(sequenceNumber) > first) foreignDuringRun += 1;
+    }
     return {
       consumer,
       stream: ledger.stream,
@@ -230,6 +265,8 @@ export class DeliveryLedger {
       invalidProcessed: c.invalidProcessed,
       redeliveredAfterCheckpoint: c.redelivered,
       foreign: ledger.unknownInvoked.size,
+      foreignBeforeRun: ledger.unknownInvoked.size - foreignDuringRun,
+      foreignDuringRun,
       accounted: missing === 0,
     };
   }

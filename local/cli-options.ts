@@ -27,6 +27,13 @@ Synthetic upstream
   --events <n>           stop producing after n events per stream
   --seed <n>             fixture seed (default: time-based)
 
+Dashboard (a stage's CloudWatch dashboard and alarms over this run's metrics)
+  --no-dashboard         no web page and no alarm evaluation
+  --dashboard-stage <s>  whose alarms and widgets: stages/<s>.json (default dev)
+  --time-scale <n>       divide every alarm period by n (default 1, as deployed)
+                         e.g. 60 turns 60 s periods into 1 s; stated on the page
+  --dashboard-port <n>   port on 127.0.0.1 (default: a free one, printed)
+
 Run
   --duration <s>         stop by itself after s seconds (drain, summarise)
   --drain-timeout <s>    longest wait for the consumers on stop (default 60)
@@ -46,8 +53,16 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
+export interface DashboardCliOptions {
+  enabled: boolean;
+  stage: string;
+  timeScale: number;
+  port?: number;
+}
+
 export interface CliOptions {
   help: boolean;
+  dashboard: DashboardCliOptions;
   pipeline: LocalPipelineOptions;
   durationSeconds?: number;
   drainTimeoutSeconds: number;
@@ -84,6 +99,10 @@ export function parseCliOptions(argv: readonly string[], isTty: boolean): CliOpt
         'log-level': { type: 'string' },
         'no-ui': { type: 'boolean' },
         interval: { type: 'string' },
+        'no-dashboard': { type: 'boolean' },
+        'dashboard-stage': { type: 'string' },
+        'time-scale': { type: 'string' },
+        'dashboard-port': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -118,6 +137,15 @@ export function parseCliOptions(argv: readonly string[], isTty: boolean): CliOpt
   const duration = number('duration', v.duration, (n) => n > 0, 'a positive number of seconds');
   const drain = number('drain-timeout', v['drain-timeout'], (n) => n > 0, 'a positive number of seconds');
   const interval = number('interval', v.interval, (n) => n >= 0.2, 'at least 0.2 seconds');
+  const timeScale = number('time-scale', v['time-scale'], (n) => n >= 1 && n <= 3600, 'a number between 1 and 3600');
+  const dashboardPort = number('dashboard-port', v['dashboard-port'], (n) => Number.isInteger(n) && n >= 1 && n <= 65535, 'a port number (1-65535)');
+  const dashboardStage = v['dashboard-stage'];
+  if (dashboardStage !== undefined && !/^[a-z][a-z0-9-]{0,39}$/.test(dashboardStage)) {
+    throw new UsageError(`--dashboard-stage must name a file of stages/ such as dev, got "${dashboardStage}"`);
+  }
+  if (v['no-dashboard'] && (timeScale !== undefined || dashboardPort !== undefined || dashboardStage !== undefined)) {
+    throw new UsageError('--no-dashboard excludes --dashboard-stage, --time-scale and --dashboard-port');
+  }
   const ui = !v['no-ui'] && isTty;
   const pipeline: LocalPipelineOptions = {
     ...(v.kinesis !== undefined ? { kinesis: v.kinesis } : {}),
@@ -133,6 +161,12 @@ export function parseCliOptions(argv: readonly string[], isTty: boolean): CliOpt
   };
   return {
     help: v.help ?? false,
+    dashboard: {
+      enabled: !v['no-dashboard'],
+      stage: dashboardStage ?? 'dev',
+      timeScale: timeScale ?? 1,
+      ...(dashboardPort !== undefined ? { port: dashboardPort } : {}),
+    },
     pipeline,
     ...(duration !== undefined ? { durationSeconds: duration } : {}),
     drainTimeoutSeconds: drain ?? 60,

@@ -65,6 +65,11 @@ export class DataDir {
     return join(this.root, 'kinesalite');
   }
 
+  /** dynalite's storage of the idempotency tables (kept only when the stream outlives the runner). */
+  get dynamodbDir(): string {
+    return join(this.root, 'dynamodb');
+  }
+
   /** Event source mapping checkpoints (`<pipeline>/<consumer>.<stream>.json`) when the stream outlives the runner. */
   get checkpointsDir(): string {
     return join(this.root, 'checkpoints');

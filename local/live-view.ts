@@ -115,6 +115,9 @@ export function renderView(view: RunnerSnapshot): string[] {
   }
   lines.push(dim('AGE: iterator age of the last batch; BEHIND: produced, not yet checkpointed'));
   lines.push(dim('FILT: dropped by its filter; INVALID events end in QUAR, or FILT if filtered'));
+  for (const c of view.consumers) {
+    if (c.checkpointsUnsaved) lines.push(red(fit(`${c.name}: checkpoints not stored since ${c.checkpointsUnsaved.since.slice(11, 19)}: ${c.checkpointsUnsaved.lastError}`, 80)));
+  }
   lines.push('');
   lines.push(bold(`${fit('FUNCTION', 24)}${fit('INVOKES', 9, 'right')}${fit('ERRORS', 8, 'right')}${fit('TIMEOUT', 9, 'right')}${fit('CRASH', 7, 'right')}${fit('ASYNC Q', 9, 'right')}${fit('SANDBOX', 9, 'right')}`));
   for (const f of view.functions) {
@@ -160,7 +163,8 @@ export function renderSummary(summary: RunSummary): string[] {
     if (c.validQuarantined > 0) notes.push(`${c.validQuarantined} valid events quarantined`);
     if (c.invalidProcessed > 0) notes.push(`${c.invalidProcessed} invalid events processed`);
     if (c.redeliveredAfterCheckpoint > 0) notes.push(`${c.redeliveredAfterCheckpoint} records redelivered after checkpoint`);
-    if (c.foreign > 0) notes.push(`${c.foreign} records from before this run`);
+    if (c.foreignBeforeRun > 0) notes.push(`${c.foreignBeforeRun} records from before this run`);
+    if (c.foreignDuringRun > 0) notes.push(`${c.foreignDuringRun} records written during the run outside the upstream's acknowledged puts (ambiguous-put retries, re-puts)`);
     if (c.reportedProcessed !== c.processed && c.foreign === 0) notes.push(`the consumer reported ${c.reportedProcessed} processed (EMF)`);
     if (notes.length > 0) lines.push(yellow(`    ${notes.join('; ')}`));
   }
@@ -176,6 +180,20 @@ export function renderSummary(summary: RunSummary): string[] {
       ? dim('  (processed, filtered, quarantined or sent to on-failure)')
       : dim('  see logs/runner.log and the consumers\' logs in the data folder'),
   );
+  lines.push(...renderHealth(summary.health));
+  return lines;
+}
+
+/** Functions (invocations, errors, timeouts, crashes, idle deaths), then what failed the run and what it recovered from. */
+export function renderHealth(health: RunSummary['health']): string[] {
+  const lines: string[] = [];
+  lines.push(bold(`  ${fit('function', 15)}${fit('invokes', 10, 'right')}${fit('errors', 8, 'right')}${fit('timeouts', 9, 'right')}${fit('crashes', 8, 'right')}${fit('idle died', 10, 'right')}`));
+  for (const f of health.functions) {
+    const row = `  ${fit(f.name, 15)}${fit(String(f.invocations), 10, 'right')}${fit(String(f.errors), 8, 'right')}${fit(String(f.timeouts), 9, 'right')}${fit(String(f.crashes), 8, 'right')}${fit(String(f.idleDeaths), 10, 'right')}`;
+    lines.push(f.timeouts + f.crashes + f.idleDeaths > 0 ? yellow(row) : row);
+  }
+  for (const warning of health.warnings) lines.push(yellow(`  ${warning}`));
+  for (const problem of health.problems) lines.push(red(`  ${problem}`));
   return lines;
 }
 

@@ -8,7 +8,9 @@ import { debug, failCleanly } from '../cli/fail-cleanly';
 import { explainError, formatError } from '../cli/explain-error';
 import { HELP, UsageError, parseCliOptions, type CliOptions } from './cli-options';
 import { renderSummary, renderView, TerminalView, plain } from './live-view';
-import { startLocalPipeline, type LocalPipeline } from './pipeline-runner';
+import { DashboardUsageError, startRunDashboard, type LocalDashboard } from './dashboard/local-dashboard';
+import { StageNotFoundError } from './dashboard/deployed-definitions';
+import { PROJECT_ROOT, startLocalPipeline, type LocalPipeline } from './pipeline-runner';
 import { onStopSignals } from './stop-signals';
 import { timeBasedSeed } from './synthetic-upstream';
 
@@ -54,18 +56,31 @@ async function main(): Promise<number> {
   if (!view) write(JSON.stringify({ type: 'starting', at: new Date().toISOString(), seed: cli.pipeline.seed, options: cli.pipeline }));
   else process.stdout.write('starting the local pipeline (Kinesis, streams, functions)...\n');
 
-  let pipeline: LocalPipeline;
+  let dashboard: LocalDashboard | undefined;
   try {
-    pipeline = await startLocalPipeline(cli.pipeline);
+    dashboard = await startRunDashboard(cli.dashboard, cli.pipeline, PROJECT_ROOT);
   } catch (error) {
     view?.close();
+    const known = error instanceof DashboardUsageError || error instanceof StageNotFoundError;
+    process.stderr.write(`error: the dashboard could not start: ${(error as Error).message}${known ? '' : ' (--no-dashboard runs without it)'}\n`);
+    return known ? 2 : 1;
+  }
+  if (dashboard && !view) write(JSON.stringify({ type: 'dashboard', url: dashboard.url, stage: dashboard.definitions.stage, timeScale: dashboard.timeScale }));
+
+  let pipeline: LocalPipeline;
+  try {
+    pipeline = await startLocalPipeline({ ...cli.pipeline, ...(dashboard?.url !== undefined ? { dashboardUrl: dashboard.url } : {}) });
+  } catch (error) {
+    view?.close();
+    await dashboard?.close();
     process.stderr.write(`${formatError(error, { command: 'the local pipeline could not start', debug })}\n`);
     return explainError(error).exitCode;
   }
+  await dashboard?.attach(pipeline);
 
   const show = () => {
     const snapshot = pipeline.snapshot();
-    if (view) view.draw(renderView(snapshot));
+    if (view) view.draw(withDashboard(renderView(snapshot), dashboard));
     else write(JSON.stringify({ type: 'stats', ...snapshot }));
   };
   show();
@@ -83,16 +98,27 @@ async function main(): Promise<number> {
   show();
   timer = setInterval(show, view ? 500 : cli.intervalSeconds * 1000);
   const summary = await stopping;
+  await dashboard?.finish();
   clearInterval(timer);
   if (view) {
-    view.draw(renderView(pipeline.snapshot()));
+    view.draw(withDashboard(renderView(pipeline.snapshot()), dashboard));
     view.close();
-    for (const line of renderSummary(summary)) write(line);
+    for (const line of [...renderSummary(summary), ...(dashboard?.summaryLines() ?? [])]) write(line);
   } else {
     write(JSON.stringify({ type: 'summary', ...summary }));
-    process.stderr.write(`${renderSummary(summary).map(plain).join('\n')}\n`);
+    if (dashboard) write(JSON.stringify({ type: 'alarms', stage: dashboard.definitions.stage, timeScale: dashboard.timeScale, alarms: dashboard.alarms() }));
+    process.stderr.write(`${[...renderSummary(summary), ...(dashboard?.summaryLines() ?? [])].map(plain).join('\n')}\n`);
   }
-  return summary.accounted ? 0 : 1;
+  await dashboard?.close();
+  // Accounted for AND healthy: e.g. checkpoints that could not be stored fail the run (a restart would replay).
+  return summary.accounted && summary.health.problems.length === 0 ? 0 : 1;
+}
+
+/** The live view with the dashboard's address under its title line and the alarm states at the end. */
+function withDashboard(lines: string[], dashboard: LocalDashboard | undefined): string[] {
+  if (!dashboard) return lines;
+  const [address, ...alarms] = dashboard.viewLines();
+  return [lines[0] ?? '', ...(address !== undefined ? [address] : []), ...lines.slice(1), ...alarms];
 }
 
 main().then(

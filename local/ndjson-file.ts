@@ -1,14 +1,12 @@
 /**
  * Append-only NDJSON files of the local data folder. Each line is written with one append call in
- * order (a queue per file), so concurrent writers never interleave half lines and a crash loses at
- * most the line being written.
+ * order (a queue per file), so concurrent writers never interleave half lines, a crash loses at
+ * most the line being written, and a failed append (disk full) leaves no torn line (append-whole-lines.ts).
  */
-import { appendFile, mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { appendWholeLines } from '../consumers/runtime/append-whole-lines';
 
 export class NdjsonFile {
   private tail: Promise<void> = Promise.resolve();
-  private dirReady: Promise<unknown> | undefined;
 
   constructor(readonly path: string) {}
 
@@ -17,11 +15,7 @@ export class NdjsonFile {
   }
 
   appendText(text: string): Promise<void> {
-    this.dirReady ??= mkdir(dirname(this.path), { recursive: true });
-    const write = this.tail.then(async () => {
-      await this.dirReady;
-      await appendFile(this.path, text, 'utf8');
-    });
+    const write = this.tail.then(() => appendWholeLines(this.path, text));
     // Keep the chain alive after a failure; the caller of this write still sees the error.
     this.tail = write.catch(() => undefined);
     return write;

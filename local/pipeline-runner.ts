@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { pipeline as defaultPipeline } from '../pipeline/pipeline';
 import { createKinesisClient, defaultRegion } from '../kinesis/client';
+import { compileDataPredicate } from '../kinesis/filter-pattern';
 import { KinesisProducer } from '../producers/index';
 import { createLogger } from '../telemetry/logger';
 import { DeliveryLedger } from './accounting';
@@ -16,12 +17,15 @@ import { addDatum, emptyFigures, type BusinessFigures } from './business-figures
 import { DataDir } from './data-dir';
 import { FileCheckpointStore, LocalEventSourceMapping } from './esm/index';
 import { invokerFor } from './function-invoker';
+import { startLocalIdempotencyTables } from './idempotency-tables';
 import { startKinesisEngine, type KinesisEngine } from './kinesis-engine';
 import { LocalLambdaService } from './lambda/local-lambda-service';
 import type { LocalFunction } from './lambda/local-function';
 import { NdjsonTail } from './ndjson-tail';
 import { OnFailureFileSink } from './on-failure-file-sink';
 import { RateMeter } from './rate-meter';
+import { assessRunHealth } from './run-health';
+import { repairTornTails } from './torn-tail-repair';
 import { writeRunnerState, type RunnerStateFile } from './runner-state-file';
 import type { ConsumerSummary, LocalPipeline, LocalPipelineOptions, RunSummary, RunnerSnapshot } from './runner-types';
 import { createPipelineStreams, type LocalStream } from './streams';
@@ -47,6 +51,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
   const projectRoot = options.projectRoot ?? PROJECT_ROOT;
   const dataDir = new DataDir(options.dataDir ?? join(projectRoot, '.data'));
   await dataDir.ensure();
+  // Before any writer appends: a torn last line left by an earlier run is moved aside and reported.
+  const repairs = await repairTornTails(dataDir.root);
   const region = options.region ?? defaultRegion();
   const logger =
     options.logger ?? createLogger({ name: 'local-runner', level: 'info', destination: pino.destination({ dest: dataDir.logFile('runner'), mkdir: true, sync: true }) });
@@ -70,13 +76,23 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     cleanups.push(async () => kinesis.destroy());
     const streams = await createPipelineStreams(kinesis, definition);
 
+    // Durable effects (exactly once across containers and runner restarts): the same table as deployed, on dynalite.
+    const idempotency = await startLocalIdempotencyTables({
+      definition,
+      region,
+      ...(options.persistStream || options.endpoint !== undefined ? { persistDir: dataDir.dynamodbDir } : {}),
+    });
+    if (idempotency !== undefined) cleanups.push(() => idempotency.stop());
+
     const lambda = await LocalLambdaService.start({
       definition,
+      ...(idempotency !== undefined ? { idempotency } : {}),
       projectRoot,
       dataDir,
       region,
       ...(options.functionLogLevel !== undefined ? { functionLogLevel: options.functionLogLevel } : {}),
       ...(options.asyncRetryDelaysMs !== undefined ? { asyncRetryDelaysMs: options.asyncRetryDelaysMs } : {}),
+      ...(options.lambdaInitTimeoutMs !== undefined ? { initTimeoutMs: options.lambdaInitTimeoutMs } : {}),
     });
     cleanups.push(() => lambda.close());
 
@@ -87,6 +103,11 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
         ? new FileCheckpointStore({ dir: dataDir.checkpointsDir, pipeline: definition.name, logger: logger.child({ component: 'checkpoints' }) })
         : undefined;
     const ledger = new DeliveryLedger();
+    const droppedWindows: { consumer: string; shardId: string; window: { start: string; end: string } }[] = [];
+    // Consumers filtering in their runtime (recordFilterPatterns), with the same compiler the runtime uses.
+    const runtimeFilters = Object.entries(definition.consumers)
+      .filter(([, c]) => c.recordFilterPatterns.length > 0)
+      .map(([name, c]) => ({ name, stream: streams.get(c.stream)!.name, matches: compileDataPredicate(c.recordFilterPatterns) }));
     const consumers: ConsumerRuntime[] = [];
     for (const [name, consumer] of Object.entries(definition.consumers)) {
       const stream = streams.get(consumer.stream)!;
@@ -107,8 +128,13 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
         onFailure,
         logger: logger.child({ consumer: name }),
         ...(options.esmTiming !== undefined ? { timing: options.esmTiming } : {}),
-        onActivity: (activity) => ledger.onActivity(name, activity),
+        onActivity: (activity) => {
+          if (activity.type === 'window-dropped') droppedWindows.push({ consumer: name, shardId: activity.shardId, window: activity.window });
+          ledger.onActivity(name, activity);
+        },
         ...(checkpointStore !== undefined ? { checkpointStore } : {}),
+        // The in-memory stream dies with the runner: an open window is closed (published) at stop, not dropped.
+        closeWindowsAtStop: checkpointStore === undefined,
       });
       consumers.push({ name, stream, esm, fn, onFailure, quarantineTail, quarantineLinesRead: 0 });
     }
@@ -145,6 +171,9 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
               valid: event.valid,
               ...(event.invalidKind !== undefined ? { invalidKind: event.invalidKind } : {}),
             });
+            for (const filter of runtimeFilters) {
+              if (filter.stream === event.stream && !filter.matches(event.value)) ledger.markFilteredByRuntime(filter.name, event.shardId, event.sequenceNumber);
+            }
             const counts = producedPerStream.get(event.stream)!;
             counts.records += 1;
             if (!event.valid) counts.invalid += 1;
@@ -165,6 +194,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     for (const upstream of upstreams.values()) upstream.start();
     state = 'running';
     logger.info({ kinesis: engine.endpoint, lambda: lambda.endpoint.url, dataDir: dataDir.root }, 'local pipeline started');
+    for (const repair of repairs) logger.warn(repair, 'a torn last line (an interrupted append) was moved aside');
 
     const meter = new RateMeter();
     const accounts = () => new Map(ledger.accounts().map((a) => [a.consumer, a]));
@@ -216,6 +246,15 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
             onFailure: esm.recordsDiscarded,
             duplicatesSkipped: c.fn.emf.get('DuplicatesSkipped'),
             missing: account.missing,
+            ...(esm.checkpointWrites?.unsavedSince !== undefined
+              ? {
+                  checkpointsUnsaved: {
+                    since: esm.checkpointWrites.unsavedSince,
+                    failedWrites: esm.checkpointWrites.failedWrites,
+                    lastError: esm.checkpointWrites.lastError ?? 'unknown',
+                  },
+                }
+              : {}),
           };
         }),
         functions: Object.entries(lambda.stats()).map(([name, s]) => ({
@@ -247,6 +286,12 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
         kinesisEngine: engine.kind,
         kinesisEndpoint: engine.endpoint,
         lambdaEndpoint: lambda.endpoint.url,
+        ...(idempotency !== undefined
+          ? {
+              dynamodbEndpoint: idempotency.endpoint,
+              idempotencyTables: Object.fromEntries(consumers.flatMap((c) => (idempotency.tableName(c.name) ? [[c.name, idempotency.tableName(c.name)!]] : []))),
+            }
+          : {}),
         region,
         streams: Object.fromEntries([...streams.values()].map((s) => [s.name, { arn: s.arn, shards: s.shardIds }])),
         consumers: Object.fromEntries(
@@ -266,6 +311,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
         ),
         functions: Object.fromEntries(Object.entries(lambdaStats).map(([name, s]) => [name, { functionArn: s.functionArn, functionName: name, stats: s }])),
         upstream: Object.fromEntries([...upstreams].map(([name, u]) => [name, u.counters])),
+        ...(options.dashboardUrl !== undefined ? { dashboard: { url: options.dashboardUrl } } : {}),
       };
     };
 
@@ -365,6 +411,11 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
         maxIteratorAgeMs: perConsumer.reduce((max, c) => Math.max(max, c.maxIteratorAgeMs), 0),
         consumers: perConsumer,
         accounted: perConsumer.every((c) => c.accounted),
+        health: assessRunHealth(lambda.stats(), Object.fromEntries(consumers.map((c) => [c.name, c.esm.stats()])), {
+          repairs,
+          droppedWindows,
+          unreadable: new Map(consumers.map((c) => [c.quarantineTail.path, c.quarantineTail.unreadable])),
+        }),
       };
     };
 

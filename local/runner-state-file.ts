@@ -16,10 +16,16 @@ export interface RunnerStateFile {
   kinesisEngine: string;
   kinesisEndpoint: string;
   lambdaEndpoint: string;
+  /** dynalite holding the consumers' idempotency tables (ops redrive reads what already took effect). */
+  dynamodbEndpoint?: string;
+  /** Idempotency table by consumer. */
+  idempotencyTables?: Record<string, string>;
   region: string;
   streams: Record<string, { arn: string; shards: string[] }>;
   consumers: Record<string, { functionArn: string; functionName: string; stream: string; streamArn: string; stats: unknown }>;
   functions: Record<string, { functionArn: string; functionName: string; stats: unknown }>;
+  /** The local dashboard of this run (local/dashboard/), when it serves one. */
+  dashboard?: { url: string };
   upstream?: unknown;
   summary?: unknown;
 }

@@ -1,4 +1,5 @@
 /** Options, views and results of the local pipeline runner (see pipeline-runner.ts). */
+import type { RunHealth } from './run-health';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { PipelineDefinition } from '../pipeline/definition-schema';
 import type { Logger } from '../telemetry/logger';
@@ -39,10 +40,14 @@ export interface LocalPipelineOptions {
   functionLogLevel?: string;
   /** Asynchronous invocation retry delays (default Lambda's 60 s and 120 s). */
   asyncRetryDelaysMs?: readonly number[];
+  /** Init phase limit of the local functions (default Lambda's 10 s); tests on a busy machine raise it. */
+  lambdaInitTimeoutMs?: number;
   /** Timing knobs of the event source mappings (default: AWS-like). */
   esmTiming?: Partial<EsmTiming>;
   /** How often runner.json and the counters from files are refreshed (default 1000 ms). */
   refreshIntervalMs?: number;
+  /** Address of the local dashboard serving this run, recorded in runner.json. */
+  dashboardUrl?: string;
   /** The runner's own log (default: `<dataDir>/logs/runner.log`). */
   logger?: Logger;
 }
@@ -82,6 +87,8 @@ export interface ConsumerView {
   onFailure: number;
   duplicatesSkipped: number;
   missing: number;
+  /** Checkpoint writes failing right now: since when and why (absent when they are fine or not kept). */
+  checkpointsUnsaved?: { since: string; failedWrites: number; lastError: string };
 }
 
 export interface FunctionView {
@@ -140,6 +147,8 @@ export interface RunSummary {
   consumers: ConsumerSummary[];
   /** Every produced record is processed, filtered, quarantined or reported on-failure by every consumer of its stream. */
   accounted: boolean;
+  /** Function crashes and timeouts, checkpoint writes, and the problems that fail the run (local/run-health.ts). */
+  health: RunHealth;
 }
 
 export interface LocalPipeline {

@@ -15,6 +15,8 @@ export interface ProducedEvent {
   invalidKind?: string;
   shardId: string;
   sequenceNumber: string;
+  /** The JSON value written (the accounting applies consumers' record filters to it). */
+  value: unknown;
 }
 
 export interface SyntheticUpstreamOptions {
@@ -84,16 +86,19 @@ export class SyntheticUpstream {
     let put: Promise<PutResult>;
     let eventId: string;
     let invalidKind: string | undefined;
+    let written: unknown;
     if (invalid) {
       const fixture = this.fixtures.invalid();
       const value = fixture.value as { id?: unknown; data?: { orderId?: unknown } };
       eventId = typeof value.id === 'string' ? value.id : `invalid-${this.issued}`;
       invalidKind = fixture.kind;
       const partitionKey = typeof value.data?.orderId === 'string' ? value.data.orderId : eventId;
+      written = fixture.value;
       put = this.options.producer.putRecord({ partitionKey, data: JSON.stringify(fixture.value) });
     } else {
       const event = this.fixtures.next();
       eventId = event.id;
+      written = event;
       put = this.options.producer.put(event);
     }
     const tracked: Promise<void> = put.then(
@@ -108,6 +113,7 @@ export class SyntheticUpstream {
           ...(invalidKind !== undefined ? { invalidKind } : {}),
           shardId: result.shardId,
           sequenceNumber: result.sequenceNumber,
+          value: written,
         });
       },
       (error: unknown) => {

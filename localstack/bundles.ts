@@ -13,17 +13,9 @@ export async function buildFunctionBundles(options: {
   const results = await buildBundles(options);
   const bundles: Record<string, FunctionBundle> = {};
   for (const result of results) {
-    const [code, map] = await Promise.all([
-      readFile(join(result.outDir, BUNDLE_FILE)),
-      readFile(join(result.outDir, `${BUNDLE_FILE}.map`)),
-    ]);
-    bundles[result.name] = {
-      handler: `${BUNDLE_FILE.replace(/\.mjs$/, '')}.handler`,
-      files: [
-        { name: BUNDLE_FILE, data: code },
-        { name: `${BUNDLE_FILE}.map`, data: map },
-      ],
-    };
+    // Every file of the folder: index.mjs, its lazily loaded chunks/ and the source maps.
+    const files = await Promise.all(result.files.map(async (name) => ({ name, data: await readFile(join(result.outDir, name)) })));
+    bundles[result.name] = { handler: `${BUNDLE_FILE.replace(/\.mjs$/, '')}.handler`, files };
   }
   return bundles;
 }

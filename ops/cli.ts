@@ -7,12 +7,14 @@ import { explainError } from '../cli/explain-error';
 import type { Command } from './commands/command';
 import { pauseCommand, resumeCommand } from './commands/pause-resume';
 import { redriveCommand } from './commands/redrive';
+import { reportCommand } from './commands/report';
 import { statusCommand } from './commands/status';
 import { tailCommand } from './commands/tail';
+import { verifyCommand } from './commands/verify';
 import { GLOBAL_HELP, type OpsEnvironment } from './context';
 import { processIo, UsageError } from './io';
 
-export const COMMANDS: readonly Command[] = [redriveCommand, tailCommand, statusCommand, pauseCommand, resumeCommand];
+export const COMMANDS: readonly Command[] = [redriveCommand, tailCommand, statusCommand, pauseCommand, resumeCommand, reportCommand, verifyCommand];
 
 function overview(): string {
   const lines = COMMANDS.map((c) => `  ${c.name.padEnd(9)} ${c.summary}`);

@@ -89,7 +89,15 @@ export async function createContext(values: GlobalValues, env: OpsEnvironment, o
       definition,
       dataDir,
       ...(runner ? { runner } : {}),
-      clients: createOpsClients({ region, kinesisEndpoint: runner?.kinesisEndpoint, lambdaEndpoint: runner?.lambdaEndpoint }, env.clients),
+      clients: createOpsClients(
+        {
+          region,
+          kinesisEndpoint: runner?.kinesisEndpoint,
+          lambdaEndpoint: runner?.lambdaEndpoint,
+          dynamodbEndpoint: typeof runner?.['dynamodbEndpoint'] === 'string' ? runner['dynamodbEndpoint'] : undefined,
+        },
+        env.clients,
+      ),
       io: env.io,
     };
   }

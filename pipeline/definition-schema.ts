@@ -4,8 +4,10 @@
  * names, defaults and limits (see ./limits.ts), so the local runner and the cdktf stack read the
  * same values AWS would apply.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { FUNCTION_LIMITS, MAPPING_LIMITS, STREAM_LIMITS } from './limits';
+import { compileDataPredicate, FilterPatternError } from '../kinesis/filter-pattern';
+import { lifetimeProblems } from './record-lifetime';
 
 const intBetween = (min: number, max: number) =>
   z.int({ error: 'must be an integer' }).min(min, { error: `must be between ${min} and ${max}` }).max(max, {
@@ -26,6 +28,25 @@ const filterPattern = z
   .refine((p) => JSON.stringify(p).length <= MAPPING_LIMITS.maxFilterPatternLength, {
     error: `must serialise to at most ${MAPPING_LIMITS.maxFilterPatternLength} characters (Lambda Filter.Pattern limit)`,
   });
+
+/**
+ * Filter patterns the consumer runtime applies to each user record after KPL deaggregation (same
+ * syntax as Lambda's, on `data`; see consumers/runtime/record-filter.ts). They reach the function as
+ * RECORD_FILTER_PATTERNS, and Lambda limits all environment variables together to 4 KB.
+ */
+const recordFilterPatterns = z
+  .array(filterPattern)
+  .max(MAPPING_LIMITS.maxFilters, { error: `must have at most ${MAPPING_LIMITS.maxFilters} filter patterns` })
+  .refine((patterns) => JSON.stringify(patterns).length <= 2048, { error: 'must serialise to at most 2048 characters (they travel in the 4 KB Lambda environment)' })
+  .superRefine((patterns, ctx) => {
+    try {
+      compileDataPredicate(patterns, 'recordFilterPatterns');
+    } catch (error) {
+      if (!(error instanceof FilterPatternError)) throw error;
+      ctx.addIssue({ code: 'custom', message: error.message });
+    }
+  })
+  .default([]);
 
 const R = MAPPING_LIMITS;
 
@@ -128,6 +149,13 @@ export const streamSchema = z.strictObject({
       error: 'must be "customer-managed", a KMS alias ("alias/...") or a KMS key/alias ARN',
     })
     .default('customer-managed'),
+  /**
+   * Whether producers may write KPL-aggregated records to the stream ("possible", the default: the
+   * project's producer aggregates with `aggregation: true`). An aggregate's data is not JSON, so
+   * Lambda's mapping-level filters (which read `data` as JSON) drop it whole, unseen: with
+   * "possible", a consumer filters with `recordFilterPatterns` (after deaggregation) instead.
+   */
+  aggregatedRecords: z.enum(['possible', 'never'], { error: 'must be "possible" or "never"' }).default('possible'),
   shardLevelMetrics: z
     .array(
       z.enum([
@@ -178,6 +206,12 @@ export const consumerSchema = z.strictObject({
   /** Read through an enhanced fan-out consumer (dedicated 2 MiB/s per shard) instead of shared polling. */
   enhancedFanOut: z.boolean().default(false),
   mapping: mappingSchema,
+  /**
+   * Records the runtime hands to the handlers: Lambda event-filtering patterns on `data`, ORed,
+   * applied to each user record after KPL deaggregation. A record that matches none counts as
+   * processed (as Lambda counts a filtered record); data that is not JSON is quarantined, never dropped.
+   */
+  recordFilterPatterns,
   alarms: consumerAlarmsSchema,
   /**
    * A durable publish ledger: a DynamoDB table (partition key `ledgerKey`, TTL on `expiresAt`, see
@@ -189,6 +223,17 @@ export const consumerSchema = z.strictObject({
    */
   publishLedger: z
     .boolean({ error: 'must be true or false (true: deploy a DynamoDB publish ledger table for this consumer)' })
+    .default(false),
+  /**
+   * A durable idempotency store: a DynamoDB table (the publish ledger's shape, see
+   * ./idempotency-table.ts) where the consumer runtime claims each event id IN_PROGRESS with a lease
+   * before its handler runs and marks it COMPLETED after (so a retry on another container, or a redrive,
+   * never repeats an effect), and counts failed deliveries per record (poison-record isolation). Its name
+   * reaches the function as IDEMPOTENCY_TABLE; the role may only GetItem, PutItem, UpdateItem and
+   * DeleteItem on it. Locally the runner creates the same table on dynalite.
+   */
+  idempotencyTable: z
+    .boolean({ error: 'must be true or false (true: deploy a DynamoDB idempotency table for this consumer)' })
     .default(false),
 });
 
@@ -203,6 +248,8 @@ export const pipelineSchema = z
     functions: z.record(resourceName, plainFunctionSchema).default({}),
   })
   .superRefine((p, ctx) => {
+    // Cross-field rules below read validated values: only on an otherwise clean definition (one problem, one message).
+    const clean = ctx.issues.length === 0;
     const streamNames = Object.keys(p.streams);
     if (streamNames.length === 0) ctx.addIssue({ code: 'custom', path: ['streams'], message: 'must declare at least one stream' });
     for (const [name, consumer] of Object.entries(p.consumers)) {
@@ -216,7 +263,20 @@ export const pipelineSchema = z
       if (name in p.functions) {
         ctx.addIssue({ code: 'custom', path: ['consumers', name], message: 'must not share its name with a function (Lambda names are unique)' });
       }
+      // "Using event filtering with a Kinesis event source": Kinesis mappings filter only on `data`,
+      // parsed as JSON; a KPL aggregate is not JSON, so Lambda drops it (and every record in it) unseen.
+      if (clean && consumer.mapping.filterPatterns.length > 0 && p.streams[consumer.stream]?.aggregatedRecords === 'possible') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['consumers', name, 'mapping', 'filterPatterns'],
+          message:
+            `filter on record data, but records of stream "${consumer.stream}" may be KPL-aggregated and Lambda drops every aggregate unseen (its data is not JSON): ` +
+            `move the patterns to consumers.${name}.recordFilterPatterns (applied by the runtime after deaggregation, same syntax), ` +
+            `or declare streams.${consumer.stream}.aggregatedRecords: "never" if no producer aggregates`,
+        });
+      }
     }
+    if (clean) for (const problem of lifetimeProblems(p.streams, p.consumers)) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
     for (const [name, fn] of [...Object.entries(p.consumers), ...Object.entries(p.functions)]) {
       const section = name in p.consumers ? 'consumers' : 'functions';
       fn.invokes.forEach((target, index) => {

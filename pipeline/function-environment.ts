@@ -4,7 +4,11 @@
  * resolved names and URLs differ). Configuration lives here and in the definition, never in handler code.
  */
 import type { PipelineDefinition } from './definition-schema';
+import { IDEMPOTENCY_RETENTION_VARIABLE, IDEMPOTENCY_TABLE_VARIABLE, idempotencyRetentionSeconds } from './idempotency-table';
 import { PUBLISH_LEDGER_TABLE_VARIABLE } from './publish-ledger-table';
+
+/** Where a consumer's `recordFilterPatterns` reach the runtime (JSON array; consumers/runtime/record-filter.ts). */
+export const RECORD_FILTER_PATTERNS_VARIABLE = 'RECORD_FILTER_PATTERNS';
 
 /** Namespace of the consumer runtime's own metrics (Embedded Metric Format). */
 export const RUNTIME_METRICS_NAMESPACE = 'KinesisPipeline/Consumers';
@@ -21,6 +25,8 @@ export interface ResolvedFunctionNames {
   quarantineQueueUrl?(consumer: string): string | undefined;
   /** Publish ledger table of a consumer declaring `publishLedger` (absent locally). */
   publishLedgerTable?(consumer: string): string | undefined;
+  /** Idempotency table of a consumer declaring `idempotencyTable` (the local runner's on dynalite). */
+  idempotencyTable?(consumer: string): string | undefined;
   logLevel?: string;
   /** Extra variables (e.g. LOCAL_DATA_DIR, AWS_ENDPOINT_URL_LAMBDA locally). */
   extra?: Record<string, string>;
@@ -45,6 +51,15 @@ export function functionEnvironment(
   if (queueUrl !== undefined) env['QUARANTINE_QUEUE_URL'] = queueUrl;
   const ledgerTable = definition.consumers[name]?.publishLedger ? resolved.publishLedgerTable?.(name) : undefined;
   if (ledgerTable !== undefined) env[PUBLISH_LEDGER_TABLE_VARIABLE] = ledgerTable;
+  const consumer = definition.consumers[name];
+  const idempotencyTable = consumer?.idempotencyTable ? resolved.idempotencyTable?.(name) : undefined;
+  if (consumer !== undefined && idempotencyTable !== undefined) {
+    env[IDEMPOTENCY_TABLE_VARIABLE] = idempotencyTable;
+    const retentionHours = definition.streams[consumer.stream]?.retentionHours ?? 24;
+    env[IDEMPOTENCY_RETENTION_VARIABLE] = String(idempotencyRetentionSeconds(retentionHours));
+  }
+  const filters = consumer?.recordFilterPatterns ?? [];
+  if (filters.length > 0) env[RECORD_FILTER_PATTERNS_VARIABLE] = JSON.stringify(filters);
   return { ...env, ...resolved.extra };
 }
 

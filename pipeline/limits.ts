@@ -32,3 +32,8 @@ export const FUNCTION_LIMITS = {
   memoryMb: { min: 128, max: 10_240, default: 256 },
   timeoutSeconds: { min: 1, max: 900, default: 60 },
 } as const;
+
+/** SQS developer guide, "Amazon SQS message quotas": message retention up to 1,209,600 s (14 days). */
+export const SQS_LIMITS = {
+  maxRetentionSeconds: 1_209_600,
+} as const;

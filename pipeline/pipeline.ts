@@ -37,7 +37,9 @@ export const pipeline = definePipeline({
         parallelizationFactor: 1,
         bisectBatchOnFunctionError: true,
         maximumRetryAttempts: 5,
-        maximumRecordAgeInSeconds: 3600,
+        // 12 h: an incident shorter than that recovers by itself; older records go to on-failure with at
+        // least 12 h (24 h retention) left to redrive them. Reasoning: docs/deploy.md, record age and retention.
+        maximumRecordAgeInSeconds: 43_200,
         tumblingWindowInSeconds: 60,
         reportBatchItemFailures: true,
         onFailureDestination: 'queue',
@@ -51,6 +53,9 @@ export const pipeline = definePipeline({
       timeoutSeconds: 30,
       invokes: ['review-intake'],
       environment: { REVIEW_AMOUNT_THRESHOLD_MINOR: '250000' },
+      // One review request per order across retries on any container and redrives: each event id is
+      // claimed in DynamoDB before the Invoke and marked completed after it.
+      idempotencyTable: true,
       mapping: {
         batchSize: 100,
         maximumBatchingWindowInSeconds: 0,
@@ -58,12 +63,13 @@ export const pipeline = definePipeline({
         parallelizationFactor: 2,
         bisectBatchOnFunctionError: true,
         maximumRetryAttempts: 5,
-        maximumRecordAgeInSeconds: 3600,
-        // Only new orders can need review: Lambda drops the rest before invoking (they count as processed).
-        filterPatterns: [{ data: { type: ['order.placed'] } }],
+        maximumRecordAgeInSeconds: 43_200,
         reportBatchItemFailures: true,
         onFailureDestination: 'queue',
       },
+      // Only new orders can need review. Filtered by the runtime after deaggregation, not by the mapping:
+      // Lambda would drop every KPL aggregate (not JSON) on a data filter, new orders inside included.
+      recordFilterPatterns: [{ data: { type: ['order.placed'] } }],
     },
   },
   functions: {

@@ -1,11 +1,11 @@
 /**
  * kinesis-produce: put NDJSON events (file or stdin) or generated order events into a stream.
  *
- *   npm run produce -- --stream orders --endpoint http://127.0.0.1:4567 --file events.ndjson
+ *   npm run produce -- --local --file samples/orders.ndjson        (the pipeline `npm start` runs)
  *   npm run produce -- --stream orders --generate 10000 --rate 500 --invalid-fraction 0.01 --aggregate
  *
  * stdout: one summary line. stderr: progress (on a terminal), rejected records, logs.
- * Exit code: 0 all written, 1 anything rejected or failed, 2 usage error.
+ * Exit code: 0 all written, 1 anything rejected or failed (or no credentials / no local runner), 2 usage error.
  */
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -15,21 +15,31 @@ import { createFixtures } from '../schemas/fixtures';
 import { mulberry32 } from '../schemas/seeded-random';
 import { createLogger } from '../telemetry/logger';
 import { MetricPublisher } from '../telemetry/metric-publisher';
-import { KinesisProducer } from './kinesis-producer';
+import { KinesisProducer, type RawRecord } from './kinesis-producer';
 import { ProducerError } from './errors';
+import { checkCredentials, localRunnerTarget } from './cli-target';
+import { streamTarget } from './limits';
 
 const USAGE = `Usage: kinesis-produce --stream NAME [source] [options]
+       kinesis-produce --local [source] [options]
 
 Source (one of):
-  --file PATH              NDJSON events, one per line ("-" or no source: stdin)
+  --file PATH              NDJSON events, one per line ("-" or no source: stdin); samples/orders.ndjson is a sample
   --generate N             N synthetic order events from the fixture generator
     --rate R               events per second (default: as fast as possible)
     --seed S               generator seed (default 1)
-    --invalid-fraction F   share of generated events that are invalid (0..1, default 0)
+    --invalid-fraction F   share of generated events that break their contract on purpose (0..1, default 0);
+                           they are written unvalidated, so consumers quarantine them
+
+Target:
+  --local                  the pipeline \`npm start\` runs: endpoint, region and stream from its runner.json
+    --data-dir DIR         the runner's data folder (default: .data in the project root)
+  --stream NAME            target stream name or ARN (env KINESIS_STREAM; with --local: a stream of the
+                           pipeline definition, default its only stream)
+  --endpoint URL           Kinesis endpoint, e.g. an emulator (env KINESIS_ENDPOINT); AWS when omitted
+                           (credentials from the SDK's default chain: env, AWS_PROFILE, SSO, instance role)
 
 Options:
-  --stream NAME            target stream (required; env KINESIS_STREAM)
-  --endpoint URL           Kinesis endpoint, e.g. an emulator (env KINESIS_ENDPOINT)
   --region REGION          default env AWS_REGION, else us-east-1
   --create-stream          create the stream when missing (with --shards, default 1)
   --shards N
@@ -37,7 +47,7 @@ Options:
   --ordered                keep per-key order across retries
   --linger-ms MS           batch linger (default 20)
   --max-in-flight N        concurrent PutRecords requests (default 8)
-  --rejects PATH           write rejected records as NDJSON {line, code, error, event}
+  --rejects PATH           write rejected records as NDJSON {line | event, code, error, event}
   --metrics-namespace NS   publish CloudWatch metrics to this namespace (off by default)
   --metrics-endpoint URL   CloudWatch endpoint override
   --no-progress            no progress line even on a terminal
@@ -46,8 +56,22 @@ Options:
 interface Counts {
   read: number;
   written: number;
+  /** Of `written`: generated events that break their contract on purpose (--invalid-fraction). */
+  invalid: number;
   rejected: number;
   failed: number;
+}
+
+/** One input: a line of the NDJSON source, or a generated event (numbered, no line). */
+interface Item {
+  /** "line 12" or "event 12": where a rejection report points to. */
+  readonly where: string;
+  readonly line?: number;
+  readonly event?: number;
+  readonly value: unknown;
+  readonly parseError?: string;
+  /** A generated event that is invalid on purpose: written raw, not validated. */
+  readonly raw?: RawRecord;
 }
 
 function usageError(message: string): never {
@@ -62,7 +86,7 @@ function number(name: string, raw: string | undefined, fallback: number, min: nu
   return value;
 }
 
-async function* ndjsonLines(path: string | undefined): AsyncGenerator<{ line: number; value: unknown; parseError?: string }> {
+async function* ndjsonLines(path: string | undefined): AsyncGenerator<Item> {
   const input = path === undefined || path === '-' ? process.stdin : createReadStream(path);
   const rl = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
   let line = 0;
@@ -70,14 +94,30 @@ async function* ndjsonLines(path: string | undefined): AsyncGenerator<{ line: nu
     line++;
     if (text.trim() === '') continue;
     try {
-      yield { line, value: JSON.parse(text) as unknown };
+      yield { where: `line ${line}`, line, value: JSON.parse(text) as unknown };
     } catch (error) {
-      yield { line, value: text, parseError: `not valid JSON: ${(error as Error).message}` };
+      yield { where: `line ${line}`, line, value: text, parseError: `not valid JSON: ${(error as Error).message}` };
     }
   }
 }
 
-async function* generated(count: number, seed: number, invalidFraction: number, rate: number) {
+/**
+ * An invalid fixture as a raw record, as the local runner's upstream writes them: its order id as
+ * partition key when it has a usable one, else its event id (or its number).
+ */
+function invalidRecord(value: unknown, n: number): RawRecord {
+  const v = value as { id?: unknown; data?: { orderId?: unknown } } | null;
+  const orderId = v?.data?.orderId;
+  const key =
+    typeof orderId === 'string' && orderId.length > 0 && orderId.length <= 256
+      ? orderId
+      : typeof v?.id === 'string' && v.id.length > 0 && v.id.length <= 256
+        ? v.id
+        : `invalid-${n}`;
+  return { partitionKey: key, data: JSON.stringify(value) };
+}
+
+async function* generated(count: number, seed: number, invalidFraction: number, rate: number): AsyncGenerator<Item> {
   const fixtures = createFixtures({ seed, source: 'kinesis-produce' });
   const random = mulberry32(seed ^ 0x9e3779b9);
   const start = performance.now();
@@ -87,7 +127,12 @@ async function* generated(count: number, seed: number, invalidFraction: number, 
       const ahead = due - performance.now();
       if (ahead > 4) await new Promise((r) => setTimeout(r, ahead));
     }
-    yield { line: i + 1, value: random() < invalidFraction ? fixtures.invalid().value : (fixtures.next() as unknown) };
+    if (random() < invalidFraction) {
+      const value = fixtures.invalid().value;
+      yield { where: `event ${i + 1}`, event: i + 1, value, raw: invalidRecord(value, i + 1) };
+    } else {
+      yield { where: `event ${i + 1}`, event: i + 1, value: fixtures.next() as unknown };
+    }
   }
 }
 
@@ -98,6 +143,8 @@ async function main(): Promise<number> {
       options: {
         stream: { type: 'string' },
         endpoint: { type: 'string' },
+        local: { type: 'boolean', default: false },
+        'data-dir': { type: 'string' },
         region: { type: 'string' },
         file: { type: 'string' },
         generate: { type: 'string' },
@@ -126,9 +173,26 @@ async function main(): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const stream = v.stream ?? process.env['KINESIS_STREAM'];
-  if (!stream) usageError('--stream is required');
-  const endpoint = v.endpoint ?? process.env['KINESIS_ENDPOINT'];
+  if (v.local && v.endpoint !== undefined) usageError('--endpoint and --local exclude each other: --local takes the endpoint from runner.json');
+  if (!v.local && v['data-dir'] !== undefined) usageError('--data-dir goes with --local');
+  let stream = v.stream ?? process.env['KINESIS_STREAM'];
+  let endpoint = v.endpoint ?? process.env['KINESIS_ENDPOINT'];
+  let region = v.region;
+  if (v.local) {
+    const target = await localRunnerTarget({ dataDir: v['data-dir'], stream: v.stream });
+    if ('error' in target) {
+      process.stderr.write(`kinesis-produce: ${target.error}\n`);
+      return target.usage ? 2 : 1;
+    }
+    ({ stream, endpoint } = target);
+    region ??= target.region;
+  }
+  if (!stream) usageError('--stream is required (or --local for the pipeline `npm start` runs)');
+  try {
+    streamTarget(stream);
+  } catch (error) {
+    usageError((error as Error).message.replace(/^streamName/, '--stream'));
+  }
   if (v.generate !== undefined && v.file !== undefined) usageError('use either --file or --generate, not both');
   const total = v.generate !== undefined ? number('generate', v.generate, 0, 0) : undefined;
   const rate = number('rate', v.rate, 0, 0);
@@ -141,8 +205,14 @@ async function main(): Promise<number> {
   const logger = createLogger({ name: 'kinesis-produce', level: process.env['LOG_LEVEL'] ?? 'warn', destination: process.stderr });
   const clientOptions = {
     ...(endpoint !== undefined ? { endpoint } : {}),
-    ...(v.region !== undefined ? { region: v.region } : {}),
+    ...(region !== undefined ? { region } : {}),
   };
+  // Without credentials every request would fail alike: say so once, before reading any input.
+  const noCredentials = await checkCredentials(clientOptions);
+  if (noCredentials !== undefined) {
+    process.stderr.write(`kinesis-produce: ${noCredentials}\n`);
+    return 1;
+  }
   if (v['create-stream']) {
     const admin = createKinesisClient(clientOptions);
     await ensureStream(admin, { name: stream, shardCount: number('shards', v.shards, 1, 1) });
@@ -169,12 +239,13 @@ async function main(): Promise<number> {
     ...(metrics ? { metrics } : {}),
   });
 
-  const counts: Counts = { read: 0, written: 0, rejected: 0, failed: 0 };
+  const counts: Counts = { read: 0, written: 0, invalid: 0, rejected: 0, failed: 0 };
   const rejects: WriteStream | undefined = v.rejects !== undefined ? createWriteStream(v.rejects) : undefined;
   let reportedErrors = 0;
-  const reject = (line: number, code: string, message: string, event: unknown) => {
-    if (rejects) rejects.write(`${JSON.stringify({ line, code, error: message, event })}\n`);
-    else if (reportedErrors < 20) process.stderr.write(`${clearLine()}line ${line}: ${code}: ${message}\n`);
+  const reject = (item: Item, code: string, message: string) => {
+    const at = item.line !== undefined ? { line: item.line } : { event: item.event };
+    if (rejects) rejects.write(`${JSON.stringify({ ...at, code, error: message, event: item.value })}\n`);
+    else if (reportedErrors < 20) process.stderr.write(`${clearLine()}${item.where}: ${code}: ${message}\n`);
     else if (reportedErrors === 20) process.stderr.write(`${clearLine()}... more rejected records (use --rejects PATH to keep them all)\n`);
     reportedErrors++;
   };
@@ -192,24 +263,25 @@ async function main(): Promise<number> {
   const source = total !== undefined ? generated(total, seed, invalidFraction, rate) : ndjsonLines(v.file);
   for await (const item of source) {
     counts.read++;
-    if ('parseError' in item && item.parseError !== undefined) {
+    if (item.parseError !== undefined) {
       counts.rejected++;
-      reject(item.line, 'NOT_JSON', item.parseError, item.value);
+      reject(item, 'NOT_JSON', item.parseError);
       continue;
     }
     while (outstanding >= window) await new Promise<void>((r) => (wake = r));
     // Let responses and timers run between bursts of puts (the generator never waits on I/O).
     if ((counts.read & 511) === 0) await new Promise((r) => setImmediate(r));
     outstanding++;
-    producer.put(item.value).then(
+    (item.raw !== undefined ? producer.putRecord(item.raw) : producer.put(item.value)).then(
       () => {
         counts.written++;
+        if (item.raw !== undefined) counts.invalid++;
       },
       (error: unknown) => {
         const code = error instanceof ProducerError ? error.code : 'ERROR';
         if (code === 'DELIVERY_FAILED') counts.failed++;
         else counts.rejected++;
-        reject(item.line, code, (error as Error).message, item.value);
+        reject(item, code, (error as Error).message);
       },
     ).finally(() => {
       outstanding--;
@@ -225,7 +297,7 @@ async function main(): Promise<number> {
   const seconds = (performance.now() - started) / 1000;
   if (showProgress) process.stderr.write(clearLine());
   process.stdout.write(
-    `sent=${counts.written} retried=${stats.retries} failed=${counts.failed} rejected=${counts.rejected} ` +
+    `sent=${counts.written} invalid_sent=${counts.invalid} retried=${stats.retries} failed=${counts.failed} rejected=${counts.rejected} ` +
       `kinesis_records=${stats.kinesisRecordsWritten} requests=${stats.requests} ` +
       `elapsed_s=${seconds.toFixed(2)} rate_per_s=${Math.round(counts.written / Math.max(seconds, 1e-3))}\n`,
   );

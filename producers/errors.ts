@@ -4,6 +4,8 @@ import type { ContractError, ValidationIssue } from '../schemas/errors';
 export type ProducerErrorCode =
   | 'EVENT_INVALID'
   | 'PARTITION_KEY_INVALID'
+  | 'EXPLICIT_HASH_KEY_INVALID'
+  | 'DATA_INVALID'
   | 'LIMIT_EXCEEDED'
   | 'BUFFER_FULL'
   | 'DELIVERY_FAILED'
@@ -30,6 +32,29 @@ export class EventRejectedError extends ProducerError {
 /** The partition key function failed or returned something that is not a usable key. */
 export class PartitionKeyError extends ProducerError {
   readonly code = 'PARTITION_KEY_INVALID' as const;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/**
+ * `explicitHashKey` is not what PutRecordsRequestEntry.ExplicitHashKey accepts: a decimal string of the
+ * pattern `0|([1-9]\d{0,38})` (Kinesis API reference, PutRecordsRequestEntry) within the 128-bit hash key
+ * space 0..2^128-1 that partition keys are hashed into. Nothing was sent.
+ */
+export class ExplicitHashKeyError extends ProducerError {
+  readonly code = 'EXPLICIT_HASH_KEY_INVALID' as const;
+  constructor(message: string) {
+    super(message);
+  }
+}
+
+/**
+ * The record's data is not a byte blob: `putRecord` got something other than a Uint8Array or string,
+ * or `serialize` threw (e.g. a BigInt or a cycle in the event) or returned something else. Nothing was sent.
+ */
+export class RecordDataError extends ProducerError {
+  readonly code = 'DATA_INVALID' as const;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
   }

@@ -6,7 +6,9 @@
  * (ordered mode), are packed into Kinesis records (one each, or KPL aggregates per shard), batched
  * into PutRecords requests (500 records / 5 MiB / linger), sent with bounded concurrency, and only
  * the failed entries of a response are retried (PutRecords is not atomic: Kinesis API reference,
- * PutRecords). Every `put` promise settles: resolved with shard and sequence number, or rejected
+ * PutRecords). Every field Kinesis validates is checked before a record is admitted (limits.ts), and a
+ * request Kinesis still rejects as a whole for a malformed entry is split until only the offending
+ * entries fail. Every `put` promise settles: resolved with shard and sequence number, or rejected
  * with a typed error.
  */
 import {
@@ -20,22 +22,25 @@ import { createKinesisClient } from '../kinesis/client';
 import { orderPartitionKey, registry, type OrderEvent } from '../schemas/index';
 import { createLogger, type Logger } from '../telemetry/logger';
 import type { MetricPublisher, StatisticSet } from '../telemetry/metric-publisher';
+import { EventValidationError } from '../schemas/errors';
 import {
   BufferFullError,
   DeliveryError,
   EventRejectedError,
   PartitionKeyError,
   ProducerClosedError,
+  ProducerError,
+  RecordDataError,
   type DeliveryFailureReason,
 } from './errors';
 import { Fifo } from './fifo';
 import { FlushTracker } from './flush-tracker';
 import { KeyOrderGate } from './key-order';
-import { checkPartitionKey, checkRecordSize, recordBytes } from './limits';
+import { checkPartitionKey, checkRecordSize, parseExplicitHashKey, recordBytes, streamTarget, toDataBytes, type StreamTarget } from './limits';
 import { resolveSettings, type KinesisProducerOptions, type ResolvedSettings, type ValidationResult } from './options';
 import { RecordPacker } from './packer';
 import type { Entry, PutResult, UserRecord } from './records';
-import { backoffDelay, errorCodeOf, isRetryableCode, isThrottleCode } from './retry-policy';
+import { backoffDelay, errorCodeOf, isRetryableCode, isThrottleCode, mayBeCausedByOneEntry } from './retry-policy';
 import { ShardRouter } from './shard-router';
 
 export type { PutResult } from './records';
@@ -45,7 +50,7 @@ export type { AggregationOptions, KinesisProducerOptions, ValidationResult } fro
 export interface RawRecord {
   readonly partitionKey: string;
   readonly data: Uint8Array | string;
-  /** Decimal 128-bit hash key overriding the partition key's MD5 for routing. */
+  /** Decimal 128-bit hash key (0..2^128-1) overriding the partition key's MD5 for routing. */
   readonly explicitHashKey?: string;
 }
 
@@ -70,6 +75,8 @@ export interface ProducerStats {
   buffered: number;
   /** Shard map reloads after the first (aggregation; triggered by reshards). */
   shardMapRefreshes: number;
+  /** Requests rejected as a whole for a malformed entry and split to fail only that entry. */
+  splits: number;
   inFlightRequests: number;
 }
 
@@ -87,8 +94,6 @@ interface FailureSummary {
   codes: Record<string, number>;
 }
 
-const textEncoder = new TextEncoder();
-
 function defaultPartitionKey(event: unknown): string {
   const data = (event as { data?: { orderId?: unknown } } | null)?.data;
   if (typeof data?.orderId === 'string') return orderPartitionKey({ data: { orderId: data.orderId } });
@@ -96,11 +101,18 @@ function defaultPartitionKey(event: unknown): string {
 }
 
 function defaultSerialize(event: unknown): Uint8Array {
-  return Buffer.from(JSON.stringify(event), 'utf8');
+  const json = JSON.stringify(event) as string | undefined; // undefined for undefined, functions, symbols
+  if (json === undefined) throw new TypeError(`${typeof event} has no JSON form`);
+  return Buffer.from(json, 'utf8');
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
 }
 
 export class KinesisProducer<E = OrderEvent> {
   readonly streamName: string;
+  private readonly target: StreamTarget;
   private readonly client: KinesisClient;
   private readonly ownsClient: boolean;
   private readonly validate: (input: unknown) => ValidationResult<E>;
@@ -121,6 +133,8 @@ export class KinesisProducer<E = OrderEvent> {
   private readonly ready = new Fifo<Entry>();
   private readyBytes = 0;
   private readonly retryReady = new Fifo<Entry>();
+  // Halves of requests rejected as a whole for a malformed entry: sent as they are, never merged again.
+  private readonly isolating = new Fifo<Entry[]>();
   private delayed: Entry[] = [];
   private inFlight = 0;
   private lingerDeadline: number | undefined;
@@ -145,9 +159,11 @@ export class KinesisProducer<E = OrderEvent> {
     throttles: 0,
     failed: 0,
     rejected: 0,
+    splits: 0,
   };
 
   constructor(options: KinesisProducerOptions<E>) {
+    this.target = streamTarget(options.streamName);
     this.streamName = options.streamName;
     this.settings = resolveSettings(options as KinesisProducerOptions<unknown>);
     this.log = options.logger ?? createLogger({ name: 'producer', base: { stream: options.streamName } });
@@ -185,39 +201,56 @@ export class KinesisProducer<E = OrderEvent> {
 
   /**
    * Validate `event`, then write it. Resolves once Kinesis acknowledged it; rejects with
-   * EventRejectedError / PartitionKeyError / RecordLimitError (nothing sent), BufferFullError
-   * (backpressure wait exceeded), DeliveryError (retries exhausted) or ProducerClosedError.
+   * EventRejectedError / PartitionKeyError / RecordLimitError / RecordDataError (nothing sent),
+   * BufferFullError (backpressure wait exceeded), DeliveryError (retries exhausted, or not retryable)
+   * or ProducerClosedError. Never throws, whatever `event` is.
    */
   put(event: unknown): Promise<PutResult> {
     if (this.closed) return this.rejectEarly(new ProducerClosedError());
     let parsed: ValidationResult<E>;
     try {
       parsed = this.validate(event);
+      if (typeof parsed !== 'object' || parsed === null) throw new TypeError(`validate() returned ${String(parsed)}, not { ok, event | error }`);
     } catch (error) {
-      return this.rejectEarly(error instanceof Error ? error : new Error(String(error)));
+      const message = asError(error).message;
+      return this.rejectEarly(new EventRejectedError(new EventValidationError('schema', `validate() failed: ${message}`, [{ path: '', message }])));
     }
     if (!parsed.ok) return this.rejectEarly(new EventRejectedError(parsed.error));
-    let partitionKey: string;
-    let data: Uint8Array;
+    let partitionKey: unknown;
     try {
       partitionKey = this.keyOf(parsed.event);
-      if (typeof partitionKey !== 'string') throw new PartitionKeyError(`partition key must be a string, got ${typeof partitionKey}`);
-      data = this.serialize(parsed.event);
     } catch (error) {
-      const wrapped =
-        error instanceof PartitionKeyError
-          ? error
-          : new PartitionKeyError(`could not derive partition key or data: ${(error as Error).message}`, { cause: error });
-      return this.rejectEarly(wrapped);
+      if (error instanceof PartitionKeyError) return this.rejectEarly(error);
+      return this.rejectEarly(new PartitionKeyError(`the partitionKey function threw: ${asError(error).message}`, { cause: error }));
     }
-    return this.enqueue(partitionKey, data, undefined, event);
+    let data: Uint8Array;
+    try {
+      data = toDataBytes(this.serialize(parsed.event), 'the serialize function result');
+    } catch (error) {
+      if (error instanceof ProducerError) return this.rejectEarly(error);
+      return this.rejectEarly(new RecordDataError(`the event could not be serialised: ${asError(error).message}`, { cause: error }));
+    }
+    return this.enqueue(partitionKey, data, undefined, undefined, event);
   }
 
-  /** Write pre-serialised data without contract validation (limits still apply). */
+  /**
+   * Write pre-serialised data without contract validation. Kinesis's own rules still apply: partition
+   * key, explicit hash key and size are checked before the record is admitted.
+   */
   putRecord(record: RawRecord): Promise<PutResult> {
     if (this.closed) return this.rejectEarly(new ProducerClosedError());
-    const data = typeof record.data === 'string' ? textEncoder.encode(record.data) : record.data;
-    return this.enqueue(record.partitionKey, data, record.explicitHashKey, record);
+    if (typeof record !== 'object' || record === null) {
+      return this.rejectEarly(new RecordDataError(`putRecord needs { partitionKey, data, explicitHashKey? }, got ${record === null ? 'null' : typeof record}`));
+    }
+    let data: Uint8Array;
+    let hashKey: bigint | undefined;
+    try {
+      data = toDataBytes(record.data, 'putRecord data');
+      if (record.explicitHashKey !== undefined) hashKey = parseExplicitHashKey(record.explicitHashKey);
+    } catch (error) {
+      return this.rejectEarly(asError(error));
+    }
+    return this.enqueue(record.partitionKey, data, record.explicitHashKey, hashKey, record);
   }
 
   /** Resolves when every record put before this call is written or rejected. */
@@ -257,20 +290,27 @@ export class KinesisProducer<E = OrderEvent> {
     return Promise.reject(error);
   }
 
-  private enqueue(partitionKey: string, data: Uint8Array, explicitHashKey: string | undefined, source: unknown): Promise<PutResult> {
+  private enqueue(
+    partitionKey: unknown,
+    data: Uint8Array,
+    explicitHashKey: string | undefined,
+    hashKey: bigint | undefined,
+    source: unknown,
+  ): Promise<PutResult> {
     let bytes: number;
     try {
       checkPartitionKey(partitionKey);
       bytes = recordBytes(data.length, partitionKey);
       checkRecordSize(bytes, this.settings.maxRecordBytes);
     } catch (error) {
-      return this.rejectEarly(error as Error);
+      return this.rejectEarly(asError(error));
     }
+    const key: string = partitionKey;
     this.counters.accepted++;
     const epoch = this.flushes.current;
     this.flushes.add(epoch);
     return new Promise<PutResult>((resolve, reject) => {
-      const record: UserRecord = { partitionKey, explicitHashKey, data, bytes, source, epoch, enqueuedAt: 0, resolve, reject };
+      const record: UserRecord = { partitionKey: key, explicitHashKey, hashKey, data, bytes, source, epoch, enqueuedAt: 0, resolve, reject };
       // Waiting puts go first, so records are admitted in put order.
       if (this.waiters.length === 0 && this.hasRoom(bytes)) {
         this.admit(record);
@@ -389,6 +429,11 @@ export class KinesisProducer<E = OrderEvent> {
       this.promoteDueRetries(now);
       const s = this.settings;
       while (this.inFlight < s.maxInFlight) {
+        const half = this.isolating.shift();
+        if (half !== undefined) {
+          this.send(half, true);
+          continue;
+        }
         const lingerDue =
           this.flushes.flushing > 0 || this.closed || (this.lingerDeadline !== undefined && this.lingerDeadline <= now);
         const full = this.ready.length >= s.maxBatchRecords || this.readyBytes >= s.maxBatchBytes;
@@ -445,7 +490,7 @@ export class KinesisProducer<E = OrderEvent> {
     }, Math.max(0, Math.ceil(wakeAt - now)));
   }
 
-  private send(batch: Entry[]): void {
+  private send(batch: Entry[], split = false): void {
     this.inFlight++;
     this.counters.requests++;
     const now = performance.now();
@@ -453,6 +498,7 @@ export class KinesisProducer<E = OrderEvent> {
     const records: PutRecordsRequestEntry[] = new Array(batch.length);
     for (let i = 0; i < batch.length; i++) {
       const e = batch[i]!;
+      if (split) e.splitSends++;
       if (e.attempts === 0) {
         e.firstSentAt = now;
         if (this.metrics) buffering = addBufferingTimes(buffering, e.users, now);
@@ -468,7 +514,7 @@ export class KinesisProducer<E = OrderEvent> {
     }
     if (buffering) this.metrics?.recordStats('BufferingTime', buffering, 'Milliseconds');
     this.client
-      .send(new PutRecordsCommand({ StreamName: this.streamName, Records: records }))
+      .send(new PutRecordsCommand({ ...this.target, Records: records }))
       .then(
         (out) => this.onResponse(batch, out, now),
         (error: unknown) => this.onRequestError(batch, error),
@@ -542,10 +588,31 @@ export class KinesisProducer<E = OrderEvent> {
       this.counters.throttles += batch.length;
       this.metrics?.record('Throttles', batch.length);
     }
+    if (batch.length > 1 && mayBeCausedByOneEntry(code)) {
+      this.split(batch, code, message);
+      return;
+    }
     this.log.warn({ errorCode: code, message, records: batch.length, retryable: isRetryableCode(code) }, 'PutRecords request failed');
     const summary = newSummary();
     for (const e of batch) this.failEntry(e, code, message, error, summary);
     this.logFailures(summary);
+  }
+
+  /**
+   * The request was rejected as a whole for something one entry can cause (validation): its other
+   * entries did nothing wrong. Send each half on its own, halving again while rejected, so only the
+   * offending entries fail (at most log2(500) = 9 rounds). These sends do not use up retry.maxAttempts.
+   */
+  private split(batch: Entry[], code: string, message: string): void {
+    this.counters.splits++;
+    this.log.warn(
+      { errorCode: code, message, records: batch.length },
+      'PutRecords request rejected as a whole; splitting it to find the entries that cause it',
+    );
+    const middle = Math.ceil(batch.length / 2);
+    for (const e of batch) e.retrying = true;
+    this.isolating.push(batch.slice(0, middle));
+    this.isolating.push(batch.slice(middle));
   }
 
   private succeed(e: Entry, shardId: string, sequenceNumber: string): void {
@@ -571,9 +638,10 @@ export class KinesisProducer<E = OrderEvent> {
   private failEntry(e: Entry, code: string, message: string, cause: unknown, summary: FailureSummary): void {
     const retry = this.settings.retry;
     if (!isRetryableCode(code)) return this.finalFailure(e, code, 'non-retryable', message, summary, cause);
-    if (e.attempts >= retry.maxAttempts) return this.finalFailure(e, code, 'attempts-exhausted', message, summary, cause);
+    const attempts = e.attempts - e.splitSends;
+    if (attempts >= retry.maxAttempts) return this.finalFailure(e, code, 'attempts-exhausted', message, summary, cause);
     const now = performance.now();
-    const delay = backoffDelay(e.attempts, retry, this.random);
+    const delay = backoffDelay(attempts, retry, this.random);
     if (now + delay - e.firstSentAt > retry.maxElapsedMs) return this.finalFailure(e, code, 'time-exhausted', message, summary, cause);
     e.notBefore = now + delay;
     e.retrying = true;
@@ -587,7 +655,7 @@ export class KinesisProducer<E = OrderEvent> {
       reason === 'non-retryable'
         ? 'the error is not retryable'
         : reason === 'attempts-exhausted'
-          ? `retries exhausted after ${e.attempts} attempts (retry.maxAttempts)`
+          ? `retries exhausted after ${e.attempts - e.splitSends} attempts (retry.maxAttempts)`
           : `retry time exhausted after ${elapsed} ms (retry.maxElapsedMs ${this.settings.retry.maxElapsedMs})`;
     this.counters.failed += e.users.length;
     summary.kinesisRecords++;

@@ -17,6 +17,10 @@ export interface AggregationOptions {
 }
 
 export interface KinesisProducerOptions<E = OrderEvent> {
+  /**
+   * The stream's name (1-128 of `[a-zA-Z0-9_.-]`) or ARN (`arn:aws...:kinesis:<region>:<account>:stream/<name>`,
+   * sent as StreamARN); anything else makes the constructor throw a RangeError.
+   */
   streamName: string;
   /**
    * A ready client (you own it; `close()` leaves it open); otherwise one is built from the options below.

@@ -91,7 +91,7 @@ export class RecordPacker {
   private groupOf(record: UserRecord): { groupKey: string; shardId: string | undefined } {
     const map = this.options.router?.map;
     if (map) {
-      const hashKey = record.explicitHashKey !== undefined ? BigInt(record.explicitHashKey) : partitionKeyToHashKey(record.partitionKey);
+      const hashKey = record.hashKey ?? partitionKeyToHashKey(record.partitionKey);
       const shard = map.shardForHashKey(hashKey);
       if (shard) return { groupKey: shard.shardId, shardId: shard.shardId };
     }

@@ -14,6 +14,8 @@ export interface PutResult {
 export interface UserRecord {
   readonly partitionKey: string;
   readonly explicitHashKey: string | undefined;
+  /** `explicitHashKey` as a number, parsed (and range-checked) once at `putRecord`. */
+  readonly hashKey: bigint | undefined;
   readonly data: Uint8Array;
   /** Data + UTF-8 partition key: what counts against the Kinesis limits and the buffer. */
   readonly bytes: number;
@@ -39,6 +41,8 @@ export interface Entry {
   /** Distinct partition keys (ordered mode only; empty otherwise). */
   readonly keys: readonly string[];
   attempts: number;
+  /** Sends made only to isolate an entry that got a whole request rejected (not counted against retry.maxAttempts). */
+  splitSends: number;
   firstSentAt: number;
   notBefore: number;
   /** Settled (written or rejected). */
@@ -60,6 +64,7 @@ export function singleEntry(record: UserRecord, shardId: string | undefined, ord
     shardId,
     keys: ordered ? [record.partitionKey] : EMPTY_KEYS,
     attempts: 0,
+    splitSends: 0,
     firstSentAt: 0,
     notBefore: 0,
     done: false,
@@ -86,6 +91,7 @@ export function aggregateEntry(
     shardId,
     keys: ordered ? [...new Set(records.map((r) => r.partitionKey))] : EMPTY_KEYS,
     attempts: 0,
+    splitSends: 0,
     firstSentAt: 0,
     notBefore: 0,
     done: false,

@@ -72,6 +72,18 @@ const THROTTLE_CODES = new Set([
   'TooManyRequestsException',
 ]);
 
+/**
+ * Whole-request rejections that one malformed entry can cause (the request fails validation as a
+ * whole: InvalidArgumentException / ValidationException / SerializationException), as opposed to
+ * those every entry would get alike (missing stream, no permission, KMS key unusable). The producer
+ * splits such a request to fail only the entries that cause them.
+ */
+const ENTRY_CAUSED = new Set(['InvalidArgumentException', 'ValidationException', 'ValidationError', 'SerializationException']);
+
+export function mayBeCausedByOneEntry(code: string): boolean {
+  return ENTRY_CAUSED.has(code);
+}
+
 export function isRetryableCode(code: string): boolean {
   return !NON_RETRYABLE.has(code);
 }

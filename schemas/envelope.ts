@@ -2,7 +2,7 @@
  * The envelope every event shares. `id` is the idempotency key: consumers de-duplicate on it
  * because Kinesis and Lambda deliver at least once.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { need, text } from './primitives';
 
 /** Consumers refuse events that have been re-emitted more often than this (loop guard default). */

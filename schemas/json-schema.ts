@@ -4,7 +4,7 @@
  * contents; `export-json-schema.ts` writes them and the staleness test compares them with the
  * committed files.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { EventDefinition } from './define-event';
 
 /** Where the generated files live, relative to the project root. */

@@ -2,7 +2,7 @@
  * Shared building blocks for event contracts. Every constraint carries a message a
  * human can act on, because these messages end up in quarantine records.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ISO_4217_CODES } from './iso4217';
 
 /**

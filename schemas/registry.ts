@@ -11,7 +11,7 @@
  * regular parser: correct, but slow); guard inside the refinement instead (see order-placed.v1.ts).
  * test/schemas/compiled-validator.test.ts proves compiled and regular validation agree.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { envelopeSchema } from './envelope';
 import type { EventDefinition, EventOf } from './define-event';
 import {

@@ -2,7 +2,7 @@
  * order-metrics configuration, read from the environment once per container and validated, so a bad
  * deployment fails at init with the variable name and the rule it breaks.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { MetricDimension } from './business-metrics';
 import { CURRENCY_DIMENSION } from './business-metrics';
 import { PUBLISH_LEDGER_TABLE_VARIABLE } from '../../pipeline/publish-ledger-table';

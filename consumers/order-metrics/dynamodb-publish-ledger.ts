@@ -25,15 +25,10 @@
  * - Items of the earlier format (no `status`: a claim that was never released) count as published.
  * - Any other error (throttling after the SDK's retries, access denied, a missing table) propagates:
  *   the publish fails, the invoke fails and Lambda retries it.
+ * - The DynamoDB client loads when a window first closes, not at cold start (runtime/on-first-use.ts).
  */
-import {
-  ConditionalCheckFailedException,
-  DeleteItemCommand,
-  GetItemCommand,
-  PutItemCommand,
-  type AttributeValue,
-  type DynamoDBClient,
-} from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { onFirstUse } from '../runtime/on-first-use';
 import { LEDGER_EXPIRY_ATTRIBUTE, LEDGER_KEY_ATTRIBUTE } from '../../pipeline/publish-ledger-table';
 import { CLOUDWATCH_MAX_PAST_MS } from './business-metrics';
 import {
@@ -46,6 +41,8 @@ import {
   type ClaimResult,
   type PublishLedger,
 } from './publish-ledger';
+
+const dynamoDbSdk = onFirstUse(() => import('@aws-sdk/client-dynamodb'));
 
 /** Attribute holding the claim's token (see above). */
 export const CLAIM_TOKEN_ATTRIBUTE = 'claimToken';
@@ -68,7 +65,8 @@ export const DEFAULT_LEDGER_RETENTION_SECONDS = CLOUDWATCH_MAX_PAST_MS / 1000 + 
 const MAX_CLAIM_ATTEMPTS = 3;
 
 export interface DynamoDbPublishLedgerOptions {
-  client: DynamoDBClient;
+  /** Default: `new DynamoDBClient({})` (the default credential chain), created on first use. */
+  client?: DynamoDBClient;
   /** Table name or ARN; partition key `ledgerKey` (String), TTL on `expiresAt`. */
   tableName: string;
   /** How long a record is kept (TTL from its last write). Default: DEFAULT_LEDGER_RETENTION_SECONDS. */
@@ -86,7 +84,7 @@ const NAMES = {
 };
 
 export class DynamoDbPublishLedger implements PublishLedger {
-  private readonly client: DynamoDBClient;
+  private client: DynamoDBClient | undefined;
   private readonly tableName: string;
   private readonly retentionSeconds: number;
   private readonly leaseMs: number;
@@ -141,8 +139,9 @@ export class DynamoDbPublishLedger implements PublishLedger {
   }
 
   async release(claim: Claim): Promise<void> {
+    const { sdk: { DeleteItemCommand }, client } = await this.sdk();
     try {
-      await this.client.send(
+      await client.send(
         new DeleteItemCommand({
           TableName: this.tableName,
           Key: { [LEDGER_KEY_ATTRIBUTE]: { S: claim.windowKey } },
@@ -154,6 +153,11 @@ export class DynamoDbPublishLedger implements PublishLedger {
     } catch (error) {
       if (!isConditionalCheckFailure(error)) throw error;
     }
+  }
+
+  private async sdk(): Promise<{ sdk: typeof import('@aws-sdk/client-dynamodb'); client: DynamoDBClient }> {
+    const sdk = await dynamoDbSdk();
+    return { sdk, client: (this.client ??= new sdk.DynamoDBClient({})) };
   }
 
   private itemOf(claim: Claim, now: Date): Record<string, AttributeValue> {
@@ -170,8 +174,9 @@ export class DynamoDbPublishLedger implements PublishLedger {
   private async conditionalPut(item: Record<string, AttributeValue>, condition: string, values: Record<string, AttributeValue>): Promise<boolean> {
     // Only the names the condition uses: DynamoDB rejects unused ExpressionAttributeNames.
     const names = Object.fromEntries(Object.entries(NAMES).filter(([placeholder]) => condition.includes(placeholder)));
+    const { sdk: { PutItemCommand }, client } = await this.sdk();
     try {
-      await this.client.send(
+      await client.send(
         new PutItemCommand({ TableName: this.tableName, Item: item, ConditionExpression: condition, ExpressionAttributeNames: names, ExpressionAttributeValues: values }),
       );
       return true;
@@ -182,13 +187,15 @@ export class DynamoDbPublishLedger implements PublishLedger {
   }
 
   private async read(windowKey: string): Promise<Record<string, AttributeValue> | undefined> {
-    const { Item } = await this.client.send(
+    const { sdk: { GetItemCommand }, client } = await this.sdk();
+    const { Item } = await client.send(
       new GetItemCommand({ TableName: this.tableName, Key: { [LEDGER_KEY_ATTRIBUTE]: { S: windowKey } }, ConsistentRead: true }),
     );
     return Item;
   }
 }
 
+/** The SDK names a service exception after its error code (ConditionalCheckFailedException for a failed condition). */
 function isConditionalCheckFailure(error: unknown): boolean {
-  return error instanceof ConditionalCheckFailedException || (error as { name?: unknown }).name === 'ConditionalCheckFailedException';
+  return (error as { name?: unknown } | undefined)?.name === 'ConditionalCheckFailedException';
 }

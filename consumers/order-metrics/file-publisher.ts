@@ -4,8 +4,8 @@
  * A namespace with "/" (e.g. "Orders/Business") is a sub-folder, exactly as path.join makes it.
  * Windows are de-duplicated by the claim files of a FilePublishLedger under `<LOCAL_DATA_DIR>/metrics/.published/`.
  */
-import { appendFile, mkdir } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { appendWholeLines } from '../runtime/append-whole-lines';
 import type { BusinessMetricDatum, MetricDimension, WindowPublication } from './business-metrics';
 import type { BusinessMetricsPublisher, PublishOptions, PublishOutcome } from './business-metrics-publisher';
 import { FilePublishLedger } from './file-publish-ledger';
@@ -35,7 +35,6 @@ export class FileBusinessMetricsPublisher implements BusinessMetricsPublisher {
   readonly path: string;
   private readonly namespace: string;
   private readonly ledger: PublishLedger;
-  private ready: Promise<unknown> | undefined;
 
   constructor(options: { dataDir: string; namespace: string; ledger?: PublishLedger }) {
     this.namespace = options.namespace;
@@ -45,10 +44,8 @@ export class FileBusinessMetricsPublisher implements BusinessMetricsPublisher {
 
   async publish(publication: WindowPublication, options: PublishOptions = {}): Promise<PublishOutcome> {
     return publishOnce(this.ledger, publication.windowKey, options, async () => {
-      this.ready ??= mkdir(dirname(this.path), { recursive: true });
-      await this.ready;
-      // One append per window: readers never see half a window from a healthy writer.
-      await appendFile(this.path, publication.data.map((d) => JSON.stringify(this.toLine(d))).join('\n') + '\n');
+      // One append per window: readers never see half a window; a failed append (disk full) leaves no torn line.
+      await appendWholeLines(this.path, publication.data.map((d) => JSON.stringify(this.toLine(d))).join('\n') + '\n');
     });
   }
 

@@ -10,8 +10,6 @@
  * METRICS_NAMESPACE, LOG_LEVEL, MAX_HOPS, TIMEOUT_MARGIN_MS).
  */
 import type { Context } from 'aws-lambda';
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { registry, type OrderEvent } from '../../schemas';
 import { createKinesisWindowHandler, type ConsumerRuntimeOptions, type KinesisWindowBatchHandler, type WindowInfo } from '../runtime';
 import type { Logger } from '../../telemetry/logger';
@@ -34,9 +32,10 @@ export function publisherFromConfig(config: OrderMetricsConfig): BusinessMetrics
   if (config.localDataDir !== undefined) return new FileBusinessMetricsPublisher({ dataDir: config.localDataDir, namespace: config.namespace });
   const ledger =
     config.publishLedgerTable !== undefined
-      ? new DynamoDbPublishLedger({ client: new DynamoDBClient({}), tableName: config.publishLedgerTable })
+      ? new DynamoDbPublishLedger({ tableName: config.publishLedgerTable })
       : undefined;
-  return new CloudWatchBusinessMetricsPublisher({ client: new CloudWatchClient({}), namespace: config.namespace, ...(ledger ? { ledger } : {}) });
+  // Both SDK clients are created when the first window closes, not at cold start (runtime/on-first-use.ts).
+  return new CloudWatchBusinessMetricsPublisher({ namespace: config.namespace, ...(ledger ? { ledger } : {}) });
 }
 
 export interface OrderMetricsDependencies {

@@ -11,7 +11,7 @@
  * - the published-window marker.
  * `test/consumers/order-metrics-window.test.ts` checks the worst case stays far below 1 MB.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { OrderEvent } from '../../schemas';
 import { ISO_4217_CODES, type CurrencyCode } from '../../schemas/iso4217';
 

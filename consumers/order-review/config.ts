@@ -2,7 +2,7 @@
  * order-review configuration from the environment, parsed once per container with errors naming the
  * variable and the expected form.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ISO_4217_CODES, type CurrencyCode } from '../../schemas/iso4217';
 import type { ReviewRules } from './rules';
 

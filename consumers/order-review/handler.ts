@@ -10,7 +10,6 @@
  * REVIEW_MAX_UNITS_PER_SKU (default 20), REVIEW_MAX_LINES (default 30), CONSUMER_NAME (default
  * "order-review"), AWS_ENDPOINT_URL_LAMBDA (local runner), and the runtime's variables.
  */
-import { LambdaClient } from '@aws-sdk/client-lambda';
 import { registry, type OrderEvent } from '../../schemas';
 import { formatIssue, toValidationIssues } from '../../schemas/errors';
 import { PermanentError, createKinesisHandler, type ConsumerRuntimeOptions, type KinesisBatchHandler } from '../runtime';
@@ -50,10 +49,11 @@ export function createOrderReviewHandler(deps: OrderReviewDependencies): Kinesis
   });
 }
 
-// Once per container: configuration (fails the cold start naming the variable) and the Lambda client.
-// Locally AWS_ENDPOINT_URL_LAMBDA points the same client at the local runner.
+// Once per container: configuration (fails the cold start naming the variable) and the invoker, whose
+// Lambda client is created with the first review request. Locally AWS_ENDPOINT_URL_LAMBDA points the
+// same client at the local runner.
 const config = readOrderReviewConfig();
 export const handler: KinesisBatchHandler = createOrderReviewHandler({
   config,
-  invoker: new LambdaEventInvoker(new LambdaClient({}), config.reviewIntakeFunctionName),
+  invoker: new LambdaEventInvoker(config.reviewIntakeFunctionName),
 });

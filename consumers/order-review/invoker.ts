@@ -3,7 +3,12 @@
  * with InvocationType "Event"; locally the same client talks to the local runner's Invoke-compatible
  * endpoint (env AWS_ENDPOINT_URL_LAMBDA, honoured by the SDK), so there is no local code path.
  */
-import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+import { onFirstUse } from '../runtime/on-first-use';
+
+// Only orders matching a review rule are sent on: the Lambda client loads with the first of them, not at
+// cold start (runtime/on-first-use.ts); after that each invoke pays one await of a settled promise.
+const lambdaSdk = onFirstUse(() => import('@aws-sdk/client-lambda'));
 
 export interface Invoker {
   /** Resolves once the target accepted the payload for asynchronous processing; throws otherwise. */
@@ -27,10 +32,15 @@ export class InvokeNotAcceptedError extends Error {
 export class LambdaEventInvoker implements Invoker {
   private readonly encoder = new TextEncoder();
 
+  private client: LambdaClient | undefined;
+
+  /** `client` default: `new LambdaClient({})` (the default credential chain), created on the first invoke. */
   constructor(
-    private readonly client: LambdaClient,
     readonly functionName: string,
-  ) {}
+    client?: LambdaClient,
+  ) {
+    this.client = client;
+  }
 
   async invoke(payload: object): Promise<void> {
     const bytes = this.encoder.encode(JSON.stringify(payload));
@@ -38,7 +48,9 @@ export class LambdaEventInvoker implements Invoker {
       throw new RangeError(`payload of ${bytes.byteLength} bytes exceeds the 1 MB asynchronous Invoke limit`);
     }
     // Errors of the SDK (throttling, 5xx, network, a missing function) propagate: the caller retries.
-    const response = await this.client.send(
+    const { LambdaClient, InvokeCommand } = await lambdaSdk();
+    const client = (this.client ??= new LambdaClient({}));
+    const response = await client.send(
       new InvokeCommand({ FunctionName: this.functionName, InvocationType: 'Event', Payload: bytes }),
     );
     // Lambda API reference, Invoke: "202 for asynchronous invocations".

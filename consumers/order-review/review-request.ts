@@ -5,7 +5,7 @@
  * or redelivered records produce byte-identical requests, and the receiver de-duplicates on
  * `sourceEventId`. No personal data: customer and address stay in the order event.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { OrderEventOf } from '../../schemas';
 import { currency, minorUnits, orderId, text } from '../../schemas/primitives';
 import { REVIEW_REASON_CODES, type ReviewReason } from './rules';

@@ -2,8 +2,8 @@
  * review-intake's logic, separate from the Lambda entry: validate a review request and, locally, keep
  * a durable record of what was accepted.
  */
-import { appendFile, mkdir } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { appendWholeLines } from '../runtime/append-whole-lines';
 import { toValidationIssues, formatIssue, type ValidationIssue } from '../../schemas/errors';
 import { DEFAULT_MAX_HOPS } from '../../schemas/envelope';
 import { reviewRequestSchema, type ReviewRequest } from '../order-review/review-request';
@@ -32,12 +32,9 @@ export function reviewIntakeLogPath(dataDir: string): string {
 }
 
 export class ReviewRequestFileLog {
-  private ready: Promise<unknown> | undefined;
   constructor(readonly path: string) {}
 
   async append(request: ReviewRequest): Promise<void> {
-    this.ready ??= mkdir(dirname(this.path), { recursive: true });
-    await this.ready;
-    await appendFile(this.path, `${JSON.stringify(request)}\n`);
+    await appendWholeLines(this.path, `${JSON.stringify(request)}\n`);
   }
 }

@@ -78,7 +78,10 @@ export function createKinesisWindowHandler<E extends AnyEvent, S extends WindowS
   // kept in the state, or pass a store explicitly.
   const runtime = new ConsumerRuntime({ ...options, idempotency: options.idempotency ?? false } as unknown as ConsumerRuntimeOptions<AnyEvent>);
   const { reduce, initialState, onWindowEnd } = options;
-  const mode = { concurrency: 1, stopAllOnFailure: true };
+  // Rule 9: whatever is reported for redelivery is not in the returned state. Records are reduced one at a
+  // time and the fold stops at the first one to redeliver; a permanent failure is written to the quarantine
+  // before the fold goes on, so a failed write stops it there too (not after later records were folded in).
+  const mode = { concurrency: 1, stopAllOnFailure: true, quarantineAtOnce: true };
 
   return async (event, context) => {
     try {

@@ -13,6 +13,7 @@ import { isClosedSchema } from './closed-schema';
 import type { Logger } from '../../telemetry/logger';
 import { RuntimeInvariantError } from './errors';
 import { ItemStatus, RecordItem, type BatchInfo, type PermanentFailure } from './record-item';
+import type { RecordFilter } from './record-filter';
 import { describeJsonError, inspectJson } from './safe-json';
 import type { AnyEvent } from './types';
 
@@ -39,6 +40,8 @@ export interface DecodeSettings {
   readonly registry: EventValidator<AnyEvent>;
   readonly maxHops: number;
   readonly maxJsonDepth: number;
+  /** After-deaggregation filter (./record-filter.ts); absent = no filtering. */
+  readonly recordFilter?: RecordFilter | undefined;
 }
 
 /** All items of a batch (RecordDecoder.decode). */
@@ -261,7 +264,13 @@ export class RecordDecoder {
       this.fail(item, describeJsonError(error, text), undefined);
       return false;
     }
-    const { maxJsonDepth, maxHops, registry } = this.settings;
+    const { maxJsonDepth, maxHops, registry, recordFilter } = this.settings;
+    // Filtered after deaggregation and JSON parsing, before validation: as Lambda's filter, which a
+    // record's contract does not concern (./record-filter.ts).
+    if (recordFilter !== undefined && !recordFilter(value)) {
+      item.status = ItemStatus.Filtered;
+      return false;
+    }
     let event: AnyEvent;
     let definition: EventDefinition;
     try {
@@ -308,6 +317,7 @@ export class RecordDecoder {
     item.eventId = event.id;
     item.eventType = event.type;
     item.eventVersion = event.version;
+    item.traceId = event.traceId;
     return true;
   }
 

@@ -163,6 +163,7 @@ export class Dispatcher {
       return;
     }
     this.inFlight += 1;
+    item.pending = pending;
     this.lanes.set(item.partitionKey, { failed: false, running: item, head: undefined, tail: undefined });
     pending.then(
       () => this.settledSafely(item),
@@ -215,6 +216,7 @@ export class Dispatcher {
       if (pending !== undefined) {
         // The key keeps its slot while its next record runs.
         lane.running = next;
+        next.pending = pending;
         pending.then(
           () => this.settledSafely(next),
           (error: unknown) => this.crash(error),

@@ -4,7 +4,10 @@
  * CONSUMER_NAME, METRICS_NAMESPACE, LOG_LEVEL, QUARANTINE_QUEUE_URL). Explicit options win over the environment.
  */
 import type { DestinationStream } from 'pino';
+import type { DurableRecordStore } from './durable-store';
+import { createDynamoDbDurableStore, durableTableFromEnv } from './durable-store-from-env';
 import { DEFAULT_MAX_HOPS } from '../../schemas/envelope';
+import { compileRecordFilter, recordFilterFromEnv, type RecordFilter } from './record-filter';
 import type { EmfWriter } from '../../telemetry/emf';
 import type { Logger } from '../../telemetry/logger';
 import type { EventValidator } from './decode';
@@ -22,6 +25,8 @@ export const DEFAULT_METRICS_NAMESPACE = 'KinesisPipeline/Consumers';
 export const DEFAULT_CONCURRENCY = 10;
 /** Default time kept free before the Lambda timeout (capped at half the invocation's remaining time). */
 export const DEFAULT_TIMEOUT_MARGIN_MS = 3000;
+/** Default K of rule 13: consecutive identical failed deliveries after which an isolated record is quarantined. */
+export const DEFAULT_POISON_ATTEMPTS = 3;
 
 /** EMF metrics settings. */
 export interface MetricsOptions {
@@ -49,6 +54,21 @@ export interface ConsumerRuntimeOptions<E extends AnyEvent> {
    * (env IDEMPOTENCY_MAX_ENTRIES, else 50,000); for createKinesisWindowHandler: none (see there).
    */
   idempotency?: IdempotencyStore | false;
+  /**
+   * The durable level (durable-store.ts): event claims (IN_PROGRESS with a lease, then COMPLETED) behind
+   * the first level, and the poison-record attempt counters. `false` disables it. Default: a DynamoDB
+   * store when env IDEMPOTENCY_TABLE names a table (created on the first invocation, with a dynamic
+   * import), else none (claims stay in this container; attempts are counted in memory).
+   * Window handlers use it for attempt counters only (their duplicates are skipped through the state).
+   * A function is called once, on the first invocation (e.g. to load a client lazily).
+   */
+  durableStore?: DurableRecordStore | (() => Promise<DurableRecordStore>) | false;
+  /**
+   * Rule 13: a record failing the same way on this many consecutive deliveries, isolated (other records
+   * succeeded), is quarantined as a poison record. 0 disables. Default: env POISON_RECORD_ATTEMPTS, else 3.
+   * Keep it at most the mapping's MaximumRetryAttempts + 1, or the mapping gives up first.
+   */
+  poisonAttempts?: number;
   /** Partition keys processed concurrently. Default: env CONSUMER_CONCURRENCY, else 10. */
   concurrency?: number;
   /** Stop starting records when less than this remains before the timeout. Default: env TIMEOUT_MARGIN_MS, else 3000. */
@@ -57,6 +77,11 @@ export interface ConsumerRuntimeOptions<E extends AnyEvent> {
   maxHops?: number;
   /** Maximum JSON nesting depth of a record. Default 32. */
   maxJsonDepth?: number;
+  /**
+   * Filter patterns on `data` applied after KPL deaggregation (./record-filter.ts). Default: env
+   * RECORD_FILTER_PATTERNS (set from the definition's `recordFilterPatterns`), else none.
+   */
+  recordFilterPatterns?: readonly Record<string, unknown>[];
   /** Logger to use; default `createLogger({ name: consumerName, redact })` (level from env LOG_LEVEL). */
   logger?: Logger;
   /** Extra pino redaction paths (personal data), added to telemetry/logger's defaults. */
@@ -75,10 +100,15 @@ export interface ResolvedSettings {
   readonly registry: EventValidator<AnyEvent>;
   readonly quarantine: QuarantineSink;
   readonly idempotency: IdempotencyStore | undefined;
+  /** The durable store, or a promise of it (created on first use), or none. */
+  readonly durableStore: DurableRecordStore | (() => Promise<DurableRecordStore>) | undefined;
+  readonly poisonAttempts: number;
   readonly concurrency: number;
   readonly timeoutMarginMs: number;
   readonly maxHops: number;
   readonly maxJsonDepth: number;
+  /** Compiled record filter; undefined = every record goes to the handlers. */
+  readonly recordFilter: RecordFilter | undefined;
   readonly metrics: Required<MetricsOptions> | undefined;
   readonly now: () => number;
 }
@@ -116,6 +146,12 @@ export function quarantineSinkFromEnv(consumerName: string, env: Env = process.e
   );
 }
 
+/** A factory of the DynamoDB store when IDEMPOTENCY_TABLE is set (the value is checked now, at creation). */
+function durableStoreFactoryFromEnv(env: Env): (() => Promise<DurableRecordStore>) | undefined {
+  const table = durableTableFromEnv(env);
+  return table === undefined ? undefined : () => createDynamoDbDurableStore(table);
+}
+
 /** Apply defaults and environment to the options; throws RuntimeConfigError naming a bad value. */
 export function resolveSettings<E extends AnyEvent>(options: ConsumerRuntimeOptions<E>, env: Env = process.env): ResolvedSettings {
   if (typeof options.registry?.safeParse !== 'function') throw new RuntimeConfigError('options.registry must be an EventRegistry');
@@ -140,6 +176,8 @@ export function resolveSettings<E extends AnyEvent>(options: ConsumerRuntimeOpti
         ? undefined
         : (options.idempotency ??
           new LruIdempotencyStore(intFromEnv(env, 'IDEMPOTENCY_MAX_ENTRIES', DEFAULT_IDEMPOTENCY_ENTRIES, 1, 10_000_000))),
+    durableStore: options.durableStore === false ? undefined : (options.durableStore ?? durableStoreFactoryFromEnv(env)),
+    poisonAttempts: checkInt('poisonAttempts', options.poisonAttempts ?? intFromEnv(env, 'POISON_RECORD_ATTEMPTS', DEFAULT_POISON_ATTEMPTS, 0, 10_000), 0, 10_000),
     concurrency: checkInt('concurrency', options.concurrency ?? intFromEnv(env, 'CONSUMER_CONCURRENCY', DEFAULT_CONCURRENCY, 1, 10_000), 1, 10_000),
     timeoutMarginMs: checkInt(
       'timeoutMarginMs',
@@ -149,6 +187,7 @@ export function resolveSettings<E extends AnyEvent>(options: ConsumerRuntimeOpti
     ),
     maxHops: checkInt('maxHops', options.maxHops ?? intFromEnv(env, 'MAX_HOPS', DEFAULT_MAX_HOPS, 0, 1000), 0, 1000),
     maxJsonDepth: checkInt('maxJsonDepth', options.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH, 2, 10_000),
+    recordFilter: options.recordFilterPatterns !== undefined ? compileRecordFilter(options.recordFilterPatterns) : recordFilterFromEnv(env),
     metrics,
     now: options.now ?? Date.now,
   };

@@ -88,6 +88,7 @@ export function buildQuarantineRecord(item: RecordItem, consumer: string, now: D
       kind: failure.kind,
       message: failure.message,
       ...(failure.issues !== undefined ? { issues: failure.issues } : {}),
+      ...(failure.attempts !== undefined ? { attempts: failure.attempts } : {}),
     },
     ...(event !== undefined ? { event } : {}),
     record: source,

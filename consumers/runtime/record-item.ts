@@ -23,18 +23,31 @@ export enum ItemStatus {
   Quarantined = 5,
   /** Must be redelivered (transient failure, blocked, not started). */
   Retry = 6,
+  /** Matched none of the consumer's record filter patterns: not handled, counts as processed. */
+  Filtered = 7,
 }
 
 export interface PermanentFailure {
   readonly kind: PermanentFailureKind;
   readonly message: string;
   readonly issues?: readonly ValidationIssue[];
+  /** Deliveries that failed the same way (poison records, rule 13). */
+  readonly attempts?: number;
 }
 
 /** What the records of one invocation share (one object per batch, not per record). */
 export interface BatchInfo {
   readonly shardId: string;
   readonly log: Logger;
+  /**
+   * The invocation has returned its response (timeout guard): a record still waiting to start must
+   * not start any more (it was reported for redelivery).
+   */
+  closed?: boolean;
+  /** Lease of an idempotency claim made in this invocation (ms): until the invocation is over for certain. */
+  leaseMs?: number;
+  /** Handlers (or reducer steps) that ran and succeeded in this invocation: evidence the downstream works (rule 13). */
+  handlerSuccesses?: number;
 }
 
 /** Where a user record sits inside a KPL aggregate. */
@@ -52,6 +65,8 @@ export class RecordItem implements RecordMeta {
   eventId: string | undefined = undefined;
   eventType: string | undefined = undefined;
   eventVersion: number | undefined = undefined;
+  /** The envelope's traceId (logged beside the invocation's X-Ray trace id). */
+  traceId: string | undefined = undefined;
   permanent: PermanentFailure | undefined = undefined;
   transient: TransientFailureKind | undefined = undefined;
   transientError: unknown = undefined;
@@ -59,6 +74,8 @@ export class RecordItem implements RecordMeta {
   rawValue: unknown = undefined;
   /** Next item of the same partition key waiting behind this one (async scheduling only). */
   next: RecordItem | undefined = undefined;
+  /** Settles when the record's execution has ended (async records only; rule 5 across invocations). */
+  pending: Promise<void> | undefined = undefined;
   private childLog: Logger | undefined = undefined;
 
   constructor(

@@ -7,6 +7,9 @@ import type { Context, KinesisStreamBatchItemFailure, KinesisStreamEvent, Kinesi
 import { createLogger, type Logger } from '../../telemetry/logger';
 import { RecordDecoder, shardIdOf } from './decode';
 import { Dispatcher, type DispatchHooks, type Unsettled } from './dispatcher';
+import { MemoryDurableStore, type DurableRecordStore } from './durable-store';
+import type { ClaimStoreHolder } from './handler-runner';
+import { isolatePoisonRecords } from './poison';
 import { RuntimeInvariantError } from './errors';
 import { RuntimeMetrics, type InvocationCounts } from './metrics';
 import { resolveSettings, type ConsumerRuntimeOptions, type ResolvedSettings } from './options';
@@ -30,10 +33,22 @@ export interface InvocationResult {
 
 const QUARANTINE_TIMEOUT = Symbol('quarantine-timeout');
 
+/**
+ * Added to the invocation's remaining time for the lease of an idempotency claim: covers clock
+ * differences between containers and a request already on the wire (as consumers/order-metrics/claim-lease.ts).
+ */
+export const CLAIM_LEASE_MARGIN_MS = 5_000;
+/** Lease without a Lambda context: the Lambda maximum timeout. */
+const NO_CONTEXT_LEASE_MS = 15 * 60_000;
+
 /** Per-invocation tally: successes are counted and dropped; only failures are kept. */
 class Outcome {
   processed = 0;
+  /** Of `processed`: records the consumer's record filter left out (./record-filter.ts). */
+  filtered = 0;
   duplicates = 0;
+  /** Quarantined while the dispatch ran (window mode writes each one before reducing further). */
+  quarantinedEarly = 0;
   readonly toQuarantine: RecordItem[] = [];
   readonly retry: RecordItem[] = [];
   private readonly debug: boolean;
@@ -48,6 +63,11 @@ class Outcome {
         this.processed += 1;
         if (this.debug) this.log.debug({ sequenceNumber: item.sequenceNumber, subSequenceNumber: item.subSequenceNumber, eventId: item.eventId, eventType: item.eventType }, 'record processed');
         break;
+      case ItemStatus.Filtered:
+        // Counted as processed, as Lambda counts a record its FilterCriteria dropped.
+        this.processed += 1;
+        this.filtered += 1;
+        break;
       case ItemStatus.Duplicate:
         this.duplicates += 1;
         if (this.debug) this.log.debug({ sequenceNumber: item.sequenceNumber, eventId: item.eventId }, 'duplicate skipped');
@@ -57,6 +77,9 @@ class Outcome {
         break;
       case ItemStatus.Retry:
         this.retry.push(item);
+        break;
+      case ItemStatus.Quarantined:
+        this.quarantinedEarly += 1;
         break;
       default:
         throw new RuntimeInvariantError(`record ${item.sequenceNumber} settled in state ${item.status}`);
@@ -78,15 +101,43 @@ class InvocationHooks implements DispatchHooks {
     private readonly context: Context,
     /** Timeout margin in ms, or -1 when the context cannot tell the remaining time. */
     private readonly margin: number,
+    /** Keys whose execution from an earlier invocation is still running in this container (rule 5). */
+    private readonly busyKeys: ReadonlyMap<string, Promise<void>>,
+    /** Window mode (rule 9): write a permanent failure to quarantine before reducing any later record. */
+    private readonly quarantineNow: ((item: RecordItem) => Promise<void>) | undefined,
   ) {}
 
   expand(index: number): RecordItem | RecordItem[] {
     return this.decoder.expand(this.records[index]!, this.batch);
   }
 
-  /** Rules 1-3 run when the record starts: a permanent failure is queued for quarantine. */
+  /**
+   * Rule 5 across invocations: a key still running from an earlier invocation (cut short by the timeout
+   * guard) starts again only after that execution ended; if this invocation answered meanwhile, the
+   * record is not started at all (it was reported for redelivery).
+   */
   start(item: RecordItem): Promise<void> | undefined {
-    return this.decoder.load(item) ? this.starter.start(item) : undefined;
+    const busy = this.busyKeys.size > 0 ? this.busyKeys.get(item.partitionKey) : undefined;
+    if (busy === undefined) return this.begin(item);
+    item.status = ItemStatus.Running;
+    return busy.then(() => {
+      if (this.batch.closed) {
+        item.status = ItemStatus.Retry;
+        item.transient = 'not-started';
+        return undefined;
+      }
+      item.status = ItemStatus.Pending;
+      return this.begin(item);
+    });
+  }
+
+  /** Rules 1-3 run when the record starts: a permanent failure is queued for quarantine. */
+  private begin(item: RecordItem): Promise<void> | undefined {
+    const run = this.decoder.load(item) ? this.starter.start(item) : undefined;
+    const quarantineNow = this.quarantineNow;
+    if (quarantineNow === undefined) return run;
+    if (run === undefined) return item.status === ItemStatus.ToQuarantine ? quarantineNow(item) : undefined;
+    return run.then(() => (item.status === ItemStatus.ToQuarantine ? quarantineNow(item) : undefined));
   }
 
   shouldStop(): boolean {
@@ -103,6 +154,13 @@ export class ConsumerRuntime {
   readonly log: Logger;
   private readonly decoder: RecordDecoder;
   private readonly metrics: RuntimeMetrics | undefined;
+  /** The durable store for event claims, once resolved (shared with the handler runner). */
+  readonly claims: ClaimStoreHolder = { store: undefined };
+  /** Where rule 13 counts failed deliveries: the durable store, else this container's memory. */
+  private attempts: DurableRecordStore | undefined;
+  private durableReady: Promise<void> | undefined;
+  /** Partition keys with an execution still running after its invocation answered (timeout guard). */
+  private readonly busyKeys = new Map<string, Promise<void>>();
 
   constructor(options: ConsumerRuntimeOptions<AnyEvent>) {
     this.settings = resolveSettings(options);
@@ -118,13 +176,40 @@ export class ConsumerRuntime {
     this.metrics = this.settings.metrics ? new RuntimeMetrics(consumerName, this.settings.metrics) : undefined;
   }
 
+  /** Creates the durable store on the first invocation (a dynamic import for DynamoDB); retried after a failure. */
+  private resolveDurable(): Promise<void> {
+    this.durableReady ??= (async () => {
+      const configured = this.settings.durableStore;
+      const store = typeof configured === 'function' ? await configured() : configured;
+      this.claims.store = store;
+      this.attempts = store ?? new MemoryDurableStore();
+    })().catch((error: unknown) => {
+      this.durableReady = undefined;
+      throw error;
+    });
+    return this.durableReady;
+  }
+
+  /** Remember that `key` runs on after this invocation answered, until `execution` settles. */
+  private keepKeyBusy(key: string, execution: Promise<void>): void {
+    const done = execution.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.busyKeys.set(key, done);
+    void done.then(() => {
+      if (this.busyKeys.get(key) === done) this.busyKeys.delete(key);
+    });
+  }
+
   async invoke(
     event: KinesisStreamEvent,
     context: Context,
     starter: RecordStarter,
-    mode: { readonly concurrency: number; readonly stopAllOnFailure: boolean },
+    mode: { readonly concurrency: number; readonly stopAllOnFailure: boolean; readonly quarantineAtOnce?: boolean },
   ): Promise<InvocationResult> {
     const { settings, decoder } = this;
+    if (this.attempts === undefined) await this.resolveDurable();
     const startedAt = settings.now();
     if (event === null || typeof event !== 'object' || !Array.isArray(event.Records)) {
       throw new RuntimeInvariantError('event.Records is not an array: this is not a Kinesis event');
@@ -132,7 +217,10 @@ export class ConsumerRuntime {
     const records = event.Records;
     const topShardId = (event as { shardId?: unknown }).shardId;
     const shardId = typeof topShardId === 'string' ? topShardId : shardIdOf(records[0]?.eventID);
-    const log = this.log.child({ requestId: context?.awsRequestId, functionName: context?.functionName, shardId });
+    // With X-Ray tracing the Lambda runtime sets _X_AMZN_TRACE_ID per invocation: every line of the
+    // invocation carries it, beside the records' envelope traceId, so a trace and its records meet.
+    const xrayTraceId = process.env['_X_AMZN_TRACE_ID'];
+    const log = this.log.child({ requestId: context?.awsRequestId, functionName: context?.functionName, shardId, ...(xrayTraceId ? { xrayTraceId } : {}) });
     const oldestArrivalMs = decoder.check(records);
     const outcome = new Outcome(log);
 
@@ -151,7 +239,16 @@ export class ConsumerRuntime {
         })
       : undefined;
 
-    const hooks = new InvocationHooks(records, { shardId, log }, decoder, starter, outcome, context, remaining !== undefined ? margin : -1);
+    const batch: BatchInfo = {
+      shardId,
+      log,
+      closed: false,
+      // Rule 8: a claim's lease ends when this invocation is over for certain (plus a margin for clock skew).
+      leaseMs: Number.isFinite(remainingAtStart) ? Math.ceil(remainingAtStart) + CLAIM_LEASE_MARGIN_MS : NO_CONTEXT_LEASE_MS,
+      handlerSuccesses: 0,
+    };
+    const quarantineNow = mode.quarantineAtOnce ? (item: RecordItem) => this.quarantineOne(item, log) : undefined;
+    const hooks = new InvocationHooks(records, batch, decoder, starter, outcome, context, remaining !== undefined ? margin : -1, this.busyKeys, quarantineNow);
     const dispatcher = new Dispatcher(records.length, mode.concurrency, mode.stopAllOnFailure, hooks);
     let unsettled: Unsettled;
     let quarantined = 0;
@@ -160,6 +257,7 @@ export class ConsumerRuntime {
       if (deadline) {
         await Promise.race([run, deadline]);
         if (deadlineReached) {
+          batch.closed = true;
           dispatcher.stop();
           run.catch(() => undefined); // still-running handlers finish in the background; their records are redelivered
         }
@@ -168,15 +266,34 @@ export class ConsumerRuntime {
       }
       unsettled = dispatcher.unsettled();
       if (deadlineReached) {
+        // Rule 5: the next invocation in this container does not start these keys before their executions end.
+        for (const item of unsettled.items) if (item.pending !== undefined && item.status === ItemStatus.Running) this.keepKeyBusy(item.partitionKey, item.pending);
         for (const item of outcome.toQuarantine) outcome.retry.push(item); // no time left to write them
         outcome.toQuarantine.length = 0;
       } else {
+        if (settings.poisonAttempts > 0 && outcome.retry.length > 0) {
+          await isolatePoisonRecords(outcome, batch.handlerSuccesses ?? 0, this.attempts!, settings.poisonAttempts, log);
+        }
         quarantined = await this.quarantine(outcome, unsettled, records, log, deadline);
       }
     } finally {
       if (timer !== undefined) clearTimeout(timer);
     }
-    return this.finish(outcome, unsettled, dispatcher.itemsSeen, records, quarantined, oldestArrivalMs, startedAt, deadlineReached, log, context?.awsRequestId);
+    return this.finish(outcome, unsettled, dispatcher.itemsSeen, records, quarantined + outcome.quarantinedEarly, oldestArrivalMs, startedAt, deadlineReached, log, context?.awsRequestId);
+  }
+
+  /**
+   * Window mode (rule 9): one permanent failure written before the fold goes on, so a failed write
+   * stops the fold there and the returned state holds nothing at or after the reported record.
+   */
+  private async quarantineOne(item: RecordItem, log: Logger): Promise<void> {
+    const error = await flushQuarantine([item], this.settings.quarantine, this.settings.consumerName, new Date(this.settings.now()));
+    if (item.status === ItemStatus.Quarantined) {
+      const failure = item.permanent!;
+      log.warn({ ...this.recordFields(item), kind: failure.kind, reason: failure.message, ...(failure.issues ? { issues: failure.issues } : {}) }, 'record quarantined');
+    } else {
+      log.error({ ...(error !== undefined ? { err: error } : {}), ...this.recordFields(item) }, 'quarantine write failed; the record and everything after it will be redelivered');
+    }
   }
 
   /** The lowest sequence number Lambda must redeliver from, if any. */
@@ -290,6 +407,7 @@ export class ConsumerRuntime {
     };
     const summary = {
       ...counts,
+      ...(outcome.filtered > 0 ? { filtered: outcome.filtered } : {}),
       ...(lowest !== undefined ? { retryFromSequenceNumber: lowest } : {}),
       ...(deadlineReached ? { timeoutGuard: true } : {}),
     };
@@ -306,6 +424,7 @@ export class ConsumerRuntime {
       fields['eventId'] = item.eventId;
       fields['eventType'] = item.eventType;
     }
+    if (item.traceId !== undefined) fields['traceId'] = item.traceId;
     return fields;
   }
 }

@@ -14,10 +14,15 @@
  *
  * A record whose message would exceed `maxMessageBytes` is quarantined by reference (stream, shard,
  * sequence number, reason, `dataOmitted: "too-large"`), never truncated silently.
+ *
+ * The SQS client loads on the first quarantined record, not at cold start (see on-first-use.ts).
  */
-import { SQSClient, SendMessageBatchCommand, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
+import type { SQSClient, SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
+import { onFirstUse } from './on-first-use';
 import { serializeQuarantineRecord, withoutPayload, type QuarantineSink } from './quarantine';
 import type { QuarantineRecord } from './types';
+
+const sqsSdk = onFirstUse(() => import('@aws-sdk/client-sqs'));
 
 /** SendMessageBatch: at most 10 entries per call. */
 export const SQS_MAX_BATCH_ENTRIES = 10;
@@ -29,7 +34,7 @@ export const SQS_DEFAULT_MAX_MESSAGE_BYTES = 262_144;
 /** Options of SqsQuarantineSink. */
 export interface SqsQuarantineSinkOptions {
   queueUrl: string;
-  /** Injected client (tests pass one mocked with aws-sdk-client-mock); default `new SQSClient({})`. */
+  /** Injected client (tests pass one mocked with aws-sdk-client-mock); default `new SQSClient({})`, created on first write. */
   client?: SQSClient;
   /** Largest message body in bytes (<= 1,048,576; match the queue's MaximumMessageSize). Default 262,144. */
   maxMessageBytes?: number;
@@ -49,12 +54,12 @@ export class SqsQuarantineSink implements QuarantineSink {
   readonly queueUrl: string;
   readonly maxMessageBytes: number;
   readonly maxBatchBytes: number;
-  private readonly client: SQSClient;
+  private client: SQSClient | undefined;
   private readonly fifo: boolean;
 
   constructor(options: SqsQuarantineSinkOptions) {
     this.queueUrl = options.queueUrl;
-    this.client = options.client ?? new SQSClient({});
+    this.client = options.client;
     this.maxMessageBytes = options.maxMessageBytes ?? SQS_DEFAULT_MAX_MESSAGE_BYTES;
     this.maxBatchBytes = options.maxBatchBytes ?? this.maxMessageBytes;
     this.fifo = this.queueUrl.endsWith('.fifo');
@@ -114,11 +119,13 @@ export class SqsQuarantineSink implements QuarantineSink {
   /** Sends one batch, retrying entries that failed without sender fault once; returns indexes not written. */
   private async sendBatch(batch: readonly Entry[]): Promise<number[]> {
     const notWritten: number[] = [];
+    const { SQSClient, SendMessageBatchCommand } = await sqsSdk();
+    const client = (this.client ??= new SQSClient({}));
     let pending: readonly Entry[] = batch;
     for (let attempt = 0; attempt < 2 && pending.length > 0; attempt++) {
       let failed: readonly { Id?: string | undefined; SenderFault?: boolean | undefined }[];
       try {
-        const out = await this.client.send(
+        const out = await client.send(
           new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: pending.map((e) => this.entry(e)) }),
         );
         failed = out.Failed ?? [];

@@ -44,12 +44,16 @@ export type PermanentFailureKind =
   | 'unknown-version'
   | 'schema'
   | 'hops-exceeded'
-  | 'handler-permanent';
+  | 'handler-permanent'
+  /** Rule 13: failed the same way on K consecutive deliveries while other records succeeded. */
+  | 'poison-record';
 
 /** Why a record is reported for redelivery (everything that is not permanent). */
 export type TransientFailureKind =
   | 'handler-error'
   | 'idempotency-error'
+  /** Rule 8: another invocation holds the event's claim (its lease is valid): never run twice at once. */
+  | 'in-progress-elsewhere'
   | 'quarantine-failed'
   | 'blocked-by-earlier-failure'
   | 'not-started'
@@ -62,6 +66,8 @@ export interface QuarantineError {
   readonly message: string;
   /** Validation issues by field path (contract violations only). */
   readonly issues?: readonly ValidationIssue[];
+  /** Poison records: how many consecutive deliveries failed with this error. */
+  readonly attempts?: number;
 }
 
 /** The Kinesis record a quarantined event came from: enough to find it again and replay it. */

@@ -9,7 +9,9 @@ import { Construct } from 'constructs';
 import { LambdaFunctionEventInvokeConfig } from '@cdktf/provider-aws/lib/lambda-function-event-invoke-config';
 import type { FunctionDefinition } from '../../pipeline';
 import { notifyingAlarm } from './alarm';
-import { PipelineFunction, type AwsLocation } from './pipeline-function';
+import { payloadQueueAgeThresholdSeconds } from '../thresholds';
+import { queueAlarms } from './pipeline-consumer';
+import { PipelineFunction, type AwsLocation, type FunctionObservability } from './pipeline-function';
 import { queueSendStatements, SecureQueue } from './secure-queue';
 
 /** Lambda's defaults for asynchronous invocation, written explicitly (PutFunctionEventInvokeConfig). */
@@ -27,6 +29,9 @@ export interface DownstreamFunctionProps {
   alarmTopicArn: string;
   /** Alarm period (s): the definition has no alarms block for plain functions, so the stage's consumer period. */
   alarmPeriodSeconds: number;
+  observability: FunctionObservability;
+  /** `prevent_destroy` on the on-failure queue (it holds the only copy of failed requests). */
+  protect: boolean;
 }
 
 export class DownstreamFunction extends Construct {
@@ -37,7 +42,12 @@ export class DownstreamFunction extends Construct {
   constructor(scope: Construct, id: string, props: DownstreamFunctionProps) {
     super(scope, id);
     const { location, functionName } = props;
-    this.onFailureQueue = new SecureQueue(this, 'on-failure', { name: `${functionName}-on-failure`, kmsKeyArn: props.stageKeyArn, account: location.account });
+    this.onFailureQueue = new SecureQueue(this, 'on-failure', {
+      name: `${functionName}-on-failure`,
+      kmsKeyArn: props.stageKeyArn,
+      account: location.account,
+      protect: props.protect,
+    });
     this.fn = new PipelineFunction(this, 'function', {
       functionName,
       definition: props.definition,
@@ -47,6 +57,7 @@ export class DownstreamFunction extends Construct {
       invokeTargets: props.invokeTargets,
       // Asynchronous-invocation destinations are written with the function's execution role.
       statements: queueSendStatements([this.onFailureQueue.queue.arn], props.stageKeyArn, location.region),
+      observability: props.observability,
     });
     const queuePolicy = this.onFailureQueue.grantSend([this.fn.role.arn]);
     this.invokeConfig = new LambdaFunctionEventInvokeConfig(this, 'async', {
@@ -78,19 +89,31 @@ export class DownstreamFunction extends Construct {
       threshold: 0,
       treatMissingData: 'notBreaching',
     });
-    notifyingAlarm(this, 'on-failure-depth', props.alarmTopicArn, {
-      namespace: 'AWS/SQS',
-      dimensions: { QueueName: this.onFailureQueue.queueName },
+    // Lambda metrics, "Asynchronous invocation metrics": AsyncEventsDropped counts events dropped
+    // without running the function (e.g. too old, or throttled past the maximum event age) when the
+    // on-failure destination could not take them either; DestinationDeliveryFailures counts events
+    // the destination refused. Either way the request is gone.
+    for (const [id, metricName, what] of [
+      ['async-events-dropped', 'AsyncEventsDropped', 'dropped asynchronous events'],
+      ['destination-delivery-failures', 'DestinationDeliveryFailures', `failed to deliver failed events to ${this.onFailureQueue.queueName}`],
+    ] as const) {
+      notifyingAlarm(this, id, props.alarmTopicArn, {
+        ...base,
+        alarmName: `${functionName}-${id}`,
+        alarmDescription: `Lambda ${what} of ${functionName}: those requests are lost (check throttling, the queue policy and the key policy).`,
+        metricName,
+        statistic: 'Sum',
+        comparisonOperator: 'GreaterThanThreshold',
+        threshold: 0,
+        treatMissingData: 'notBreaching',
+      });
+    }
+    queueAlarms(this, 'on-failure', this.onFailureQueue, {
+      functionName,
+      alarmTopicArn: props.alarmTopicArn,
       period: props.alarmPeriodSeconds,
-      evaluationPeriods: 1,
-      alarmName: `${functionName}-on-failure-depth`,
-      alarmDescription: `${this.onFailureQueue.queueName} is not empty: invocations of ${functionName} failed for good; they hold the full request.`,
-      metricName: 'ApproximateNumberOfMessagesVisible',
-      statistic: 'Maximum',
-      comparisonOperator: 'GreaterThanThreshold',
-      threshold: 0,
-      // As for the consumers' queues: SQS stops publishing for inactive queues that still hold messages.
-      treatMissingData: 'ignore',
+      why: `invocations of ${functionName} failed for good; they hold the full request`,
+      ageThresholdSeconds: payloadQueueAgeThresholdSeconds(),
     });
   }
 }

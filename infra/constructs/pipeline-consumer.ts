@@ -10,9 +10,10 @@ import type { ConsumerDefinition, StreamDefinition } from '../../pipeline';
 import { eventSourceMappingSettings } from '../mapping-settings';
 import type { PolicyStatement } from '../policy-document';
 import { runtimeMetricDimensions, RUNTIME_METRICS_NAMESPACE } from '../runtime-metrics';
-import { consumerIteratorAgeThresholdMs, durationThresholdMs } from '../thresholds';
+import { consumerIteratorAgeThresholdMs, durationThresholdMs, onFailureQueueAgeThresholdSeconds, payloadQueueAgeThresholdSeconds } from '../thresholds';
 import { notifyingAlarm } from './alarm';
-import { PipelineFunction, type AwsLocation } from './pipeline-function';
+import { PipelineFunction, type AwsLocation, type FunctionObservability } from './pipeline-function';
+import { IdempotencyTable } from './idempotency-table';
 import { PublishLedgerTable } from './publish-ledger-table';
 import type { PipelineStream } from './pipeline-stream';
 import { queueSendStatements, SecureQueue } from './secure-queue';
@@ -32,8 +33,14 @@ export interface PipelineConsumerProps {
   invokeTargets: string[];
   /** Table name of the publish ledger, when the definition declares `publishLedger`. */
   publishLedgerTableName: string;
-  /** Environment of the function given its quarantine queue URL and ledger table name (resolved by the stack). */
-  environment: (quarantineQueueUrl: string, publishLedgerTable: string | undefined) => Record<string, string>;
+  /** Table name of the idempotency table, when the definition declares `idempotencyTable`. */
+  idempotencyTableName?: string;
+  /** Logs, tracing and log encryption of the stage. */
+  observability: FunctionObservability;
+  /** `prevent_destroy` on the queues and the tables, deletion protection and PITR on the tables. */
+  protect: boolean;
+  /** Environment of the function given its quarantine queue URL and table names (resolved by the stack). */
+  environment: (quarantineQueueUrl: string, publishLedgerTable: string | undefined, idempotencyTable?: string) => Record<string, string>;
 }
 
 export class PipelineConsumer extends Construct {
@@ -43,6 +50,7 @@ export class PipelineConsumer extends Construct {
   readonly onFailureQueue: SecureQueue | undefined;
   readonly fanOut: KinesisStreamConsumer | undefined;
   readonly publishLedger: PublishLedgerTable | undefined;
+  readonly idempotency: IdempotencyTable | undefined;
 
   constructor(scope: Construct, id: string, props: PipelineConsumerProps) {
     super(scope, id);
@@ -56,10 +64,11 @@ export class PipelineConsumer extends Construct {
       name: `${props.functionName}-quarantine`,
       kmsKeyArn: props.stageKeyArn,
       account: location.account,
+      protect: props.protect,
     });
     this.onFailureQueue =
       definition.mapping.onFailureDestination === 'queue'
-        ? new SecureQueue(this, 'on-failure', { name: `${props.functionName}-on-failure`, kmsKeyArn: props.stageKeyArn, account: location.account })
+        ? new SecureQueue(this, 'on-failure', { name: `${props.functionName}-on-failure`, kmsKeyArn: props.stageKeyArn, account: location.account, protect: props.protect })
         : undefined;
     const queueArns = [this.quarantineQueue.queue.arn, ...(this.onFailureQueue ? [this.onFailureQueue.queue.arn] : [])];
 
@@ -99,17 +108,23 @@ export class PipelineConsumer extends Construct {
     }
     // The runtime sends quarantined records; the mapping sends on-failure records with this role.
     statements.push(...queueSendStatements(queueArns, props.stageKeyArn, location.region));
-    this.publishLedger = definition.publishLedger ? new PublishLedgerTable(this, 'publish-ledger', { name: props.publishLedgerTableName }) : undefined;
+    this.publishLedger = definition.publishLedger ? new PublishLedgerTable(this, 'publish-ledger', { name: props.publishLedgerTableName, protect: props.protect }) : undefined;
     if (this.publishLedger) statements.push(this.publishLedger.claimStatement());
+    this.idempotency =
+      definition.idempotencyTable && props.idempotencyTableName !== undefined
+        ? new IdempotencyTable(this, 'idempotency', { name: props.idempotencyTableName, protect: props.protect })
+        : undefined;
+    if (this.idempotency) statements.push(this.idempotency.claimStatement());
 
     this.fn = new PipelineFunction(this, 'function', {
       functionName: props.functionName,
       definition,
       bundlePath: props.bundlePath,
-      environment: props.environment(this.quarantineQueue.queue.url, this.publishLedger?.table.name),
+      environment: props.environment(this.quarantineQueue.queue.url, this.publishLedger?.table.name, this.idempotency?.table.name),
       location,
       invokeTargets: props.invokeTargets,
       statements,
+      observability: props.observability,
     });
     const roleArn = this.fn.role.arn;
     const queuePolicies = [this.quarantineQueue.grantSend([roleArn]), ...(this.onFailureQueue ? [this.onFailureQueue.grantSend([roleArn])] : [])];
@@ -187,28 +202,74 @@ export class PipelineConsumer extends Construct {
       threshold: 0,
       treatMissingData: 'notBreaching',
     });
-    const queues: [string, SecureQueue | undefined, string][] = [
-      ['quarantine-depth', this.quarantineQueue, 'quarantined records wait for a fix and a redrive'],
-      ['on-failure-depth', this.onFailureQueue, 'batches were discarded after retries / record age; redrive them before the stream retention expires'],
-    ];
-    for (const [id, queue, why] of queues) {
-      if (!queue) continue;
-      notifyingAlarm(this, id, alarmTopicArn, {
-        namespace: 'AWS/SQS',
-        dimensions: { QueueName: queue.queueName },
-        period,
+    if (this.onFailureQueue) {
+      // Lambda metrics, "Asynchronous invocation and event source mapping destination metrics":
+      // DestinationDeliveryFailures counts on-failure records the mapping could not write (a KMS or
+      // queue policy mistake). Each one loses the only pointer to the failed records.
+      notifyingAlarm(this, 'destination-delivery-failures', alarmTopicArn, {
+        ...lambda,
         evaluationPeriods: 1,
-        alarmName: `${functionName}-${id}`,
-        alarmDescription: `${queue.queueName} is not empty: ${why}.`,
-        metricName: 'ApproximateNumberOfMessagesVisible',
-        statistic: 'Maximum',
+        alarmName: `${functionName}-destination-delivery-failures`,
+        alarmDescription: `The mapping of ${functionName} failed to write on-failure records to ${this.onFailureQueue.queueName}: the pointers to those failed batches are lost (check the queue policy and the key policy).`,
+        metricName: 'DestinationDeliveryFailures',
+        statistic: 'Sum',
         comparisonOperator: 'GreaterThanThreshold',
         threshold: 0,
-        // SQS stops publishing for a queue inactive for six hours even when messages remain
-        // (SQS developer guide, "Available CloudWatch metrics for Amazon SQS"): "ignore" keeps
-        // the alarm in ALARM until a datapoint shows the queue empty.
-        treatMissingData: 'ignore',
+        treatMissingData: 'notBreaching',
       });
     }
+    const queues: [string, SecureQueue | undefined, string, number][] = [
+      ['quarantine', this.quarantineQueue, 'quarantined records wait for a fix and a redrive', payloadQueueAgeThresholdSeconds()],
+      [
+        'on-failure',
+        this.onFailureQueue,
+        'batches were discarded after retries / record age; redrive them before the stream retention expires',
+        onFailureQueueAgeThresholdSeconds(definition, props.streamDefinition),
+      ],
+    ];
+    for (const [id, queue, why, ageThreshold] of queues) {
+      if (!queue) continue;
+      queueAlarms(this, id, queue, { functionName, alarmTopicArn, period, why, ageThresholdSeconds: ageThreshold });
+    }
   }
+}
+
+export interface QueueAlarmProps {
+  functionName: string;
+  alarmTopicArn: string;
+  period: number;
+  /** What a message in the queue means, for the alarm description. */
+  why: string;
+  /** ApproximateAgeOfOldestMessage threshold (s): half the time its messages stay useful (infra/thresholds.ts). */
+  ageThresholdSeconds: number;
+}
+
+/**
+ * Depth and age of a queue of failed records. Depth > 0 says there is work; the age alarm says it
+ * must be done now: an on-failure message points at stream positions that expire with the stream's
+ * retention, and any message leaves SQS after its retention (14 days).
+ */
+export function queueAlarms(scope: Construct, id: string, queue: SecureQueue, props: QueueAlarmProps): void {
+  const base = { namespace: 'AWS/SQS', dimensions: { QueueName: queue.queueName }, period: props.period, evaluationPeriods: 1, statistic: 'Maximum' as const };
+  notifyingAlarm(scope, `${id}-depth`, props.alarmTopicArn, {
+    ...base,
+    alarmName: `${props.functionName}-${id}-depth`,
+    alarmDescription: `${queue.queueName} is not empty: ${props.why}.`,
+    metricName: 'ApproximateNumberOfMessagesVisible',
+    comparisonOperator: 'GreaterThanThreshold',
+    threshold: 0,
+    // SQS stops publishing for a queue inactive for six hours even when messages remain
+    // (SQS developer guide, "Available CloudWatch metrics for Amazon SQS"): "ignore" keeps
+    // the alarm in ALARM until a datapoint shows the queue empty.
+    treatMissingData: 'ignore',
+  });
+  notifyingAlarm(scope, `${id}-age`, props.alarmTopicArn, {
+    ...base,
+    alarmName: `${props.functionName}-${id}-age`,
+    alarmDescription: `The oldest message in ${queue.queueName} is over ${props.ageThresholdSeconds} s old, half of the time it stays useful: ${props.why}.`,
+    metricName: 'ApproximateAgeOfOldestMessage',
+    comparisonOperator: 'GreaterThanThreshold',
+    threshold: props.ageThresholdSeconds,
+    treatMissingData: 'ignore',
+  });
 }

@@ -1,7 +1,8 @@
 /**
  * One deployed Lambda function of the pipeline (a consumer or a plain function): its esbuild bundle
- * zipped through a TerraformAsset, Node.js 22 on arm64, its own log group with retention, and its
- * own execution role holding exactly the statements its work needs.
+ * zipped through a TerraformAsset, Node.js 22 on arm64, its own log group (retention, encrypted with
+ * the stage key), Lambda's JSON log format with application and system log levels, X-Ray tracing as
+ * the stage says, and its own execution role holding exactly the statements its work needs.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,6 +25,22 @@ export interface AwsLocation {
   partition: string;
 }
 
+/** How a stage runs its functions' logs and traces (stage file: logLevel, systemLogLevel, tracing). */
+export interface FunctionObservability {
+  /** Customer-managed key the log group is encrypted with. */
+  logKmsKeyArn: string;
+  /** Lambda ApplicationLogLevel (the pino level in Lambda's terms, so both filters agree). */
+  applicationLogLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'FATAL';
+  systemLogLevel: 'DEBUG' | 'INFO' | 'WARN';
+  tracing: 'Active' | 'PassThrough';
+}
+
+/** pino level (stage `logLevel`) to Lambda's ApplicationLogLevel; "silent" keeps only FATAL. */
+export function applicationLogLevel(level: string): FunctionObservability['applicationLogLevel'] {
+  const upper = level.toUpperCase();
+  return (['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'] as const).find((l) => l === upper) ?? 'FATAL';
+}
+
 export interface PipelineFunctionProps {
   /** Deployed function name, e.g. `orders-prod-review-intake`. */
   functionName: string;
@@ -36,6 +53,7 @@ export interface PipelineFunctionProps {
   invokeTargets: string[];
   /** Statements beyond logs, metrics and invokes (stream read, queue send, KMS), added by the caller. */
   statements?: PolicyStatement[];
+  observability: FunctionObservability;
 }
 
 export function functionArn(location: AwsLocation, functionName: string): string {
@@ -61,6 +79,9 @@ export class PipelineFunction extends Construct {
     this.logGroup = new CloudwatchLogGroup(this, 'logs', {
       name: `/aws/lambda/${props.functionName}`,
       retentionInDays: definition.logRetentionDays,
+      // Logs carry record keys and failure reasons: encrypted with the stage key, whose policy lets
+      // CloudWatch Logs use it for this stage's log groups only (see StageKey).
+      kmsKeyId: props.observability.logKmsKeyArn,
     });
 
     const statements: PolicyStatement[] = [
@@ -82,6 +103,17 @@ export class PipelineFunction extends Construct {
         Action: ['cloudwatch:PutMetricData'],
         Resource: '*',
         Condition: { StringEquals: { 'cloudwatch:namespace': definition.metricsNamespace } },
+      });
+    }
+    if (props.observability.tracing === 'Active') {
+      statements.push({
+        // Lambda developer guide, "Visualize Lambda function invocations using AWS X-Ray": active tracing
+        // needs xray:PutTraceSegments and xray:PutTelemetryRecords, which have no resource-level
+        // permissions (Service Authorization Reference, "AWS X-Ray"), hence Resource "*".
+        Sid: 'WriteXRayTraces',
+        Effect: 'Allow',
+        Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+        Resource: '*',
       });
     }
     if (props.invokeTargets.length > 0) {
@@ -117,7 +149,15 @@ export class PipelineFunction extends Construct {
       timeout: definition.timeoutSeconds,
       ...(definition.reservedConcurrency !== undefined ? { reservedConcurrentExecutions: definition.reservedConcurrency } : {}),
       environment: { variables: props.environment },
-      loggingConfig: { logFormat: 'Text', logGroup: this.logGroup.name },
+      // pino writes JSON lines: Lambda's JSON format keeps them as they are, adds its own (START, REPORT)
+      // as JSON too, and filters both by level ("Configuring advanced logging controls for Lambda functions").
+      loggingConfig: {
+        logFormat: 'JSON',
+        logGroup: this.logGroup.name,
+        applicationLogLevel: props.observability.applicationLogLevel,
+        systemLogLevel: props.observability.systemLogLevel,
+      },
+      tracingConfig: { mode: props.observability.tracing },
       // The role must hold its permissions before the first invocation, and the log group must exist.
       dependsOn: [this.logGroup, this.rolePolicy],
     });

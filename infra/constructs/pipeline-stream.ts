@@ -13,6 +13,8 @@ export interface PipelineStreamProps {
   definition: StreamDefinition;
   /** ARN of the stage's customer-managed key (used when the definition says "customer-managed"). */
   stageKeyArn: string;
+  /** `prevent_destroy`: a plan that would delete or replace the stream (and its records) fails instead. */
+  protect: boolean;
 }
 
 export class PipelineStream extends Construct {
@@ -47,8 +49,13 @@ export class PipelineStream extends Construct {
       encryptionType: 'KMS',
       kmsKeyId,
       shardLevelMetrics: definition.shardLevelMetrics,
-      // Deregister enhanced fan-out consumers on destroy instead of failing.
-      enforceConsumerDeletion: true,
+      // false: deleting a stream that still has registered (enhanced fan-out) consumers fails instead of
+      // silently deregistering them (Kinesis API reference, DeleteStream EnforceConsumerDeletion). The
+      // stack's own consumers are destroyed first, since they depend on the stream.
+      enforceConsumerDeletion: false,
+      // The stream name forces replacement: with prevent_destroy a rename fails the plan instead of
+      // replacing the stream and losing every unread record.
+      lifecycle: { preventDestroy: props.protect },
     });
   }
 }

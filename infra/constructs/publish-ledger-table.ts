@@ -4,8 +4,9 @@
  * the contract the consumer code writes to), and the one statement its function needs on it.
  *
  * Encryption at rest is DynamoDB's default (an AWS owned key): the items hold window keys (stream ARN,
- * shard, times) and no event data. Point-in-time recovery stays off: a lost table only forgets claims
- * (at worst one window republished), and the stage files declare no recovery setting.
+ * shard, times) and no event data. In a protected stage (`protectStatefulResources`) the table has
+ * deletion protection, point-in-time recovery and `prevent_destroy`: a lost table forgets which windows
+ * were published, so a redrive would publish them again.
  */
 import { Construct } from 'constructs';
 import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
@@ -15,6 +16,7 @@ import type { PolicyStatement } from '../policy-document';
 export interface PublishLedgerTableProps {
   /** Table name, `<pipeline>-<stage>-<consumer>-publish-ledger`. */
   name: string;
+  protect: boolean;
 }
 
 export class PublishLedgerTable extends Construct {
@@ -30,6 +32,9 @@ export class PublishLedgerTable extends Construct {
       attribute: [{ name: LEDGER_KEY_ATTRIBUTE, type: 'S' }],
       // DynamoDB Developer Guide, "Time to Live": the attribute holds epoch seconds (Number).
       ttl: { attributeName: LEDGER_EXPIRY_ATTRIBUTE, enabled: true },
+      deletionProtectionEnabled: props.protect,
+      pointInTimeRecovery: { enabled: props.protect },
+      lifecycle: { preventDestroy: props.protect },
     });
   }
 

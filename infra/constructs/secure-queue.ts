@@ -15,6 +15,8 @@ export interface SecureQueueProps {
   name: string;
   kmsKeyArn: string;
   account: string;
+  /** `prevent_destroy`: the queue holds the only copy (quarantine) or the only pointer (on-failure) of failed records. */
+  protect: boolean;
 }
 
 export class SecureQueue extends Construct {
@@ -36,6 +38,7 @@ export class SecureQueue extends Construct {
       messageRetentionSeconds: QUEUE_RETENTION_SECONDS,
       // Operators (the ops CLI's redrive) hold a message while re-reading its records from Kinesis.
       visibilityTimeoutSeconds: 300,
+      lifecycle: { preventDestroy: props.protect },
     });
   }
 

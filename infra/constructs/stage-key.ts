@@ -1,6 +1,6 @@
 /**
  * The stage's customer-managed KMS key (with yearly automatic rotation) that encrypts the alarm
- * topic, the queues and, unless the stage names another key, the streams.
+ * topic, the queues, the functions' log groups and, unless the stage names another key, the streams.
  */
 import { Construct } from 'constructs';
 import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
@@ -11,8 +11,11 @@ export interface StageKeyProps {
   /** Resource name prefix, e.g. `orders-prod`. */
   prefix: string;
   account: string;
+  region: string;
   partition: string;
   deletionWindowDays: number;
+  /** `prevent_destroy`: everything the stage encrypted is unreadable once the key is gone. */
+  protect: boolean;
 }
 
 /**
@@ -74,13 +77,32 @@ export class StageKey extends Construct {
         {
           // CloudWatch alarms publish to the KMS-encrypted topic: SNS developer guide,
           // "Configure AWS KMS permissions for AWS services" (CloudWatch needs GenerateDataKey and Decrypt).
+          // Confused-deputy protection (IAM user guide, "The confused deputy problem"): only alarms of
+          // this account and region may use the key through CloudWatch.
           Sid: 'CloudWatchAlarmsPublishToEncryptedTopic',
           Effect: 'Allow',
           Principal: { Service: 'cloudwatch.amazonaws.com' },
           Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
           Resource: '*',
+          Condition: {
+            StringEquals: { 'aws:SourceAccount': props.account },
+            ArnLike: { 'aws:SourceArn': `arn:${props.partition}:cloudwatch:${props.region}:${props.account}:alarm:*` },
+          },
+        },
+        {
+          // CloudWatch Logs user guide, "Encrypt log data in CloudWatch Logs using AWS KMS": the service
+          // principal of the region, limited by the encryption context to this stage's log groups.
+          Sid: 'CloudWatchLogsEncryptStageLogGroups',
+          Effect: 'Allow',
+          Principal: { Service: `logs.${props.region}.amazonaws.com` },
+          Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:GenerateDataKey', 'kms:DescribeKey'],
+          Resource: '*',
+          Condition: {
+            ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${props.partition}:logs:${props.region}:${props.account}:log-group:/aws/lambda/${props.prefix}-*` },
+          },
         },
       ]),
+      lifecycle: { preventDestroy: props.protect },
     });
     this.alias = new KmsAlias(this, 'alias', { name: `alias/${props.prefix}`, targetKeyId: this.key.keyId });
   }

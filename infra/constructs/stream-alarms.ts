@@ -1,12 +1,14 @@
 /** Per-stream alarms: write and read throttling, and the stream-wide iterator age. */
 import { Construct } from 'constructs';
-import type { StreamDefinition } from '../../pipeline';
+import type { ConsumerDefinition, StreamDefinition } from '../../pipeline';
 import { streamIteratorAgeThresholdMs } from '../thresholds';
 import { notifyingAlarm } from './alarm';
 
 export interface StreamAlarmsProps {
   streamName: string;
   definition: StreamDefinition;
+  /** The consumers reading the stream: the iterator-age alarm must fire before the first of them discards records. */
+  consumers: readonly ConsumerDefinition[];
   alarmTopicArn: string;
 }
 
@@ -36,14 +38,17 @@ export class StreamAlarms extends Construct {
       threshold: definition.alarms.readThrottledPerPeriod,
       treatMissingData: 'notBreaching',
     });
+    const threshold = streamIteratorAgeThresholdMs(definition, props.consumers);
     notifyingAlarm(this, 'iterator-age', alarmTopicArn, {
       ...base,
       alarmName: `${streamName}-iterator-age`,
-      alarmDescription: `The slowest reader of ${streamName} is ${streamIteratorAgeThresholdMs(definition)} ms behind: a fraction of the ${definition.retentionHours} h retention, after which records are lost.`,
+      alarmDescription:
+        `The slowest reader of ${streamName} is ${threshold} ms behind: a fraction of the shortest time a record may wait ` +
+        `(${definition.retentionHours} h retention, or a consumer's maximumRecordAgeInSeconds) before it is discarded or lost.`,
       metricName: 'GetRecords.IteratorAgeMilliseconds',
       statistic: 'Maximum',
       comparisonOperator: 'GreaterThanThreshold',
-      threshold: streamIteratorAgeThresholdMs(definition),
+      threshold,
       treatMissingData: 'notBreaching',
     });
   }

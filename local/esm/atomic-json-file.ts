@@ -10,14 +10,15 @@ export async function writeJsonFileAtomically(path: string, value: unknown): Pro
   const temp = `${path}.${process.pid}.${++tempCounter}.tmp`;
   const handle = await open(temp, 'w');
   try {
-    await handle.writeFile(`${JSON.stringify(value, null, 2)}\n`, 'utf8');
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
+    try {
+      await handle.writeFile(`${JSON.stringify(value, null, 2)}\n`, 'utf8');
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
     await rename(temp, path);
   } catch (error) {
+    // A failed write (ENOSPC, EROFS, EIO) leaves no temp file behind: the old file stays as it was.
     await unlink(temp).catch(() => undefined);
     throw error;
   }

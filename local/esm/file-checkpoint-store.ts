@@ -11,7 +11,7 @@
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Logger } from '../../telemetry/logger';
 import { writeJsonFileAtomically } from './atomic-json-file';
 import { CheckpointStoreError, sameMapping, type CheckpointStore, type MappingIdentity, type MappingProgress } from './checkpoint-store';

@@ -1,5 +1,5 @@
 export { LocalEventSourceMapping } from './local-event-source-mapping';
-export { FilterPatternError, compileFilters, type RecordFilter } from './filter-pattern';
+export { FilterPatternError, compileFilters, type RecordFilter } from '../../kinesis/filter-pattern';
 export { DEFAULT_TIMING } from './mapping-context';
 export {
   CheckpointStoreError,

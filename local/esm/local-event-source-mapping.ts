@@ -19,7 +19,7 @@ import { DescribeStreamSummaryCommand, GetShardIteratorCommand, type Shard } fro
 import { listAllShards } from '../../kinesis/client';
 import { createLogger } from '../../telemetry/logger';
 import type { MappingIdentity, MappingProgress, StoredShardProgress } from './checkpoint-store';
-import { compileFilters } from './filter-pattern';
+import { compileFilters } from '../../kinesis/filter-pattern';
 import { DEFAULT_TIMING, emptyCounters, type MappingContext } from './mapping-context';
 import { ProgressRecorder } from './progress-recorder';
 import { ShardWorker, type IteratorStart } from './shard-worker';
@@ -190,7 +190,14 @@ export class LocalEventSourceMapping {
       pending += stats.pendingRecords;
       if (stats.status === 'reading') behind = Math.max(behind, stats.millisBehindLatest);
     }
-    return { state: this.state, shards, ...this.counters, recordsPending: pending, millisBehindLatest: behind };
+    return {
+      state: this.state,
+      shards,
+      ...this.counters,
+      recordsPending: pending,
+      millisBehindLatest: behind,
+      ...(this.recorder !== undefined ? { checkpointWrites: this.recorder.health() } : {}),
+    };
   }
 
   private iteratorStart(shardId: string): IteratorStart {

@@ -1,7 +1,7 @@
 /** What every part of one mapping shares: options, resolved timing, counters, the activity feed. */
 import type { MappingSettings } from '../../pipeline/definition-schema';
 import type { Logger } from '../../telemetry/logger';
-import type { RecordFilter } from './filter-pattern';
+import type { RecordFilter } from '../../kinesis/filter-pattern';
 import type { EsmActivity, EsmClock, EsmCounters, EsmTiming, LocalEventSourceMappingOptions } from './types';
 
 export const DEFAULT_TIMING: EsmTiming = {

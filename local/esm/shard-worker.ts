@@ -28,6 +28,7 @@ import { Signal } from './signal';
 import { toStreamRecord, type StreamRecord } from './stream-record';
 import {
   buildWindowEvent,
+  formatWindowTime,
   stateSizeBytes,
   WINDOW_STATE_LIMIT_BYTES,
   windowClosable,
@@ -379,6 +380,32 @@ export class ShardWorker {
     return { latestArrivalMs: this.latestArrivalMs, lastPollStartedAt: this.lastPollStartedAt, shardEnded: this.shardEnded };
   }
 
+  /**
+   * The mapping stops with a window open. A stream that outlives the mapping keeps it open: it is stored
+   * with the checkpoint (if there is a store) and carries on after a restart. A stream that ends with
+   * the mapping (`closeWindowsAtStop`) closes it with its final invoke, as a shard end does. Either way
+   * nothing is dropped without a word.
+   */
+  private async windowAtStop(host: BatchHost): Promise<void> {
+    const open = this.windowState;
+    if (open === undefined) return;
+    const window = { start: formatWindowTime(open.window.startMs), end: formatWindowTime(open.window.endMs) };
+    if (this.ctx.options.closeWindowsAtStop) {
+      const ended = await runFinalInvoke(this.ctx, host, false);
+      if (ended) {
+        this.committedWindow = undefined;
+        this.ctx.progressChanged();
+        this.log.info({ window }, 'stream ends with the mapping: open window closed with its final invoke at stop');
+      } else {
+        this.log.warn({ window }, 'the final invoke of the open window failed at stop: its figures were not published');
+        this.ctx.emit({ type: 'window-dropped', shardId: this.shardId, window });
+      }
+    } else if (this.ctx.options.checkpointStore === undefined) {
+      this.log.warn({ window }, 'open window dropped at stop: no checkpoint store keeps its state and no final invoke was asked for');
+      this.ctx.emit({ type: 'window-dropped', shardId: this.shardId, window });
+    }
+  }
+
   private async laneLoop(lane: Lane): Promise<void> {
     const { ctx } = this;
     const tumbling = ctx.tumblingWindowInSeconds > 0;
@@ -391,6 +418,7 @@ export class ShardWorker {
         const headInWindow = head !== undefined && windowOf(head.record.arrivalMs, ctx.tumblingWindowInSeconds).startMs === current.startMs;
         if (!headInWindow) {
           if (this.stopRequested) {
+            await this.windowAtStop(host);
             this.windowState = undefined;
           } else if (windowClosable(current, this.readerView())) {
             // End of the window: the final invoke with isFinalInvokeForWindow, then the state is dropped.
@@ -438,7 +466,8 @@ export class ShardWorker {
       }
       lane.buffer.splice(0, assembled.records.length);
       await runBatch(ctx, host, assembled.records);
-      if (this.stopRequested && lane.buffer.length === 0) return;
+      // An open window still gets its turn at the top of the loop (windowAtStop).
+      if (this.stopRequested && lane.buffer.length === 0 && !(tumbling && this.windowState !== undefined)) return;
     }
   }
 }

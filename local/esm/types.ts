@@ -3,6 +3,7 @@
  * Shapes follow the Lambda developer guide pages "Using AWS Lambda with Amazon Kinesis"
  * (event record, on-failure invocation record) and "Time windows" (tumbling-window event).
  */
+import type { CheckpointWriteHealth } from './progress-recorder';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { MappingSettings } from '../../pipeline/definition-schema';
 import type { Logger } from '../../telemetry/logger';
@@ -123,7 +124,9 @@ export type EsmActivity =
   | { type: 'discard'; shardId: string; condition: OnFailureCondition; sequenceNumbers: string[] }
   | { type: 'filtered'; shardId: string; sequenceNumber: string }
   | { type: 'shard-started'; shardId: string; iteratorType: string }
-  | { type: 'shard-finished'; shardId: string };
+  | { type: 'shard-finished'; shardId: string }
+  /** A tumbling window open at stop whose state was neither stored nor published (its figures are lost). */
+  | { type: 'window-dropped'; shardId: string; window: { start: string; end: string } };
 
 export interface LocalEventSourceMappingOptions {
   kinesis: KinesisClient;
@@ -148,6 +151,13 @@ export interface LocalEventSourceMappingOptions {
    * progress lives in memory and a new mapping starts from its starting position.
    */
   checkpointStore?: CheckpointStore;
+  /**
+   * The stream ends with this mapping (the local runner's in-memory stream dies when it stops): at
+   * stop, an open tumbling window gets its final invoke, as when a shard ends ("When the shard ends,
+   * Lambda considers the window closed"), instead of being dropped with its state. Default false:
+   * a stream that outlives the mapping keeps the window open (stored with the checkpoints).
+   */
+  closeWindowsAtStop?: boolean;
 }
 
 export interface ShardStats {
@@ -188,4 +198,6 @@ export interface EsmStats extends EsmCounters {
   recordsPending: number;
   /** Max MillisBehindLatest over the shards being read. */
   millisBehindLatest: number;
+  /** Checkpoint writes to the mapping's checkpoint store (absent without a store). */
+  checkpointWrites?: CheckpointWriteHealth;
 }

@@ -4,10 +4,11 @@
  * bootstrap. A sandbox then starts with plain `node` (no TypeScript loader), so cold starts take a
  * fraction of a second and several of them fit in Lambda's 10 s Init limit even on two cores.
  * Not minified, with linked source maps (`--enable-source-maps`), so stack traces name the .ts lines.
+ * Split like the deployed bundles: what a handler `import()`s lives in `chunks/` beside `index.mjs`.
  * A bundle is rebuilt only when one of its input files changed (esbuild's metafile lists them).
  */
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, version as esbuildVersion } from 'esbuild';
 import { FUNCTION_BUNDLE_OPTIONS } from '../../infra/bundle';
@@ -50,6 +51,7 @@ async function upToDate(entryPath: string, outfile: string): Promise<boolean> {
   return true;
 }
 
+/** Builds `entryPath` to `outfile` (a `.mjs` whose folder holds nothing else), its chunks beside it. */
 async function bundle(entryPath: string, outfile: string): Promise<void> {
   try {
     await stat(entryPath);
@@ -64,8 +66,8 @@ async function bundle(entryPath: string, outfile: string): Promise<void> {
     ({ metafile } = await build({
       ...FUNCTION_BUNDLE_OPTIONS,
       metafile: true,
-      entryPoints: [entryPath],
-      outfile,
+      entryPoints: [{ in: entryPath, out: basename(outfile, '.mjs') }],
+      outdir: dirname(outfile),
       // The Node running the sandboxes, not Lambda's; not minified, so stack traces stay readable.
       target: `node${process.versions.node.split('.')[0]}`,
       logLevel: 'silent',

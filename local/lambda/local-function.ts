@@ -58,6 +58,11 @@ export interface FunctionStats {
   sandboxes: number;
   sandboxesStarted: number;
   sandboxesReplaced: number;
+  /**
+   * Warm sandboxes that died while idle (killed from outside, out of memory between invocations):
+   * noticed when they exit, replaced, and charged to no invocation.
+   */
+  idleDeaths: number;
   /** Sums of every EMF metric the function emitted. */
   metrics: Record<string, number>;
 }
@@ -81,7 +86,9 @@ export class LocalFunction {
   private readonly tails = new Map<Sandbox, string[]>();
   private active = 0;
   private closed = false;
-  private readonly counters = { invocations: 0, succeeded: 0, errors: 0, timeouts: 0, crashes: 0, throttles: 0, sandboxesStarted: 0, sandboxesReplaced: 0 };
+  private readonly counters = { invocations: 0, succeeded: 0, errors: 0, timeouts: 0, crashes: 0, throttles: 0, sandboxesStarted: 0, sandboxesReplaced: 0, idleDeaths: 0 };
+  /** Unsubscribe of the exit watch of each idle sandbox. */
+  private readonly idleWatch = new Map<Sandbox, () => void>();
   private logStreamCounter = 0;
 
   constructor(private readonly options: LocalFunctionOptions) {
@@ -127,7 +134,7 @@ export class LocalFunction {
   private async runOnce(request: InvocationRequest): Promise<InvocationResult> {
     const requestId = request.requestId ?? randomUUID();
     this.counters.invocations += 1;
-    const sandbox = this.idle.pop() ?? this.startSandbox();
+    const sandbox = this.takeIdle() ?? this.startSandbox();
     const tail: string[] = [];
     this.tails.set(sandbox, tail);
     this.options.log?.line(`START RequestId: ${requestId} Version: $LATEST`);
@@ -158,7 +165,7 @@ export class LocalFunction {
       if (result.errorType === 'Crashed') this.counters.crashes += 1;
     }
     if (result.ok || result.errorType === 'Unhandled') {
-      if (sandbox.alive && !this.closed) this.idle.push(sandbox);
+      if (sandbox.alive && !this.closed) this.parkIdle(sandbox);
       else this.discard(sandbox);
     } else {
       // Timeout or crash: this environment is reset; the next invocation gets a fresh one.
@@ -199,6 +206,37 @@ export class LocalFunction {
     return sandbox;
   }
 
+  /** A warm sandbox waits for the next invocation; if it dies meanwhile it is dropped at once, charged to no invocation. */
+  private parkIdle(sandbox: Sandbox): void {
+    this.idle.push(sandbox);
+    this.idleWatch.set(
+      sandbox,
+      sandbox.onExit(() => {
+        this.idleWatch.delete(sandbox);
+        const index = this.idle.indexOf(sandbox);
+        if (index < 0) return;
+        this.idle.splice(index, 1);
+        this.all.delete(sandbox);
+        if (this.closed) return;
+        this.counters.idleDeaths += 1;
+        this.counters.sandboxesReplaced += 1;
+        this.options.log?.line(`${new Date().toISOString()}\tsandbox ${sandbox.pid ?? '?'} exited while idle (${sandbox.exitReason}): replaced at the next invocation`);
+      }),
+    );
+  }
+
+  /** The most recently used live idle sandbox, if any. */
+  private takeIdle(): Sandbox | undefined {
+    for (;;) {
+      const sandbox = this.idle.pop();
+      if (sandbox === undefined) return undefined;
+      this.idleWatch.get(sandbox)?.();
+      this.idleWatch.delete(sandbox);
+      if (sandbox.alive) return sandbox;
+      this.all.delete(sandbox);
+    }
+  }
+
   private discard(sandbox: Sandbox): void {
     this.all.delete(sandbox);
     void sandbox.stop();
@@ -223,6 +261,8 @@ export class LocalFunction {
       waiter();
     }
     this.idle.length = 0;
+    for (const unwatch of this.idleWatch.values()) unwatch();
+    this.idleWatch.clear();
     await Promise.all([...this.all].map((s) => s.stop()));
     this.all.clear();
   }

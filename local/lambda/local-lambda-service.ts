@@ -33,6 +33,8 @@ export interface LocalLambdaServiceOptions {
    * sandboxes load the .ts handler through the tsx loader (slower; no build step).
    */
   bundle?: boolean;
+  /** The consumers' idempotency tables (local/idempotency-tables.ts), when the definition declares any. */
+  idempotency?: { readonly endpoint: string; tableName(consumer: string): string | undefined };
 }
 
 export interface LambdaFunctionStats extends FunctionStats {
@@ -91,12 +93,15 @@ export class LocalLambdaService {
     for (const [name, spec] of Object.entries(all)) {
       const arn = functionArn(region, name);
       const entry = bundles.get(name) ?? resolve(this.options.projectRoot, spec.entry);
+      const idempotency = this.options.idempotency;
       const configured = functionEnvironment(definition, name, {
         functionName: (target) => target,
         logLevel: 'warn',
+        ...(idempotency !== undefined ? { idempotencyTable: (consumer: string) => idempotency.tableName(consumer) } : {}),
         extra: {
           LOCAL_DATA_DIR: dataDir.root,
           AWS_ENDPOINT_URL_LAMBDA: this.endpoint.url,
+          ...(idempotency !== undefined ? { AWS_ENDPOINT_URL_DYNAMODB: idempotency.endpoint } : {}),
           ...(this.options.functionLogLevel !== undefined ? { LOG_LEVEL: this.options.functionLogLevel } : {}),
         },
       });

@@ -86,6 +86,25 @@ export class Sandbox {
     return !this.exited;
   }
 
+  /** How the process ended (e.g. `signal: kill`), once it has. */
+  get exitReason(): string {
+    return this.exitDescription;
+  }
+
+  /** Calls `listener` once when the process exits (at once if it already has); returns the unsubscribe. */
+  onExit(listener: () => void): () => void {
+    if (this.exited) {
+      listener();
+      return () => undefined;
+    }
+    const once = () => {
+      this.exitListeners.delete(once);
+      listener();
+    };
+    this.exitListeners.add(once);
+    return () => this.exitListeners.delete(once);
+  }
+
   get isBusy(): boolean {
     return this.busy;
   }

@@ -3,6 +3,7 @@
  * injectable: tests pass mocked or emulator-backed clients.
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -19,6 +20,8 @@ export interface OpsClients {
   readonly lambda: LambdaClient;
   readonly sqs: SQSClient;
   readonly cloudwatch: CloudWatchClient;
+  /** The consumers' idempotency tables (redrive: what already took effect). */
+  readonly dynamodb: DynamoDBClient;
 }
 
 export interface ClientEndpoints {
@@ -27,6 +30,7 @@ export interface ClientEndpoints {
   readonly endpoint?: string | undefined;
   readonly kinesisEndpoint?: string | undefined;
   readonly lambdaEndpoint?: string | undefined;
+  readonly dynamodbEndpoint?: string | undefined;
 }
 
 /** Clients for `endpoints`; any given in `overrides` are used as they are. */
@@ -57,6 +61,9 @@ export function createOpsClients(endpoints: ClientEndpoints, overrides: Partial<
     },
     get cloudwatch() {
       return (cache.cloudwatch ??= new CloudWatchClient(common(endpoints.endpoint)));
+    },
+    get dynamodb() {
+      return (cache.dynamodb ??= new DynamoDBClient(common(endpoints.dynamodbEndpoint ?? endpoints.endpoint)));
     },
   };
 }

@@ -1,7 +1,9 @@
 /** `ops redrive <consumer>`: on-failure batches (or, with --quarantine, quarantined records) back into the pipeline. */
 import { GetFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
 import { GetQueueUrlCommand } from '@aws-sdk/client-sqs';
-import { compileFilters } from '../../local/esm/filter-pattern';
+import { DynamoDbDurableStore } from '../../consumers/runtime/dynamodb-durable-store';
+import { compileFilters } from '../../kinesis/filter-pattern';
+import { idempotencyTableName } from '../../pipeline/idempotency-table';
 import { defaultInvokeIdentityArn } from '../../local/esm/stream-record';
 import { KinesisProducer } from '../../producers/kinesis-producer';
 import { ShardRangeReader } from '../aws/shard-range-reader';
@@ -12,6 +14,7 @@ import { formatQuarantineItem, formatQuarantineSummary, formatRedriveItem, forma
 import { UsageError } from '../io';
 import { NdjsonClaimSource } from '../local/ndjson-claim-source';
 import { onFailureFile, quarantineFile } from '../local/runner-info';
+import type { AlreadyDoneCheck } from '../redrive/already-done';
 import type { MessageSource } from '../redrive/message-source';
 import { redriveOnFailure, type RedriveMode } from '../redrive/redrive-on-failure';
 import { redriveQuarantine } from '../redrive/redrive-quarantine';
@@ -42,6 +45,8 @@ records are read back from Kinesis, then:
                   mapping sends, honouring a partial batch response (default)
   --mode reput    re-put the records (raw bytes, original partition keys) with the producer; every
                   consumer of the stream reads them again
+Records that already took effect (the consumer's idempotency table says COMPLETED) are not sent again
+and are reported as "already done", so a redrive never repeats an effect.
 An on-failure record is removed only after its records succeeded. Records past the stream's retention
 are reported as UNRECOVERABLE (shard, sequence range, count) and their on-failure record is kept.
 
@@ -119,6 +124,7 @@ export const redriveCommand: Command = defineCommand({
         discardUnrecoverable: values['discard-unrecoverable'] ?? false,
         expectedStreamName: consumer.streamName,
         ...(producer ? { putter: producer } : {}),
+        ...alreadyDoneCheck(ctx, consumer),
         invoke: {
           lambda: ctx.clients.lambda,
           functionName: consumer.functionName,
@@ -183,6 +189,24 @@ async function invokeIdentityArn(ctx: OpsContext, consumer: ConsumerTarget): Pro
   const out = await ctx.clients.lambda.send(new GetFunctionConfigurationCommand({ FunctionName: consumer.functionName }));
   if (!out.Role) throw new Error(`GetFunctionConfiguration ${consumer.functionName} returned no Role`);
   return out.Role;
+}
+
+/**
+ * The consumer's idempotency table (pipeline option `idempotencyTable`), so records that already took
+ * effect are reported as such and not sent again; none for a consumer without one.
+ */
+function alreadyDoneCheck(ctx: OpsContext, consumer: ConsumerTarget): { alreadyDone: AlreadyDoneCheck } | Record<string, never> {
+  if (!consumer.definition.idempotencyTable) return {};
+  let tableName: string | undefined;
+  if (ctx.target === 'local') {
+    const tables = ctx.runner?.['idempotencyTables'] as Record<string, unknown> | undefined;
+    const local = tables?.[consumer.name];
+    if (typeof local !== 'string' || typeof ctx.runner?.['dynamodbEndpoint'] !== 'string') return {};
+    tableName = local;
+  } else {
+    tableName = idempotencyTableName(consumer.functionName);
+  }
+  return { alreadyDone: { store: new DynamoDbDurableStore({ client: ctx.clients.dynamodb, tableName }), inspector: new RecordInspector() } };
 }
 
 function memo<T>(fn: () => Promise<T>): () => Promise<T> {

@@ -7,6 +7,7 @@
 import type { _Record } from '@aws-sdk/client-kinesis';
 import type { KinesisStreamRecord } from 'aws-lambda';
 import { RecordDecoder } from '../../consumers/runtime/decode';
+import type { AnyEvent } from '../../consumers/runtime/types';
 import { DEFAULT_MAX_JSON_DEPTH } from '../../consumers/runtime/safe-json';
 import { toStreamRecord } from '../../local/esm/stream-record';
 import { DEFAULT_MAX_HOPS, registry } from '../../schemas/index';
@@ -24,6 +25,8 @@ export interface InspectedEvent {
   readonly id?: string | undefined;
   readonly type?: string | undefined;
   readonly version?: number | undefined;
+  /** The validated event (valid records only), exactly as the consumer's handler receives it. */
+  readonly event?: AnyEvent | undefined;
   /** Why it is invalid (the consumer's permanent-failure kind and message). */
   readonly failureKind?: string | undefined;
   readonly reason?: string | undefined;
@@ -66,7 +69,7 @@ export class RecordInspector {
         partitionKey: item.partitionKey,
         arrivalTime: new Date(item.arrivalTimeMs),
       };
-      if (valid) return { ...base, valid: true, id: item.eventId, type: item.eventType, version: item.eventVersion };
+      if (valid) return { ...base, valid: true, id: item.eventId, type: item.eventType, version: item.eventVersion, event: item.event };
       const raw = envelopeFields(item.rawValue);
       return { ...base, valid: false, ...raw, failureKind: item.permanent?.kind, reason: item.permanent?.message ?? 'invalid' };
     });

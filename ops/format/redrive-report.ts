@@ -14,8 +14,11 @@ export function formatRedriveItem(report: RedriveItemReport): string[] {
   const where = b ? `${b.shardId} ${b.startSequenceNumber}..${b.endSequenceNumber}` : '';
   const size = b?.batchSize !== undefined ? `/${b.batchSize}` : '';
   const lines = [
-    `${report.status.toUpperCase().padEnd(20)} ${report.id} ${where} read ${report.recordsRead}${size} (${report.getRecordsCalls} GetRecords), redriven ${report.recordsRedriven}${report.recordsFiltered ? ` (${report.recordsFiltered} dropped by the mapping's filter)` : ''}: ${report.detail}`,
+    `${report.status.toUpperCase().padEnd(20)} ${report.id} ${where} read ${report.recordsRead}${size} (${report.getRecordsCalls} GetRecords), redriven ${report.recordsRedriven}${report.recordsFiltered ? ` (${report.recordsFiltered} dropped by the mapping's filter)` : ''}${report.recordsAlreadyDone !== undefined ? `, ${report.recordsAlreadyDone} already done` : ''}: ${report.detail}`,
   ];
+  if (report.alreadyDoneCheckError !== undefined) {
+    lines.push(`  already-done check failed (${report.alreadyDoneCheckError}): every record sent; the consumer's own claims skip what took effect`);
+  }
   for (const attempt of report.attempts ?? []) {
     lines.push(`  invoke ${attempt.records} record(s) from ${attempt.firstSequenceNumber}: ${attempt.verdict}`);
   }
@@ -24,7 +27,7 @@ export function formatRedriveItem(report: RedriveItemReport): string[] {
 }
 
 export function formatRedriveSummary(summary: RedriveSummary, dryRun: boolean): string {
-  return `${dryRun ? 'dry run: ' : ''}${summary.items.length} on-failure record(s): ${summary.removed} redriven and removed, ${summary.kept} kept; ${summary.recordsRedriven} record(s) redriven, ${summary.recordsUnrecoverable} known unrecoverable`;
+  return `${dryRun ? 'dry run: ' : ''}${summary.items.length} on-failure record(s): ${summary.removed} redriven and removed, ${summary.kept} kept; ${summary.recordsRedriven} record(s) redriven, ${summary.recordsAlreadyDone} already done, ${summary.recordsUnrecoverable} known unrecoverable`;
 }
 
 export function formatQuarantineItem(report: QuarantineItemReport): string {

@@ -4,7 +4,7 @@
  * only — the shard and sequence range of the failed batch, never the records themselves.
  * Parsed, not trusted: queue messages and file lines can be anything.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const sequenceNumber = z.string().regex(/^\d+$/, { error: 'must be a decimal Kinesis sequence number' });
 

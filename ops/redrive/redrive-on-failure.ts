@@ -6,9 +6,10 @@
  */
 import type { _Record } from '@aws-sdk/client-kinesis';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
-import type { RecordFilter } from '../../local/esm/filter-pattern';
+import type { RecordFilter } from '../../kinesis/filter-pattern';
 import type { ShardRangeReader, UnrecoverablePart } from '../aws/shard-range-reader';
 import { streamNameFromArn } from '../naming';
+import { alreadyDoneRecords, type AlreadyDoneCheck } from './already-done';
 import { redriveByInvoke, type InvokeAttempt } from './invoke-redriver';
 import { redriveEach, type MessageSource, type SourceItem } from './message-source';
 import { parseOnFailureRecord, type KinesisBatchInfo } from './on-failure-record';
@@ -45,6 +46,8 @@ export interface OnFailureRedriveOptions {
   readonly putter?: RecordPutter;
   /** Called once per source item, as soon as it is done. */
   readonly onItem?: (report: RedriveItemReport) => void;
+  /** The consumer's idempotency table: records that already took effect are skipped and counted as such. */
+  readonly alreadyDone?: AlreadyDoneCheck;
 }
 
 export type RedriveItemStatus = 'redriven' | 'partly-unrecoverable' | 'unrecoverable' | 'failed' | 'invalid' | 'skipped' | 'dry-run';
@@ -59,6 +62,10 @@ export interface RedriveItemReport {
   readonly recordsRedriven: number;
   /** Records the mapping's filter criteria drop (not sent, processed by definition). */
   readonly recordsFiltered?: number;
+  /** Records whose effects were already done (the consumer's idempotency table): not sent again. */
+  readonly recordsAlreadyDone?: number;
+  /** The idempotency table could not be read: every record was sent (the consumer's claims still skip what took effect). */
+  readonly alreadyDoneCheckError?: string;
   readonly getRecordsCalls: number;
   readonly unrecoverable: readonly UnrecoverablePart[];
   readonly attempts?: readonly InvokeAttempt[];
@@ -72,6 +79,8 @@ export interface RedriveSummary {
   readonly removed: number;
   readonly kept: number;
   readonly recordsRedriven: number;
+  /** Records skipped because they already took effect (consumers with an idempotency table). */
+  readonly recordsAlreadyDone: number;
   /** Records known lost past retention (sum of the known counts). */
   readonly recordsUnrecoverable: number;
   /** True when every item was redriven and removed (or, in a dry run, could be). */
@@ -101,6 +110,7 @@ export async function redriveOnFailure(options: OnFailureRedriveOptions): Promis
     removed,
     kept: items.length - removed,
     recordsRedriven: items.reduce((n, i) => n + i.recordsRedriven, 0),
+    recordsAlreadyDone: items.reduce((n, i) => n + (i.recordsAlreadyDone ?? 0), 0),
     recordsUnrecoverable: items.reduce((n, i) => n + i.unrecoverable.reduce((m, u) => m + (u.count ?? 0), 0), 0),
     ok: items.every((i) => i.removed || (i.status === 'dry-run' && i.unrecoverable.length === 0)),
   };
@@ -125,15 +135,29 @@ async function redriveItem(item: SourceItem, options: OnFailureRedriveOptions): 
   });
   const base = { id: item.id, batch: info, recordsRead: read.records.length, getRecordsCalls: read.getRecordsCalls, unrecoverable: read.unrecoverable };
   const lost = read.unrecoverable.length > 0;
+  // Never repeat an effect: what already took effect is not sent again (only reported).
+  // Best effort: if the table cannot be read, everything is sent and the consumer's own claims skip what took effect.
+  let done = new Set<string>();
+  let checkError: string | undefined;
+  if (options.alreadyDone && read.records.length > 0) {
+    try {
+      done = await alreadyDoneRecords(read.records, info.shardId, info.streamArn, options.alreadyDone);
+    } catch (error) {
+      checkError = `${(error as Error).name}: ${(error as Error).message}`;
+    }
+  }
+  const todo = done.size === 0 ? read.records : read.records.filter((r) => !done.has(r.SequenceNumber!));
+  const doneFields = options.alreadyDone ? (checkError === undefined ? { recordsAlreadyDone: done.size } : { alreadyDoneCheckError: checkError }) : {};
 
   if (options.dryRun) {
     const action = options.mode === 'invoke' ? `invoke ${options.invoke?.functionName ?? 'the consumer'} with` : 're-put';
     return {
       ...base,
+      ...doneFields,
       status: 'dry-run',
       recordsRedriven: 0,
       removed: false,
-      detail: `would ${action} ${read.records.length} record(s)${lost ? '; part of the batch is unrecoverable' : ''}`,
+      detail: `would ${action} ${todo.length} record(s)${done.size > 0 ? ` (${done.size} already done)` : ''}${lost ? '; part of the batch is unrecoverable' : ''}`,
     };
   }
 
@@ -141,8 +165,8 @@ async function redriveItem(item: SourceItem, options: OnFailureRedriveOptions): 
   let failure: string | undefined;
   let attempts: readonly InvokeAttempt[] | undefined;
   let filtered = 0;
-  if (read.records.length > 0) {
-    const outcome = await redriveRecords(read.records, info, options);
+  if (todo.length > 0) {
+    const outcome = await redriveRecords(todo, info, options);
     redriven = outcome.redriven;
     failure = outcome.failure;
     attempts = outcome.attempts;
@@ -167,6 +191,7 @@ async function redriveItem(item: SourceItem, options: OnFailureRedriveOptions): 
         : 'kept';
   return {
     ...base,
+    ...doneFields,
     status,
     recordsRedriven: redriven,
     ...(filtered > 0 ? { recordsFiltered: filtered } : {}),

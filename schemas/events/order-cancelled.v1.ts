@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { closedObject, need, orderId, text } from '../primitives';
 import { defineEvent } from '../define-event';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { closedObject, country, currency, minorUnits, need, orderId, sku, text } from '../primitives';
 import { defineEvent } from '../define-event';
 

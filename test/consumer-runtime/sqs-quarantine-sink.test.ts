@@ -40,6 +40,17 @@ function record(i: number, dataBytes = 100, message = 'data is not valid JSON'):
 const calls = () => sqs.commandCalls(SendMessageBatchCommand).map((c) => c.args[0].input as SendMessageBatchCommandInput);
 
 describe('SqsQuarantineSink', () => {
+  it('without an injected client, creates the default SQS client on the first write and reuses it', async () => {
+    sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    const sink = new SqsQuarantineSink({ queueUrl: QUEUE });
+    expect(await sink.write([record(1)])).toEqual([]);
+    expect(await sink.write([record(2)])).toEqual([]);
+    const clients = sqs.commandCalls(SendMessageBatchCommand).map((c) => c.thisValue);
+    expect(clients).toHaveLength(2);
+    expect(clients[0]).toBeInstanceOf(SQSClient);
+    expect(clients[1]).toBe(clients[0]);
+  });
+
   it(`sends at most ${SQS_MAX_BATCH_ENTRIES} entries per SendMessageBatch`, async () => {
     sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
     const sink = new SqsQuarantineSink({ queueUrl: QUEUE, client: new SQSClient({ region: 'eu-west-1' }) });

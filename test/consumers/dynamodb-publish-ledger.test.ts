@@ -206,6 +206,27 @@ describe('DynamoDbPublishLedger', () => {
   });
 });
 
+describe('clients created on first use (what the deployed handler does)', () => {
+  const ENV = ['AWS_ENDPOINT_URL_DYNAMODB', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION'] as const;
+  it('without an injected client, the ledger and the publisher create theirs from the default chain on first use', async () => {
+    const saved = Object.fromEntries(ENV.map((k) => [k, process.env[k]]));
+    // The default DynamoDB client honours the service-specific endpoint variable (SDK "service-specific endpoints").
+    Object.assign(process.env, { AWS_ENDPOINT_URL_DYNAMODB: db.endpoint, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_REGION: 'eu-west-1' });
+    try {
+      const tableName = await newTable();
+      const publisher = new CloudWatchBusinessMetricsPublisher({ namespace: 'Orders/Business', ledger: new DynamoDbPublishLedger({ tableName }) });
+      cw.on(PutMetricDataCommand).resolves({});
+      await expect(publisher.publish({ windowKey: KEY, data: DATA })).resolves.toBe('published');
+      await expect(publisher.publish({ windowKey: KEY, data: DATA })).resolves.toBe('already-published');
+      expect(cw.commandCalls(PutMetricDataCommand)).toHaveLength(1);
+      expect((await itemOf(tableName, KEY))?.[STATUS_ATTRIBUTE]?.S).toBe('COMPLETED');
+    } finally {
+      for (const k of ENV) if (saved[k] === undefined) delete process.env[k];
+      else process.env[k] = saved[k];
+    }
+  });
+});
+
 describe('CloudWatchBusinessMetricsPublisher with the DynamoDB ledger', () => {
   it('publishes a window once across publisher instances; a failed PutMetricData releases the claim for the retry', async () => {
     const tableName = await newTable();

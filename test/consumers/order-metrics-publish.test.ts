@@ -149,18 +149,22 @@ describe('closeWindow (final invoke of a window)', () => {
 
   it('does not publish (and does not block the shard) a window older than PutMetricData accepts', async () => {
     const publisher = new RecordingPublisher(new FileBusinessMetricsPublisher({ dataDir, namespace: 'Orders/Business' }));
-    const { outcome, state } = await closeWindow({
-      state: windowState(),
+    const input = {
       window: WINDOW,
       eventSourceArn: STREAM_ARN,
       shardId: 'shardId-000000000000',
       dimensions: DIMENSIONS,
       publisher,
       now: new Date(Date.parse(WINDOW.start) + 15 * 24 * 3600 * 1000),
-    });
+    };
+    const { outcome, state } = await closeWindow({ ...input, state: windowState() });
     expect(outcome).toBe('outside-cloudwatch-time-range');
     expect(publisher.calls).toHaveLength(0);
-    expect(state.publishedWindowKey).toBeDefined();
+    // Marked as done for exactly this stream, shard and window: its retry publishes nothing either.
+    expect(state.publishedWindowKey).toBe(`${STREAM_ARN}|shardId-000000000000|${WINDOW.start}|${WINDOW.end}`);
+    expect((await closeWindow({ ...input, state: structuredClone(state) })).outcome).toBe('already-published');
+    // The same state presented for another shard's window is not mistaken for it.
+    expect((await closeWindow({ ...input, shardId: 'shardId-000000000001', state: structuredClone(state) })).outcome).toBe('outside-cloudwatch-time-range');
   });
 
   it('in-memory ledger: a retry in the same container is skipped; memory stays bounded', async () => {

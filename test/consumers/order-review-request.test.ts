@@ -88,7 +88,7 @@ describe('LambdaEventInvoker', () => {
   it('invokes the function asynchronously (InvocationType Event) with the JSON payload', async () => {
     lambda.on(InvokeCommand).resolves({ StatusCode: 202 });
     const request = buildReviewRequest(createFixtures({ seed: 47 }).orderPlaced(), REASONS);
-    await new LambdaEventInvoker(new LambdaClient({ region: 'eu-west-1' }), 'orders-dev-review-intake').invoke(request);
+    await new LambdaEventInvoker('orders-dev-review-intake', new LambdaClient({ region: 'eu-west-1' })).invoke(request);
     const calls = lambda.commandCalls(InvokeCommand);
     expect(calls).toHaveLength(1);
     expect(calls[0]!.args[0].input).toEqual({
@@ -100,17 +100,17 @@ describe('LambdaEventInvoker', () => {
 
   it('fails (so the record is retried) when Lambda does not answer 202', async () => {
     lambda.on(InvokeCommand).resolves({ StatusCode: 200 });
-    await expect(new LambdaEventInvoker(new LambdaClient({ region: 'eu-west-1' }), 'fn').invoke({})).rejects.toBeInstanceOf(InvokeNotAcceptedError);
+    await expect(new LambdaEventInvoker('fn', new LambdaClient({ region: 'eu-west-1' })).invoke({})).rejects.toBeInstanceOf(InvokeNotAcceptedError);
   });
 
   it('propagates service errors such as throttling', async () => {
     lambda.on(InvokeCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'TooManyRequestsException' }));
-    await expect(new LambdaEventInvoker(new LambdaClient({ region: 'eu-west-1' }), 'fn').invoke({})).rejects.toThrow('Rate exceeded');
+    await expect(new LambdaEventInvoker('fn', new LambdaClient({ region: 'eu-west-1' })).invoke({})).rejects.toThrow('Rate exceeded');
   });
 
   it('refuses a payload above the 1 MB asynchronous limit without calling Lambda', async () => {
     lambda.on(InvokeCommand).resolves({ StatusCode: 202 });
-    await expect(new LambdaEventInvoker(new LambdaClient({ region: 'eu-west-1' }), 'fn').invoke({ blob: 'x'.repeat(1024 * 1024) })).rejects.toThrow(/1 MB/);
+    await expect(new LambdaEventInvoker('fn', new LambdaClient({ region: 'eu-west-1' })).invoke({ blob: 'x'.repeat(1024 * 1024) })).rejects.toThrow(/1 MB/);
     expect(lambda.commandCalls(InvokeCommand)).toHaveLength(0);
   });
 });

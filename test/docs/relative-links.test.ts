@@ -9,15 +9,18 @@ import { describe, expect, it } from 'vitest';
 const root = resolve(import.meta.dirname, '../..');
 const files = ['README.md', 'BENCHMARKS.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
 
-/** Markdown without fenced code blocks and inline code (links there are examples, not links). */
+/** Markdown without fenced code blocks (and, for links, inline code): examples, not links. */
+function withoutFences(markdown: string): string {
+  return markdown.replace(/^(```|~~~)[\s\S]*?^\1/gm, '');
+}
 function prose(markdown: string): string {
-  return markdown.replace(/^(```|~~~)[\s\S]*?^\1/gm, '').replace(/`[^`\n]*`/g, '');
+  return withoutFences(markdown).replace(/`[^`\n]*`/g, '');
 }
 
 /** GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens. */
 function headingSlugs(markdown: string): Set<string> {
   const slugs = new Set<string>();
-  for (const [, heading] of prose(markdown).matchAll(/^#{1,6}\s+(.+?)\s*#*\s*$/gm)) {
+  for (const [, heading] of withoutFences(markdown).matchAll(/^#{1,6}\s+(.+?)\s*#*\s*$/gm)) {
     const slug = heading!
       .toLowerCase()
       .replace(/[*_`[\]()]/g, '')
@@ -73,5 +76,6 @@ describe('relative links in README and docs', () => {
     // The bug this test exists for: docs/local-runner.md linked docs/semantics.md, i.e. docs/docs/semantics.md.
     expect(existsSync(resolve(root, 'docs', 'docs/semantics.md'))).toBe(false);
     expect(headingSlugs('## Kinesis engines: kinesalite vs kinesis-local vs AWS\n')).toContain('kinesis-engines-kinesalite-vs-kinesis-local-vs-aws');
+    expect(headingSlugs('## The `produce` CLI\n')).toContain('the-produce-cli');
   });
 });

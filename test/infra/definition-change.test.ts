@@ -16,7 +16,8 @@ beforeAll(() => {
     ...(structuredClone(pipeline) as PipelineDefinitionInput),
     streams: {
       ...pipeline.streams,
-      shipments: { capacity: { mode: 'ON_DEMAND' }, retentionHours: 72, kmsKey: 'customer-managed' },
+      // Mapping-level filters below: this stream's producers never aggregate (KPL aggregates would be dropped).
+      shipments: { capacity: { mode: 'ON_DEMAND' }, retentionHours: 72, kmsKey: 'customer-managed', aggregatedRecords: 'never' },
     },
     consumers: {
       ...pipeline.consumers,
@@ -57,8 +58,8 @@ describe('adding a consumer (and a stream) to the definition', () => {
     expect(count(after, 'aws_kinesis_stream')).toBe(2);
     expect(count(after, 'aws_kinesis_stream_consumer')).toBe(1);
     expect(count(after, 'aws_dynamodb_table')).toBe(count(before, 'aws_dynamodb_table') + 1);
-    // 7 consumer alarms + 3 for the new stream
-    expect(count(after, 'aws_cloudwatch_metric_alarm')).toBe(count(before, 'aws_cloudwatch_metric_alarm') + 10);
+    // 10 consumer alarms + 3 for the new stream
+    expect(count(after, 'aws_cloudwatch_metric_alarm')).toBe(count(before, 'aws_cloudwatch_metric_alarm') + 13);
   });
 
   it('deploys the new consumer with its own settings and least-privilege role', () => {

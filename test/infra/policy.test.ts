@@ -12,17 +12,23 @@ import {
   encryptionViolations,
   functionViolations,
   mappingViolations,
+  observabilityViolations,
   policyStatements,
+  protectionViolations,
+  safetyNetAlarmViolations,
+  stateViolations,
   tableAccessViolations,
   wildcardActionViolations,
   wildcardResourceViolations,
 } from '../../infra/policy-checks';
-import { asArray, fakeBundleDir, stageConfig, STAGE_NAMES, synthStage, type Synthesized } from './synth-helpers';
+import { asArray, stageConfig, STAGE_NAMES, synthStage, type Synthesized } from './synth-helpers';
+import { deployedBundles } from '../support/deployed-bundles';
 
 const stages: Record<string, Synthesized> = {};
 
-beforeAll(() => {
-  const bundles = fakeBundleDir(pipeline);
+beforeAll(async () => {
+  // The real bundles, built as `npm run build:lambdas` builds them (test/deployed runs them).
+  const bundles = (await deployedBundles()).dir;
   for (const stage of STAGE_NAMES) stages[stage] = synthStage(pipeline, stageConfig(stage), bundles);
 });
 
@@ -35,9 +41,9 @@ describe.each(STAGE_NAMES)('stage %s', (stage) => {
   });
   it('grants no wildcard IAM action', () => expect(wildcardActionViolations(tf())).toEqual([]));
   it('uses Resource "*" only where the allow-list justifies it', () => expect(wildcardResourceViolations(tf())).toEqual([]));
-  it('grants DynamoDB item access only on the tables of this stack (the publish ledger)', () => {
+  it('grants DynamoDB item access only on the tables of this stack (the publish ledger, the idempotency table)', () => {
     const dynamo = policyStatements(tf()).filter(({ statement }) => asArray(statement.Action).some((a) => a.startsWith('dynamodb:')));
-    expect(dynamo.map(({ statement }) => statement.Sid)).toEqual(['ClaimInOwnPublishLedger']);
+    expect(dynamo.map(({ statement }) => statement.Sid).sort()).toEqual(['ClaimInOwnIdempotencyTable', 'ClaimInOwnPublishLedger']);
     expect(tableAccessViolations(tf())).toEqual([]);
   });
   it('encrypts every stream, queue and topic with KMS (rotated keys)', () => expect(encryptionViolations(tf())).toEqual([]));
@@ -51,9 +57,78 @@ describe.each(STAGE_NAMES)('stage %s', (stage) => {
     expect(Object.keys(tf().resource['aws_lambda_function_event_invoke_config'] ?? {})).toHaveLength(1);
     expect(asyncInvokeViolations(tf())).toEqual([]);
   });
+  it('keeps state in S3 with the native lock file and declares required_version', () => expect(stateViolations(tf())).toEqual([]));
+  it('alarms on every safety net that can fail silently: DestinationDeliveryFailures, AsyncEventsDropped, queue message age', () =>
+    expect(safetyNetAlarmViolations(tf())).toEqual([]));
+  it('protects stateful resources where the stage says so (staging, prod), never deregisters stream consumers silently', () =>
+    expect(protectionViolations(tf(), stageConfig(stage).protectStatefulResources)).toEqual([]));
+  it('JSON logs with levels, encrypted log groups, the stage tracing mode, source maps only on request, confined key policy', () => {
+    const config = stageConfig(stage);
+    expect(observabilityViolations(tf(), { tracing: config.tracing, sourceMaps: config.sourceMaps })).toEqual([]);
+  });
+  it('passes every check at once', () => expect(allViolations(tf())).toEqual([]));
 });
 
 describe('the checks catch violations', () => {
+  it('local state, the deprecated DynamoDB lock table, no lock file, no required_version', () => {
+    const tf = structuredClone(stages['prod']!.tf);
+    tf.terraform = { backend: { local: { path: 'x.tfstate' } } };
+    expect(stateViolations(tf)).toEqual(['terraform.backend: local, not s3 (no locking, no sharing)', 'terraform: no required_version']);
+    tf.terraform = { backend: { s3: { bucket: 'b', key: 'k', encrypt: true, dynamodb_table: 'locks' } }, required_version: '>= 1.10.0' };
+    expect(stateViolations(tf)).toEqual([
+      'terraform.backend.s3: use_lockfile is not true (no state locking)',
+      'terraform.backend.s3: dynamodb_table is deprecated; lock with use_lockfile',
+    ]);
+  });
+
+  it('missing DestinationDeliveryFailures, AsyncEventsDropped and queue age alarms', () => {
+    const tf = structuredClone(stages['staging']!.tf);
+    const alarms = tf.resource['aws_cloudwatch_metric_alarm']!;
+    for (const [id, a] of Object.entries(alarms)) {
+      if (['DestinationDeliveryFailures', 'AsyncEventsDropped', 'ApproximateAgeOfOldestMessage'].includes(String(a['metric_name']))) delete alarms[id];
+    }
+    const violations = safetyNetAlarmViolations(tf);
+    expect(violations.filter((v) => v.includes('no DestinationDeliveryFailures alarm'))).toHaveLength(2);
+    expect(violations.filter((v) => v.includes('invoked asynchronously without a AsyncEventsDropped alarm'))).toHaveLength(1);
+    expect(violations.filter((v) => v.includes('invoked asynchronously without a DestinationDeliveryFailures alarm'))).toHaveLength(1);
+    expect(violations.filter((v) => v.includes('no ApproximateAgeOfOldestMessage alarm'))).toHaveLength(5);
+    expect(violations).toHaveLength(9);
+  });
+
+  it('unprotected stateful resources in a protected stage, a stream deregistering consumers', () => {
+    const tf = structuredClone(stages['dev']!.tf);
+    for (const s of Object.values(tf.resource['aws_kinesis_stream']!)) s['enforce_consumer_deletion'] = true;
+    expect(protectionViolations(tf, false)).toEqual([expect.stringMatching(/^aws_kinesis_stream\..+: enforce_consumer_deletion deregisters consumers silently$/)]);
+    // dev's resources are unprotected on purpose: held to the protected rules they fail on every stateful resource.
+    const violations = protectionViolations(tf, true);
+    expect(violations.filter((v) => v.endsWith('no prevent_destroy'))).toHaveLength(1 + 1 + 5 + 1);
+    expect(violations).toContainEqual(expect.stringMatching(/aws_dynamodb_table\..+: no deletion protection$/));
+    expect(violations).toContainEqual(expect.stringMatching(/aws_dynamodb_table\..+: no point-in-time recovery$/));
+  });
+
+  it('text logs, unencrypted log groups, wrong tracing, forced source maps, unconfined service statements in the key policy', () => {
+    const tf = structuredClone(stages['prod']!.tf);
+    const [fnId, fn] = Object.entries(tf.resource['aws_lambda_function']!)[0]!;
+    fn['logging_config'] = { log_format: 'Text', log_group: 'x' };
+    fn['tracing_config'] = { mode: 'PassThrough' };
+    (fn['environment'] as { variables: Record<string, string> }).variables['NODE_OPTIONS'] = '--enable-source-maps';
+    const [groupId, group] = Object.entries(tf.resource['aws_cloudwatch_log_group']!)[0]!;
+    delete group['kms_key_id'];
+    const [keyId, key] = Object.entries(tf.resource['aws_kms_key']!)[0]!;
+    const doc = JSON.parse(key['policy'] as string) as { Statement: { Sid: string; Condition?: object }[] };
+    for (const st of doc.Statement) if (st.Sid !== 'AccountAdministersAndDelegatesToIam') delete st.Condition;
+    key['policy'] = JSON.stringify(doc);
+    expect(observabilityViolations(tf, { tracing: 'Active', sourceMaps: false })).toEqual([
+      `aws_lambda_function.${fnId}: log_format Text, not JSON`,
+      `aws_lambda_function.${fnId}: no application/system log level`,
+      `aws_lambda_function.${fnId}: tracing PassThrough, expected Active`,
+      `aws_lambda_function.${fnId}: NODE_OPTIONS "--enable-source-maps" does not match the stage's sourceMaps (false)`,
+      `aws_cloudwatch_log_group.${groupId}: not encrypted with the stage key`,
+      `aws_kms_key.${keyId} statement CloudWatchAlarmsPublishToEncryptedTopic: cloudwatch.amazonaws.com without aws:SourceAccount and aws:SourceArn (confused deputy)`,
+      `aws_kms_key.${keyId} statement CloudWatchLogsEncryptStageLogGroups: logs.eu-west-1.amazonaws.com without the kms:EncryptionContext:aws:logs:arn condition`,
+    ]);
+  });
+
   it('an unbounded, destination-less mapping without partial batch responses', () => {
     const definition = structuredClone(pipeline);
     definition.consumers['order-review']!.mapping = {
@@ -99,6 +174,18 @@ describe('the checks catch violations', () => {
     ]);
     expect(wildcardActionViolations(tf)).toEqual([`aws_iam_role_policy.${id} statement AnyTable: wildcard action "dynamodb:*"`]);
     expect(wildcardResourceViolations(tf)).toEqual([`aws_iam_role_policy.${id} statement AnyTable: Resource "*" for dynamodb:* is not on the allow-list`]);
+  });
+
+  it('a Scan or BatchWriteItem on an own table (more than the single-item actions)', () => {
+    const tf = structuredClone(stages['dev']!.tf);
+    const [id, policy] = Object.entries(tf.resource['aws_iam_role_policy']!).find(([, p]) => String(p['policy']).includes('ClaimInOwnIdempotencyTable'))!;
+    const doc = JSON.parse(policy['policy'] as string) as { Statement: { Sid?: string; Action: string[] }[] };
+    doc.Statement.find((st) => st.Sid === 'ClaimInOwnIdempotencyTable')!.Action.push('dynamodb:Scan', 'dynamodb:BatchWriteItem');
+    tf.resource['aws_iam_role_policy']![id] = { ...policy, policy: JSON.stringify(doc) };
+    expect(tableAccessViolations(tf)).toEqual([
+      `aws_iam_role_policy.${id} statement ClaimInOwnIdempotencyTable: DynamoDB action dynamodb:Scan is not a single-item action`,
+      `aws_iam_role_policy.${id} statement ClaimInOwnIdempotencyTable: DynamoDB action dynamodb:BatchWriteItem is not a single-item action`,
+    ]);
   });
 
   it('PutMetricData on "*" without the namespace condition is not justified', () => {

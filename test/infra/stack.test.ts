@@ -2,6 +2,8 @@
  * The stage stacks, resource by resource: every setting the issue lists, asserted on the
  * synthesized Terraform JSON of the real stage files and the real pipeline definition.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Testing } from 'cdktf';
 import { pipeline } from '../../pipeline';
@@ -19,13 +21,15 @@ import {
   type Block,
   type Synthesized,
 } from './synth-helpers';
+import { deployedBundles } from '../support/deployed-bundles';
 
 let dev: Synthesized;
 let staging: Synthesized;
 let prod: Synthesized;
 
-beforeAll(() => {
-  const bundles = fakeBundleDir(pipeline);
+beforeAll(async () => {
+  // The real bundles, built as `npm run build:lambdas` builds them (test/deployed runs them).
+  const bundles = (await deployedBundles()).dir;
   dev = synthStage(pipeline, stageConfig('dev'), bundles);
   staging = synthStage(pipeline, stageConfig('staging'), bundles);
   prod = synthStage(pipeline, stageConfig('prod'), bundles);
@@ -62,18 +66,23 @@ describe('provider, backend, tags', () => {
     }
   });
 
-  it('uses a local state file by default and S3 + DynamoDB locking when the stage configures it', () => {
-    expect(dev.tf.terraform['backend']).toEqual({ local: { path: '../../../terraform.orders-dev.tfstate' } });
-    expect(staging.tf.terraform['backend']).toEqual({ local: { path: '../../../terraform.orders-staging.tfstate' } });
-    expect(prod.tf.terraform['backend']).toEqual({
-      s3: {
-        bucket: 'orders-terraform-state-333333333333',
-        key: 'kinesis-pipeline/orders-prod.tfstate',
-        region: 'eu-west-1',
-        dynamodb_table: 'orders-terraform-locks',
-        encrypt: true,
-      },
-    });
+  it('keeps every stage\'s state in S3, locked with the native S3 lock file (use_lockfile), and declares required_version', () => {
+    for (const [s, stage, account] of [
+      [dev, 'dev', '111111111111'],
+      [staging, 'staging', '222222222222'],
+      [prod, 'prod', '333333333333'],
+    ] as const) {
+      expect(s.tf.terraform['backend']).toEqual({
+        s3: {
+          bucket: `orders-terraform-state-${account}`,
+          key: `kinesis-pipeline/orders-${stage}.tfstate`,
+          region: 'eu-west-1',
+          encrypt: true,
+          use_lockfile: true,
+        },
+      });
+      expect(s.tf.terraform['required_version']).toBe('>= 1.10.0');
+    }
   });
 });
 
@@ -156,7 +165,6 @@ describe('functions', () => {
       LOG_LEVEL: 'info',
       QUARANTINE_QUEUE_URL: `\${aws_sqs_queue.${quarantineId}.url}`,
       PUBLISH_LEDGER_TABLE: `\${aws_dynamodb_table.${ledgerId}.name}`,
-      NODE_OPTIONS: '--enable-source-maps',
     });
     const review = findResource(dev, 'aws_lambda_function', 'function_name', 'orders-dev-order-review');
     expect((review['environment'] as { variables: Record<string, string> }).variables).toMatchObject({
@@ -165,6 +173,8 @@ describe('functions', () => {
       REVIEW_AMOUNT_THRESHOLD_MINOR: pipeline.consumers['order-review']!.environment['REVIEW_AMOUNT_THRESHOLD_MINOR'],
       LOG_LEVEL: 'debug',
       QUARANTINE_QUEUE_URL: expect.stringMatching(/^\$\{aws_sqs_queue\..+\.url\}$/),
+      // The definition's recordFilterPatterns, for the runtime's after-deaggregation filter.
+      RECORD_FILTER_PATTERNS: '[{"data":{"type":["order.placed"]}}]',
     });
     const intake = findResource(dev, 'aws_lambda_function', 'function_name', 'orders-dev-review-intake');
     expect((intake['environment'] as { variables: Record<string, string> }).variables).not.toHaveProperty('QUARANTINE_QUEUE_URL');
@@ -186,8 +196,21 @@ describe('least-privilege roles', () => {
     const sts = policyOf(prod, 'orders-prod-order-metrics');
     const bySid = Object.fromEntries(sts.map((s) => [s.Sid, s]));
     expect(Object.keys(bySid).sort()).toEqual(
-      ['ClaimInOwnPublishLedger', 'DecryptOwnStream', 'EncryptMessagesForOwnQueues', 'ListStreamsForMapping', 'PublishOwnMetricsNamespace', 'ReadOwnStream', 'SendToOwnQueues', 'WriteOwnLogGroup'].sort(),
+      [
+        'ClaimInOwnPublishLedger',
+        'DecryptOwnStream',
+        'EncryptMessagesForOwnQueues',
+        'ListStreamsForMapping',
+        'PublishOwnMetricsNamespace',
+        'ReadOwnStream',
+        'SendToOwnQueues',
+        'WriteOwnLogGroup',
+        // prod traces actively (stage setting tracing: Active)
+        'WriteXRayTraces',
+      ].sort(),
     );
+    expect(bySid['WriteXRayTraces']).toEqual({ Sid: 'WriteXRayTraces', Effect: 'Allow', Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Resource: '*' });
+    expect(policyOf(dev, 'orders-dev-order-metrics').map((st) => st.Sid)).not.toContain('WriteXRayTraces');
     const ledgerId = Object.keys(prod.tf.resource['aws_dynamodb_table']!)[0]!;
     expect(bySid['ClaimInOwnPublishLedger']).toEqual({
       Sid: 'ClaimInOwnPublishLedger',
@@ -208,12 +231,12 @@ describe('least-privilege roles', () => {
     expect(bySid['WriteOwnLogGroup']!.Resource).toMatch(/^\$\{aws_cloudwatch_log_group\.consumer-order-metrics_.+\.arn\}:\*$/);
   });
 
-  it('order-review may invoke exactly review-intake and publishes no metrics', () => {
+  it('order-review may invoke exactly review-intake, publishes no metrics, and touches only its idempotency table', () => {
     const sts = policyOf(dev, 'orders-dev-order-review');
     const invoke = sts.find((s) => s.Sid === 'InvokeDownstreamFunctions')!;
     expect(invoke).toMatchObject({ Action: ['lambda:InvokeFunction'], Resource: ['arn:aws:lambda:eu-west-1:111111111111:function:orders-dev-review-intake'] });
     expect(sts.some((s) => asArray(s.Action).includes('cloudwatch:PutMetricData'))).toBe(false);
-    expect(sts.some((s) => asArray(s.Action).some((a) => a.startsWith('dynamodb:')))).toBe(false);
+    expect(sts.filter((s) => asArray(s.Action).some((a) => a.startsWith('dynamodb:'))).map((s) => s.Sid)).toEqual(['ClaimInOwnIdempotencyTable']);
     // dev reads with the AWS managed key: its key policy authorises account principals via Kinesis.
     expect(sts.some((s) => s.Sid === 'DecryptOwnStream')).toBe(false);
   });
@@ -249,47 +272,74 @@ describe('least-privilege roles', () => {
   });
 });
 
-describe('publish ledger (consumer option publishLedger)', () => {
-  it('one on-demand table per stage for order-metrics: string partition key, TTL on the expiry attribute, default recovery', () => {
-    for (const [s, stage] of [
-      [dev, 'dev'],
-      [staging, 'staging'],
-      [prod, 'prod'],
+describe('publish ledger (consumer option publishLedger) and idempotency table (idempotencyTable)', () => {
+  const table = (s: Synthesized, name: string) => Object.entries(s.tf.resource['aws_dynamodb_table']!).find(([, t]) => t['name'] === name);
+
+  it('one on-demand table each per stage: order-metrics publish ledger, order-review idempotency; string partition key, TTL on the expiry attribute; deletion protection, PITR and prevent_destroy where protected', () => {
+    for (const [s, stage, protect] of [
+      [dev, 'dev', false],
+      [staging, 'staging', true],
+      [prod, 'prod', true],
     ] as const) {
       const tables = resources(s, 'aws_dynamodb_table');
-      expect(tables).toHaveLength(1);
-      expect(tables[0]).toEqual({
-        name: `orders-${stage}-order-metrics-publish-ledger`,
-        billing_mode: 'PAY_PER_REQUEST',
-        hash_key: 'ledgerKey',
-        attribute: [{ name: 'ledgerKey', type: 'S' }],
-        ttl: { attribute_name: 'expiresAt', enabled: true },
-      });
-      const ledgerId = Object.keys(s.tf.resource['aws_dynamodb_table']!)[0]!;
+      expect(tables.map((t) => t['name']).sort()).toEqual([`orders-${stage}-order-metrics-publish-ledger`, `orders-${stage}-order-review-idempotency`]);
+      for (const name of [`orders-${stage}-order-metrics-publish-ledger`, `orders-${stage}-order-review-idempotency`]) {
+        expect(table(s, name)![1]).toEqual({
+          name,
+          billing_mode: 'PAY_PER_REQUEST',
+          hash_key: 'ledgerKey',
+          attribute: [{ name: 'ledgerKey', type: 'S' }],
+          ttl: { attribute_name: 'expiresAt', enabled: true },
+          deletion_protection_enabled: protect,
+          point_in_time_recovery: { enabled: protect },
+          lifecycle: { prevent_destroy: protect },
+        });
+      }
+      const [ledgerId] = table(s, `orders-${stage}-order-metrics-publish-ledger`)!;
+      const [idempotencyId] = table(s, `orders-${stage}-order-review-idempotency`)!;
       expect(s.tf.output['consumer-order-metrics-publish-ledger-table']!['value']).toBe(`\${aws_dynamodb_table.${ledgerId}.name}`);
+      expect(s.tf.output['consumer-order-review-idempotency-table']!['value']).toBe(`\${aws_dynamodb_table.${idempotencyId}.name}`);
     }
-    expectResource(prod, 'aws_dynamodb_table', { ttl: { attribute_name: 'expiresAt', enabled: true } });
     expect(prod.tf.output).not.toHaveProperty('consumer-order-review-publish-ledger-table');
+    expect(prod.tf.output).not.toHaveProperty('consumer-order-metrics-idempotency-table');
   });
 
-  it('only the role of the consumer declaring it may touch the table, with GetItem, PutItem and DeleteItem only', () => {
+  it('only the role of the consumer declaring a table may touch it: the ledger with GetItem, PutItem, DeleteItem; the idempotency table also with UpdateItem', () => {
     const grants = resources(staging, 'aws_iam_role_policy').flatMap((p) =>
       statements(p['policy'])
         .filter((st) => asArray(st.Action).some((a) => a.startsWith('dynamodb:')))
         .map((st) => ({ role: String(p['role']), statement: st })),
     );
-    expect(grants).toHaveLength(1);
-    expect(grants[0]!.role).toMatch(/aws_iam_role\.consumer-order-metrics_/);
-    expect(grants[0]!.statement.Action).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem']);
+    expect(grants).toHaveLength(2);
+    const ledger = grants.find((g) => g.statement.Sid === 'ClaimInOwnPublishLedger')!;
+    const idempotency = grants.find((g) => g.statement.Sid === 'ClaimInOwnIdempotencyTable')!;
+    expect(ledger.role).toMatch(/aws_iam_role\.consumer-order-metrics_/);
+    expect(ledger.statement.Action).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem']);
+    expect(ledger.statement.Resource).toBe(`\${aws_dynamodb_table.${table(staging, 'orders-staging-order-metrics-publish-ledger')![0]}.arn}`);
+    expect(idempotency.role).toMatch(/aws_iam_role\.consumer-order-review_/);
+    expect(idempotency.statement.Action).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']);
+    expect(idempotency.statement.Resource).toBe(`\${aws_dynamodb_table.${table(staging, 'orders-staging-order-review-idempotency')![0]}.arn}`);
   });
 
-  it('a consumer without the option gets no table, no statement and no variable', () => {
+  it('the idempotency table name and the item retention (stream retention + 1 day) reach order-review only', () => {
+    const fns = resources(staging, 'aws_lambda_function');
+    const review = fns.find((f) => f['function_name'] === 'orders-staging-order-review')!;
+    const variables = (review['environment'] as { variables: Record<string, string> }).variables;
+    expect(variables['IDEMPOTENCY_TABLE']).toBe(`\${aws_dynamodb_table.${table(staging, 'orders-staging-order-review-idempotency')![0]}.name}`);
+    const retentionHours = Number(resources(staging, 'aws_kinesis_stream')[0]!['retention_period']);
+    expect(variables['IDEMPOTENCY_RETENTION_SECONDS']).toBe(String(retentionHours * 3600 + 86_400));
+    for (const f of fns.filter((f) => f !== review)) expect(JSON.stringify(f)).not.toContain('IDEMPOTENCY_TABLE');
+  });
+
+  it('a consumer without the options gets no table, no statement and no variable', () => {
     const definition = structuredClone(pipeline);
     definition.consumers['order-metrics']!.publishLedger = false;
+    definition.consumers['order-review']!.idempotencyTable = false;
     const s = synthStage(definition, stageConfig('dev'));
     expect(resources(s, 'aws_dynamodb_table')).toHaveLength(0);
     expect(s.json).not.toContain('dynamodb:');
     expect(s.json).not.toContain('PUBLISH_LEDGER_TABLE');
+    expect(s.json).not.toContain('IDEMPOTENCY_TABLE');
   });
 });
 
@@ -302,7 +352,7 @@ describe('event source mappings', () => {
       parallelization_factor: 1,
       bisect_batch_on_function_error: true,
       maximum_retry_attempts: 5,
-      maximum_record_age_in_seconds: 3600,
+      maximum_record_age_in_seconds: 43_200,
       tumbling_window_in_seconds: 60,
       function_response_types: ['ReportBatchItemFailures'],
       enabled: true,
@@ -311,8 +361,10 @@ describe('event source mappings', () => {
       batch_size: 100,
       maximum_batching_window_in_seconds: 0,
       parallelization_factor: 2,
-      filter_criteria: { filter: [{ pattern: '{"data":{"type":["order.placed"]}}' }] },
     });
+    // order-review filters in the runtime (recordFilterPatterns), after deaggregation: no mapping-level filter
+    // that would drop KPL aggregates unseen.
+    for (const mapping of resources(prod, 'aws_lambda_event_source_mapping')) expect(mapping).not.toHaveProperty('filter_criteria');
     for (const mapping of resources(dev, 'aws_lambda_event_source_mapping')) {
       expect(mapping['event_source_arn']).toMatch(/^\$\{aws_kinesis_stream\..+\.arn\}$/);
       expect(((mapping['destination_config'] as Block)['on_failure'] as Block)['destination_arn']).toMatch(/^\$\{aws_sqs_queue\..+on-failure.+\.arn\}$/);
@@ -397,8 +449,8 @@ describe('alarms', () => {
       period: 60,
       evaluation_periods: 3,
     });
-    // 10 % of min(168 h retention, 3600 s MaximumRecordAgeInSeconds) = 360 s.
-    expect(alarm(prod, `${fn}-iterator-age`)['threshold']).toBe(360_000);
+    // 10 % of min(168 h retention, 43200 s MaximumRecordAgeInSeconds) = 4320 s.
+    expect(alarm(prod, `${fn}-iterator-age`)['threshold']).toBe(4_320_000);
     expect(alarm(prod, `${fn}-errors`)).toMatchObject({ metric_name: 'Errors', statistic: 'Sum', threshold: 0 });
     expect(alarm(prod, `${fn}-throttles`)).toMatchObject({ metric_name: 'Throttles', statistic: 'Sum', threshold: 0 });
     expect(alarm(prod, `${fn}-duration-p99`)).toMatchObject({ metric_name: 'Duration', extended_statistic: 'p99', threshold: durationThresholdMs(consumer) });
@@ -413,6 +465,26 @@ describe('alarms', () => {
         treat_missing_data: 'ignore',
       });
     }
+    // Queue age: on-failure messages point at stream positions, redrivable for retention - record age
+    // (168 h - 12 h); the alarm fires at half of that. Quarantine messages hold the payload: half of 14 days.
+    expect(alarm(prod, `${fn}-on-failure-age`)).toMatchObject({
+      namespace: 'AWS/SQS',
+      metric_name: 'ApproximateAgeOfOldestMessage',
+      statistic: 'Maximum',
+      dimensions: { QueueName: `${fn}-on-failure` },
+      threshold: 280_800,
+    });
+    expect(alarm(prod, `${fn}-quarantine-age`)).toMatchObject({ metric_name: 'ApproximateAgeOfOldestMessage', threshold: 604_800 });
+    expect(alarm(dev, 'orders-dev-order-review-on-failure-age')['threshold']).toBe(21_600); // (24 h - 12 h) / 2
+    // Lambda metrics: the mapping failed to write an on-failure record (the only pointer to a failed batch).
+    expect(alarm(prod, `${fn}-destination-delivery-failures`)).toMatchObject({
+      namespace: 'AWS/Lambda',
+      metric_name: 'DestinationDeliveryFailures',
+      dimensions: { FunctionName: fn },
+      statistic: 'Sum',
+      comparison_operator: 'GreaterThanThreshold',
+      threshold: 0,
+    });
     expect(alarm(prod, `${fn}-records-quarantined`)).toMatchObject({
       namespace: 'KinesisPipeline/Consumers',
       metric_name: 'RecordsQuarantined',
@@ -422,17 +494,32 @@ describe('alarms', () => {
     });
   });
 
-  it('per stream: write and read throttling, iterator age as a fraction of retention', () => {
-    const stream = applyStage(pipeline, stageConfig('staging')).streams['orders']!;
+  it('per asynchronously invoked function: AsyncEventsDropped and DestinationDeliveryFailures (the request is lost otherwise)', () => {
+    for (const metric of ['AsyncEventsDropped', 'DestinationDeliveryFailures']) {
+      const id = metric === 'AsyncEventsDropped' ? 'async-events-dropped' : 'destination-delivery-failures';
+      expect(alarm(staging, `orders-staging-review-intake-${id}`)).toMatchObject({
+        namespace: 'AWS/Lambda',
+        metric_name: metric,
+        dimensions: { FunctionName: 'orders-staging-review-intake' },
+        statistic: 'Sum',
+        threshold: 0,
+      });
+    }
+    expect(alarm(staging, 'orders-staging-review-intake-on-failure-age')).toMatchObject({ metric_name: 'ApproximateAgeOfOldestMessage', threshold: 604_800 });
+  });
+
+  it('per stream: write and read throttling, iterator age as a fraction of the shortest record lifetime of its consumers', () => {
+    const applied = applyStage(pipeline, stageConfig('staging'));
+    const stream = applied.streams['orders']!;
     expect(alarm(staging, 'orders-staging-orders-write-throttled')).toMatchObject({ namespace: 'AWS/Kinesis', metric_name: 'WriteProvisionedThroughputExceeded', dimensions: { StreamName: 'orders-staging-orders' } });
     expect(alarm(staging, 'orders-staging-orders-read-throttled')).toMatchObject({ metric_name: 'ReadProvisionedThroughputExceeded' });
     expect(alarm(staging, 'orders-staging-orders-iterator-age')).toMatchObject({
       metric_name: 'GetRecords.IteratorAgeMilliseconds',
       statistic: 'Maximum',
-      threshold: streamIteratorAgeThresholdMs(stream),
+      threshold: streamIteratorAgeThresholdMs(stream, Object.values(applied.consumers)),
     });
-    // 10 % of 48 h
-    expect(streamIteratorAgeThresholdMs(stream)).toBe(17_280_000);
+    // 10 % of min(48 h, 12 h record age): fires before the consumers discard anything.
+    expect(alarm(staging, 'orders-staging-orders-iterator-age')['threshold']).toBe(4_320_000);
   });
 
   it('business alarm: orders placed zero while the stream has traffic, missing data handled on purpose', () => {
@@ -455,13 +542,98 @@ describe('alarms', () => {
     for (const s of [dev, staging, prod]) {
       const topicId = Object.keys(s.tf.resource['aws_sns_topic']!)[0]!;
       const all = resources(s, 'aws_cloudwatch_metric_alarm');
-      // 7 per consumer x 2, 3 for the plain function, 3 for the stream, 1 business alarm
-      expect(all).toHaveLength(21);
+      // 10 per consumer x 2, 6 for the plain function, 3 for the stream, 1 business alarm
+      expect(all).toHaveLength(30);
       for (const a of all) {
         expect(a['alarm_actions']).toEqual([`\${aws_sns_topic.${topicId}.arn}`]);
         expect(a['ok_actions']).toEqual([`\${aws_sns_topic.${topicId}.arn}`]);
       }
     }
+  });
+});
+
+describe('protection of stateful resources (stage setting protectStatefulResources)', () => {
+  const lifecycleOf = (s: Synthesized, type: string): unknown[] => resources(s, type).map((r) => (r['lifecycle'] as Block | undefined)?.['prevent_destroy']);
+
+  it('staging and prod: prevent_destroy on the stream, the key, every queue and the table; dev: none', () => {
+    for (const type of ['aws_kinesis_stream', 'aws_kms_key', 'aws_sqs_queue', 'aws_dynamodb_table']) {
+      expect(lifecycleOf(prod, type).every((p) => p === true), `prod ${type}`).toBe(true);
+      expect(lifecycleOf(staging, type).every((p) => p === true), `staging ${type}`).toBe(true);
+      expect(lifecycleOf(dev, type).every((p) => p === false), `dev ${type}`).toBe(true);
+    }
+    expect(lifecycleOf(prod, 'aws_sqs_queue')).toHaveLength(5);
+  });
+
+  it('a stream never deregisters enhanced fan-out consumers on delete (EnforceConsumerDeletion false)', () => {
+    for (const s of [dev, staging, prod]) expect(resources(s, 'aws_kinesis_stream')[0]!['enforce_consumer_deletion']).toBe(false);
+  });
+});
+
+describe('logs and tracing', () => {
+  it('JSON log format with the stage log level as application level and INFO system logs; X-Ray Active in prod only', () => {
+    for (const [s, level, tracing] of [
+      [dev, 'DEBUG', 'PassThrough'],
+      [staging, 'INFO', 'PassThrough'],
+      [prod, 'INFO', 'Active'],
+    ] as const) {
+      for (const fn of resources(s, 'aws_lambda_function')) {
+        expect(fn['logging_config']).toMatchObject({ log_format: 'JSON', application_log_level: level, system_log_level: 'INFO' });
+        expect(fn['tracing_config']).toEqual({ mode: tracing });
+        // Source maps are a debug choice (stage sourceMaps), off in every shipped stage.
+        expect((fn['environment'] as { variables: Record<string, string> }).variables).not.toHaveProperty('NODE_OPTIONS');
+      }
+    }
+  });
+
+  it('log groups are encrypted with the stage key, which lets CloudWatch Logs use it only for this stage\'s log groups', () => {
+    const keyId = Object.keys(prod.tf.resource['aws_kms_key']!)[0]!;
+    for (const group of resources(prod, 'aws_cloudwatch_log_group')) expect(group['kms_key_id']).toBe(`\${aws_kms_key.${keyId}.arn}`);
+    const keyPolicy = statements(resources(prod, 'aws_kms_key')[0]!['policy']);
+    expect(keyPolicy.find((st) => st.Sid === 'CloudWatchLogsEncryptStageLogGroups')).toEqual({
+      Sid: 'CloudWatchLogsEncryptStageLogGroups',
+      Effect: 'Allow',
+      Principal: { Service: 'logs.eu-west-1.amazonaws.com' },
+      Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:GenerateDataKey', 'kms:DescribeKey'],
+      Resource: '*',
+      Condition: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': 'arn:aws:logs:eu-west-1:333333333333:log-group:/aws/lambda/orders-prod-*' } },
+    });
+    expect(keyPolicy.find((st) => st.Sid === 'CloudWatchAlarmsPublishToEncryptedTopic')!.Condition).toEqual({
+      StringEquals: { 'aws:SourceAccount': '333333333333' },
+      ArnLike: { 'aws:SourceArn': 'arn:aws:cloudwatch:eu-west-1:333333333333:alarm:*' },
+    });
+  });
+
+  it('a stage with sourceMaps runs with --enable-source-maps, and refuses bundles without maps', () => {
+    const debug = { ...stageConfig('dev'), sourceMaps: true };
+    expect(() => synthStage(pipeline, debug)).toThrow(/sets "sourceMaps": true but the bundles of order-metrics, order-review, review-intake have none: run `npm run build:lambdas -- --source-maps`/);
+    const bundles = fakeBundleDir(pipeline);
+    for (const name of ['order-metrics', 'order-review', 'review-intake']) writeFileSync(join(bundles, name, 'index.mjs.map'), '{}');
+    const s = synthStage(pipeline, debug, bundles);
+    for (const fn of resources(s, 'aws_lambda_function')) {
+      expect((fn['environment'] as { variables: Record<string, string> }).variables['NODE_OPTIONS']).toBe('--enable-source-maps');
+    }
+  });
+});
+
+describe('placeholder values (account ids, e-mails, state buckets)', () => {
+  it('a stage with placeholders synthesizes a plan-time guard listing each value to replace; a real stage has none', () => {
+    const guard = resources(prod, 'terraform_data')[0]!;
+    const precondition = ((guard['lifecycle'] as Block)['precondition'] as Block[])[0]!;
+    expect(precondition['condition']).toBe('${var.allow_placeholder_stage}');
+    expect(precondition['error_message']).toBe(
+      'stage prod still has placeholder values; edit stages/prod.json before deploying:\n' +
+        "  account: 333333333333 is a placeholder account id (put the stage's AWS account id)\n" +
+        '  alarmEmail: orders-oncall@example.com is at a reserved domain nobody reads (put your on-call address)\n' +
+        '  backend.bucket: orders-terraform-state-333333333333 is a placeholder state bucket (create yours, versioned, and put its name)',
+    );
+    expect(prod.tf['variable' as keyof typeof prod.tf]).toMatchObject({ allow_placeholder_stage: { type: 'bool', default: false } });
+    const real = synthStage(pipeline, {
+      ...stageConfig('prod'),
+      account: '480173920456',
+      alarmEmail: 'orders-oncall@acme-retail.io',
+      backend: { type: 's3', bucket: 'acme-orders-tfstate-480173920456', keyPrefix: 'kinesis-pipeline' },
+    });
+    expect(resources(real, 'terraform_data')).toEqual([]);
   });
 });
 

@@ -8,7 +8,7 @@ import { applyStage } from '../../infra/apply-stage';
 import { loadStageConfig, loadStageConfigs, parseStageConfig, StageConfigError, type StageConfigInput } from '../../infra/stage-config';
 import { STAGES_DIR, stageConfig } from './synth-helpers';
 
-const base: StageConfigInput = { stage: 'test', region: 'eu-west-1', account: '123456789012' };
+const base: StageConfigInput = { stage: 'test', region: 'eu-west-1', account: '123456789012', backend: { type: 's3', bucket: 'team-terraform-state' } };
 
 function problems(fn: () => unknown): string[] {
   try {
@@ -25,10 +25,33 @@ describe('stage files', () => {
     expect(loadStageConfigs(STAGES_DIR).map((s) => s.stage)).toEqual(['dev', 'prod', 'staging']);
   });
 
-  it('defaults: local backend, info logs, no e-mail, no overrides', () => {
+  it('defaults: info logs, protected stateful resources, pass-through tracing, no source maps, no e-mail, no overrides', () => {
     const config = parseStageConfig(base, 'inline');
-    expect(config).toMatchObject({ backend: { type: 'local' }, logLevel: 'info', streams: {}, consumers: {}, functions: {}, tags: {} });
+    expect(config).toMatchObject({
+      backend: { type: 's3', bucket: 'team-terraform-state', keyPrefix: 'cdktf' },
+      logLevel: 'info',
+      systemLogLevel: 'INFO',
+      protectStatefulResources: true,
+      tracing: 'PassThrough',
+      sourceMaps: false,
+      streams: {},
+      consumers: {},
+      functions: {},
+      tags: {},
+    });
     expect(config.alarmEmail).toBeUndefined();
+  });
+
+  it('every stage keeps its state in S3 with a lock file: no local state, no DynamoDB lock table', () => {
+    const { backend: _backend, ...withoutBackend } = base;
+    expect(problems(() => parseStageConfig(withoutBackend, 'x.json'))).toEqual([
+      'backend: is required: every stage keeps its Terraform state in S3, e.g. {"type": "s3", "bucket": "<state bucket>"}',
+    ]);
+    expect(problems(() => parseStageConfig({ ...base, backend: { type: 'local' } }, 'x.json'))[0]).toMatch(/^backend\.type: must be "s3"/);
+    expect(problems(() => parseStageConfig({ ...base, backend: { type: 's3', bucket: 'b-state', dynamodbTable: 'locks' } }, 'x.json'))).toEqual([
+      'backend.dynamodbTable: is not a known setting',
+    ]);
+    expect(problems(() => parseStageConfig({ ...base, backend: { type: 's3', bucket: 'Not_A_Bucket' } }, 'x.json'))[0]).toMatch(/^backend\.bucket: must be an S3 bucket name/);
   });
 
   it('rejects bad values with the field path and the rule', () => {
@@ -39,7 +62,7 @@ describe('stage files', () => {
     expect(problems(() => parseStageConfig({ ...base, consumers: { 'order-review': { memory: 1 } } }, 'x.json'))).toEqual([
       'consumers.order-review.memory: is not a known setting',
     ]);
-    expect(problems(() => parseStageConfig({ ...base, backend: { type: 's3', bucket: 'b-state' } }, 'x.json'))[0]).toMatch(/^backend\.dynamodbTable: /);
+    expect(problems(() => parseStageConfig({ ...base, tracing: 'On' }, 'x.json'))).toEqual(['tracing: must be "Active" or "PassThrough"']);
   });
 
   it('the stage name must match the file name', () => {

@@ -1,6 +1,7 @@
 /**
- * Test helpers for the infra suite: a temporary fake bundle folder (synth must not depend on the
- * consumers' handler files or esbuild), synthesis of a stage through cdktf's Testing helpers, and
+ * Test helpers for the infra suite: a temporary stand-in bundle folder (for variants of the definition
+ * whose functions are not the reference ones; the reference stages synthesize on the real bundles of
+ * test/support/deployed-bundles.ts), synthesis of a stage through cdktf's Testing helpers, and
  * small readers over the synthesized Terraform JSON.
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';

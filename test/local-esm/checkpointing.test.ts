@@ -4,7 +4,7 @@
  * checkpoints Lambda would produce.
  */
 import { describe, expect, it } from 'vitest';
-import { ok, runMapping, seqs, settings, settle, thrown, useStreamFixture, waitFor } from './harness';
+import { ok, runMapping, seqs, settings, quiesce, thrown, useStreamFixture, waitFor } from './harness';
 
 const esm = useStreamFixture();
 
@@ -15,10 +15,10 @@ describe('checkpointing', () => {
     const puts = await five();
     esm.running = await runMapping(esm.fixture, settings({ batchSize: 10 }), () => ok());
     await waitFor(() => esm.running!.checkpoints().length === 1, 'checkpoint');
-    await settle();
+    await quiesce(esm.fixture, esm.running!);
     expect(esm.running.invocations.map((i) => i.sequenceNumbers)).toEqual([seqs(puts, 0, 1, 2, 3, 4)]);
     expect(esm.running.checkpoints()).toEqual(seqs(puts, 4));
-    expect(esm.running.mapping.stats()).toMatchObject({ recordsProcessed: 5, recordsPending: 0, invocations: 1, retries: 0 });
+    expect(esm.running.stats()).toMatchObject({ recordsProcessed: 5, recordsPending: 0, invocations: 1, retries: 0 });
   });
 
   it('partial response: checkpoints before the lowest reported sequence number and retries from there', async () => {
@@ -27,10 +27,10 @@ describe('checkpointing', () => {
       index === 0 ? ok({ batchItemFailures: [{ itemIdentifier: puts[3]!.sequenceNumber }, { itemIdentifier: puts[1]!.sequenceNumber }] }) : ok(),
     );
     await waitFor(() => esm.running!.checkpoints().includes(puts[4]!.sequenceNumber), 'final checkpoint');
-    await settle();
+    await quiesce(esm.fixture, esm.running!);
     expect(esm.running.invocations.map((i) => i.sequenceNumbers)).toEqual([seqs(puts, 0, 1, 2, 3, 4), seqs(puts, 1, 2, 3, 4)]);
     expect(esm.running.checkpoints()).toEqual(seqs(puts, 0, 4));
-    expect(esm.running.mapping.stats()).toMatchObject({ retries: 1, recordsProcessed: 5 });
+    expect(esm.running.stats()).toMatchObject({ retries: 1, recordsProcessed: 5 });
   });
 
   it.each([
@@ -42,7 +42,7 @@ describe('checkpointing', () => {
     const puts = await five();
     esm.running = await runMapping(esm.fixture, settings({ batchSize: 10, reportBatchItemFailures: true }), () => ok(response));
     await waitFor(() => esm.running!.checkpoints().length === 1, 'checkpoint');
-    await settle();
+    await quiesce(esm.fixture, esm.running!);
     expect(esm.running.invocations).toHaveLength(1);
     expect(esm.running.checkpoints()).toEqual(seqs(puts, 4));
   });
@@ -53,7 +53,7 @@ describe('checkpointing', () => {
       ok({ batchItemFailures: [{ itemIdentifier: puts[2]!.sequenceNumber }] }),
     );
     await waitFor(() => esm.running!.checkpoints().length === 1, 'checkpoint');
-    await settle();
+    await quiesce(esm.fixture, esm.running!);
     expect(esm.running.invocations).toHaveLength(1);
     expect(esm.running.checkpoints()).toEqual(seqs(puts, 4));
   });
@@ -70,18 +70,18 @@ describe('checkpointing', () => {
       index === 0 ? ok(response(puts[2]!.sequenceNumber)) : ok(),
     );
     await waitFor(() => esm.running!.checkpoints().length === 1, 'checkpoint');
-    await settle();
+    await quiesce(esm.fixture, esm.running!);
     // The whole batch is retried: nothing was checkpointed by the first response.
     expect(esm.running.invocations.map((i) => i.sequenceNumbers)).toEqual([seqs(puts, 0, 1, 2, 3, 4), seqs(puts, 0, 1, 2, 3, 4)]);
     expect(esm.running.checkpoints()).toEqual(seqs(puts, 4));
-    expect(esm.running.mapping.stats().invocationErrors).toBe(1);
+    expect(esm.running.stats().invocationErrors).toBe(1);
   });
 
   it('a function error checkpoints nothing; the retried batch checkpoints once it succeeds', async () => {
     const puts = await five();
     esm.running = await runMapping(esm.fixture, settings({ batchSize: 10 }), (_inv, index) => (index < 2 ? thrown() : ok()));
     await waitFor(() => esm.running!.checkpoints().length === 1, 'checkpoint');
-    await settle();
+    await quiesce(esm.fixture, esm.running!);
     expect(esm.running.invocations.map((i) => i.sequenceNumbers)).toEqual(Array(3).fill(seqs(puts, 0, 1, 2, 3, 4)));
     expect(esm.running.checkpoints()).toEqual(seqs(puts, 4));
   });

@@ -1,6 +1,6 @@
 /** Event-filtering pattern syntax on JSON data (pure; EventBridge comparison operators as Lambda uses them). */
 import { describe, expect, it } from 'vitest';
-import { compileFilters, FilterPatternError } from '../../local/esm/filter-pattern';
+import { compileFilters, FilterPatternError } from '../../kinesis/filter-pattern';
 
 const bytes = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value));
 const matches = (patterns: Record<string, unknown>[], data: unknown) => compileFilters(patterns)!.matches(bytes(data));

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { FilterPatternError, LocalEventSourceMapping } from '../../local/esm';
-import { FUNCTION_ARN, MemorySink, ok, runMapping, seqs, settings, settle, useStreamFixture, waitFor } from './harness';
+import { FUNCTION_ARN, MemorySink, ok, runMapping, seqs, settings, quiesce, useStreamFixture, waitFor } from './harness';
 
 const esm = useStreamFixture();
 
@@ -27,16 +27,16 @@ describe('FilterCriteria', () => {
       () => ok(),
     );
     await waitFor(() => esm.running!.checkpoints().includes(puts[5]!.sequenceNumber), 'checkpoint past the last record');
-    await settle();
+    await quiesce(esm.fixture, esm.running!);
     expect(esm.running.invocations.map((i) => i.sequenceNumbers)).toEqual([seqs(puts, 0, 1, 4)]);
-    expect(esm.running.mapping.stats()).toMatchObject({ recordsRead: 6, recordsFiltered: 3, recordsProcessed: 3, recordsPending: 0 });
+    expect(esm.running.stats()).toMatchObject({ recordsRead: 6, recordsFiltered: 3, recordsProcessed: 3, recordsPending: 0 });
   });
 
   it('a batch where nothing matches invokes nothing and still checkpoints', async () => {
     const puts = await esm.fixture.put([{ data: { type: 'a' } }, { data: { type: 'b' } }]);
     esm.running = await runMapping(esm.fixture, settings({ filterPatterns: [{ data: { type: [{ prefix: 'order.' }] } }] }), () => ok());
     await waitFor(() => esm.running!.checkpoints().includes(puts[1]!.sequenceNumber), 'checkpoint');
-    await settle();
+    await quiesce(esm.fixture, esm.running!);
     expect(esm.running.invocations).toEqual([]);
   });
 

@@ -15,7 +15,7 @@ import {
 import { afterEach, beforeEach } from 'vitest';
 import { createKinesisClient, ensureStream, listAllShards, waitForStreamActive } from '../../kinesis/client';
 import { LocalEventSourceMapping } from '../../local/esm';
-import type { CheckpointStore, EsmActivity, EsmClock, InvokeOutcome, KinesisEventRecord, OnFailureRecord, OnFailureSink } from '../../local/esm';
+import type { CheckpointStore, EsmActivity, EsmClock, EsmStats, InvokeOutcome, KinesisEventRecord, OnFailureRecord, OnFailureSink } from '../../local/esm';
 import { mappingSchema, type MappingSettings } from '../../pipeline/definition-schema';
 import { createLogger } from '../../telemetry/logger';
 import { startKinesalite, type EmbeddedKinesis } from '../support/emulators';
@@ -140,8 +140,12 @@ export interface RunningMapping {
   invocations: Invocation[];
   activity: EsmActivity[];
   sink: MemorySink;
-  /** Checkpoint activities, in order. */
+  /** Checkpoint activities, in order (a quiesce sentinel's left out). */
   checkpoints(): string[];
+  /** The mapping's stats without what quiesce sentinels added (records read, processed or filtered, invocations). */
+  stats(): EsmStats;
+  /** Internal to quiesce: the sentinels' sequence numbers and invocations. */
+  readonly sentinels: { sequenceNumbers: Set<string>; invocations: number; records: number };
   stop(): Promise<void>;
 }
 
@@ -149,11 +153,12 @@ export async function runMapping(
   fixture: StreamFixture,
   mappingSettings: MappingSettings,
   script: Script,
-  extra: { clock?: EsmClock; timing?: Record<string, number>; start?: boolean; client?: KinesisClient; checkpointStore?: CheckpointStore } = {},
+  extra: { clock?: EsmClock; timing?: Record<string, number>; start?: boolean; client?: KinesisClient; checkpointStore?: CheckpointStore; closeWindowsAtStop?: boolean } = {},
 ): Promise<RunningMapping> {
   const invocations: Invocation[] = [];
   const activity: EsmActivity[] = [];
   const sink = new MemorySink();
+  const sentinels = { sequenceNumbers: new Set<string>(), invocations: 0, records: 0 };
   const mapping = new LocalEventSourceMapping({
     kinesis: extra.client ?? fixture.client,
     consumerName: 'test-consumer',
@@ -171,6 +176,12 @@ export async function runMapping(
         sequenceNumbers: copy.Records.map((r) => r.kinesis.sequenceNumber),
         data: copy.Records.map(decode),
       };
+      // A batch of sentinels only (see quiesce) succeeds and is not the test's business.
+      if (invocation.data.length > 0 && invocation.data.every(isSentinel)) {
+        sentinels.invocations += 1;
+        sentinels.records += invocation.data.length;
+        return ok();
+      }
       invocations.push(invocation);
       return script(invocation, invocations.length - 1);
     },
@@ -178,6 +189,7 @@ export async function runMapping(
     logger: createLogger({ name: 'esm-test', level: 'silent' }),
     ...(extra.clock ? { clock: extra.clock } : {}),
     ...(extra.checkpointStore ? { checkpointStore: extra.checkpointStore } : {}),
+    ...(extra.closeWindowsAtStop !== undefined ? { closeWindowsAtStop: extra.closeWindowsAtStop } : {}),
     timing: { ...FAST_TIMING, ...extra.timing },
     onActivity: (a) => activity.push(a),
   });
@@ -187,7 +199,19 @@ export async function runMapping(
     invocations,
     activity,
     sink,
-    checkpoints: () => activity.flatMap((a) => (a.type === 'checkpoint' ? [a.sequenceNumber] : [])),
+    checkpoints: () => activity.flatMap((a) => (a.type === 'checkpoint' && !sentinels.sequenceNumbers.has(a.sequenceNumber) ? [a.sequenceNumber] : [])),
+    stats: () => {
+      const s = mapping.stats();
+      const filtered = sentinels.sequenceNumbers.size - sentinels.records;
+      return {
+        ...s,
+        recordsRead: s.recordsRead - sentinels.sequenceNumbers.size,
+        recordsProcessed: s.recordsProcessed - sentinels.records,
+        recordsFiltered: s.recordsFiltered - filtered,
+        invocations: s.invocations - sentinels.invocations,
+      };
+    },
+    sentinels,
     stop: () => mapping.stop(),
   };
 }
@@ -247,7 +271,28 @@ export async function settlesWithin(promise: Promise<unknown>, boundMs = 10_000)
   }
 }
 
-/** Give the mapping time to do something it must NOT do (used after the expected end state is reached). */
+const SENTINEL_KEY = '__quiesce_sentinel__';
+const isSentinel = (data: unknown): boolean => typeof data === 'object' && data !== null && SENTINEL_KEY in data;
+
+/**
+ * Proves the mapping is done with every record put so far, instead of sleeping before a "did not happen"
+ * assertion: puts a sentinel record and waits until a checkpoint reaches it. A shard's records are
+ * processed in order (a failing batch is retried, bisected or discarded before anything after it is
+ * checkpointed), so once the sentinel is checkpointed nothing put before it can still be invoked, retried
+ * or sent to the on-failure destination. The sentinel's own invocation is not recorded (a batch mixing it
+ * with the test's records would be, and fail the test visibly). For one-shard streams with
+ * ParallelizationFactor 1 and no batching window holding records back.
+ */
+export async function quiesce(fixture: StreamFixture, running: RunningMapping): Promise<void> {
+  const [sentinel] = await fixture.put([{ key: 'quiesce-sentinel', data: { [SENTINEL_KEY]: true } }]);
+  running.sentinels.sequenceNumbers.add(sentinel!.sequenceNumber);
+  await waitFor(
+    () => running.activity.some((a) => a.type === 'checkpoint' && a.sequenceNumber === sentinel!.sequenceNumber),
+    'the sentinel record put after the end state to be checkpointed',
+  );
+}
+
+/** Give the mapping time to do something it must NOT do (only where no later event can prove it; see quiesce). */
 export const settle = (ms = 150) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export const seqs = (puts: PutResult[], ...indexes: number[]) => indexes.map((i) => (puts[i] as PutResult).sequenceNumber);

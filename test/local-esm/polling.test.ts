@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { MAX_INVOCATION_PAYLOAD_BYTES } from '../../local/esm/batch-assembly';
-import { ok, runMapping, seqs, settings, settle, settlesWithin, StreamFixture, thrown, useStreamFixture, waitFor } from './harness';
+import { ok, quiesce, runMapping, seqs, settings, settle, settlesWithin, StreamFixture, thrown, useStreamFixture, waitFor } from './harness';
 
 const esm = useStreamFixture();
 
@@ -56,7 +56,7 @@ describe('starting position', () => {
     esm.running = await runMapping(esm.fixture, settings({ startingPosition: 'LATEST' }), () => ok());
     const fresh = await esm.fixture.put([{ data: 'new-1' }, { data: 'new-2' }]);
     await waitFor(() => invoked().length === 2, 'the new records');
-    await settle();
+    await quiesce(esm.fixture, esm.running!);
     expect(invoked()).toEqual(seqs(fresh, 0, 1));
   });
 
@@ -68,7 +68,7 @@ describe('starting position', () => {
     const after = await esm.fixture.put([{ data: 'after-1' }, { data: 'after-2' }]);
     esm.running = await runMapping(esm.fixture, settings({ startingPosition: 'AT_TIMESTAMP', startingPositionTimestamp: at.toISOString() }), () => ok());
     await waitFor(() => invoked().length === 2, 'the later records');
-    await settle();
+    await quiesce(esm.fixture, esm.running!);
     expect(invoked()).toEqual(seqs(after, 0, 1));
   });
 
@@ -81,9 +81,9 @@ describe('starting position', () => {
     esm.running = await runMapping(esm.fixture, settings({ startingPosition: 'AT_TIMESTAMP', startingPositionTimestamp: at.toISOString() }), () => ok());
     const later = await esm.fixture.put([{ data: 'later' }]);
     await waitFor(() => invoked().length === 1, 'the record put after start');
-    await settle();
+    await quiesce(esm.fixture, esm.running!);
     expect(invoked()).toEqual(seqs(later, 0));
-    expect(esm.running.mapping.stats().recordsRead).toBe(1);
+    expect(esm.running.stats().recordsRead).toBe(1);
     expect(await settlesWithin(esm.running.mapping.stop())).toBe('settled');
   });
 });
@@ -99,7 +99,7 @@ describe('batching', () => {
   it('MaximumBatchingWindowInSeconds gathers records that arrive within the window into one batch', async () => {
     esm.running = await runMapping(esm.fixture, settings({ batchSize: 100, maximumBatchingWindowInSeconds: 1 }), () => ok());
     const first = await esm.fixture.put([{ data: 'a' }]);
-    await waitFor(() => esm.running!.mapping.stats().recordsRead === 1, 'first record read');
+    await waitFor(() => esm.running!.stats().recordsRead === 1, 'first record read');
     const second = await esm.fixture.put([{ data: 'b' }]);
     await waitFor(() => esm.running!.invocations.length === 1, 'one invocation');
     await settle();
@@ -193,7 +193,7 @@ describe('resharding: merge', () => {
     esm.running = await runMapping(esm.fixture, settings({ batchSize: 10 }), (inv) =>
       !failed && inv.event.Records[0]!.eventID.startsWith(b!.ShardId!) ? ((failed = true), thrown()) : ok(),
     );
-    await waitFor(() => esm.running!.mapping.stats().recordsProcessed === 11, 'all records');
+    await waitFor(() => esm.running!.stats().recordsProcessed === 11, 'all records');
     expect(failed).toBe(true);
     expect(new Set(before.map((p) => p.shardId))).toEqual(new Set([a!.ShardId, b!.ShardId]));
     const childId = after[0]!.shardId;

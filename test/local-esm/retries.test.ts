@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { InvokeOutcome } from '../../local/esm';
-import { FUNCTION_ARN, OffsetClock, ok, runMapping, seqs, settings, settle, thrown, useStreamFixture, waitFor } from './harness';
+import { FUNCTION_ARN, OffsetClock, ok, runMapping, seqs, settings, quiesce, thrown, useStreamFixture, waitFor } from './harness';
 
 const esm = useStreamFixture();
 
@@ -24,9 +24,9 @@ describe('function errors and retries', () => {
       return outcomes[index] ?? ok();
     });
     await waitFor(() => esm.running!.checkpoints().length === 1, 'checkpoint');
-    await settle();
+    await quiesce(esm.fixture, esm.running!);
     expect(esm.running.invocations.map((i) => i.sequenceNumbers)).toEqual(Array(4).fill(seqs(puts, 0, 1)));
-    expect(esm.running.mapping.stats()).toMatchObject({ retries: 3, invocationErrors: 3, recordsProcessed: 2, onFailureRecords: 0 });
+    expect(esm.running.stats()).toMatchObject({ retries: 3, invocationErrors: 3, recordsProcessed: 2, onFailureRecords: 0 });
   });
 
   it('MaximumRetryAttempts: 1 + N invocations, then an AWS-shaped on-failure record and the shard moves on', async () => {
@@ -38,7 +38,7 @@ describe('function errors and retries', () => {
     await waitFor(() => esm.running!.sink.records.length === 1, 'on-failure record');
     const later = await esm.fixture.put([{ data: { i: 3 } }]);
     await waitFor(() => esm.running!.invocations.length === 4, 'the next batch');
-    await settle();
+    await quiesce(esm.fixture, esm.running!);
     expect(esm.running.invocations.map((i) => i.sequenceNumbers)).toEqual([...Array(3).fill(seqs(puts, 0, 1, 2)), [later[0]!.sequenceNumber]]);
     const record = esm.running.sink.records[0]!;
     expect(Object.keys(record)).toEqual(['requestContext', 'responseContext', 'version', 'timestamp', 'KinesisBatchInfo']);
@@ -64,14 +64,14 @@ describe('function errors and retries', () => {
     expect(Date.parse(record.KinesisBatchInfo.approximateArrivalOfFirstRecord)).toBe(Math.round(first * 1000));
     // Discarded records are checkpointed past (the batch is dropped), then the next record.
     expect(esm.running.checkpoints()).toEqual([puts[2]!.sequenceNumber, later[0]!.sequenceNumber]);
-    expect(esm.running.mapping.stats()).toMatchObject({ recordsDiscarded: 3, onFailureRecords: 1, retries: 2 });
+    expect(esm.running.stats()).toMatchObject({ recordsDiscarded: 3, onFailureRecords: 1, retries: 2 });
   });
 
   it('MaximumRetryAttempts 0: one invocation, approximateInvokeCount 1', async () => {
     await esm.fixture.put([{ data: { i: 0 } }]);
     esm.running = await runMapping(esm.fixture, settings({ maximumRetryAttempts: 0, onFailureDestination: 'queue' }), () => thrown());
     await waitFor(() => esm.running!.sink.records.length === 1, 'on-failure record');
-    await settle();
+    await quiesce(esm.fixture, esm.running!);
     expect(esm.running.invocations).toHaveLength(1);
     expect(esm.running.sink.records[0]!.requestContext.approximateInvokeCount).toBe(1);
   });
@@ -80,10 +80,10 @@ describe('function errors and retries', () => {
     const puts = await esm.fixture.put([{ data: { i: 0 } }]);
     esm.running = await runMapping(esm.fixture, settings({ maximumRetryAttempts: 0, onFailureDestination: 'none' }), () => thrown());
     await waitFor(() => esm.running!.checkpoints().length === 1, 'checkpoint past the discarded batch');
-    await settle();
+    await quiesce(esm.fixture, esm.running!);
     expect(esm.running.sink.records).toEqual([]);
     expect(esm.running.checkpoints()).toEqual(seqs(puts, 0));
-    expect(esm.running.mapping.stats()).toMatchObject({ recordsDiscarded: 1, onFailureRecords: 0 });
+    expect(esm.running.stats()).toMatchObject({ recordsDiscarded: 1, onFailureRecords: 0 });
   });
 });
 
@@ -97,7 +97,7 @@ describe('BisectBatchOnFunctionError', () => {
       (inv) => (inv.sequenceNumbers.includes(poison) ? thrown('poison') : ok()),
     );
     await waitFor(() => esm.running!.checkpoints().includes(puts[3]!.sequenceNumber), 'last checkpoint');
-    await settle();
+    await quiesce(esm.fixture, esm.running!);
     expect(esm.running.invocations.map((i) => i.sequenceNumbers)).toEqual([
       seqs(puts, 0, 1, 2, 3),
       seqs(puts, 0, 1),
@@ -110,7 +110,7 @@ describe('BisectBatchOnFunctionError', () => {
     expect(esm.running.sink.records[0]!.requestContext).toMatchObject({ condition: 'RetryAttemptsExhausted', approximateInvokeCount: 2 });
     expect(esm.running.sink.records[0]!.KinesisBatchInfo).toMatchObject({ startSequenceNumber: poison, endSequenceNumber: poison, batchSize: 1 });
     expect(esm.running.checkpoints()).toEqual(seqs(puts, 1, 2, 3));
-    expect(esm.running.mapping.stats()).toMatchObject({ bisects: 2, retries: 1 });
+    expect(esm.running.stats()).toMatchObject({ bisects: 2, retries: 1 });
   });
 
   it('with a partial response, bisects at the returned sequence number and retries only the remaining records', async () => {
@@ -122,7 +122,7 @@ describe('BisectBatchOnFunctionError', () => {
       (inv) => (inv.sequenceNumbers.includes(failing) ? ok({ batchItemFailures: [{ itemIdentifier: failing }] }) : ok()),
     );
     await waitFor(() => esm.running!.sink.records.length === 1, 'on-failure record');
-    await settle();
+    await quiesce(esm.fixture, esm.running!);
     expect(esm.running.invocations.map((i) => i.sequenceNumbers)).toEqual([
       seqs(puts, 0, 1, 2, 3, 4),
       seqs(puts, 2, 3, 4), // split at the failure: no retry consumed
@@ -143,7 +143,8 @@ describe('MaximumRecordAgeInSeconds', () => {
       return thrown();
     }, { clock });
     await waitFor(() => esm.running!.sink.records.length === 1, 'on-failure record');
-    await settle();
+    clock.offsetMs = 0; // the sentinel is young
+    await quiesce(esm.fixture, esm.running!);
     expect(esm.running.invocations).toHaveLength(1);
     expect(esm.running.sink.records[0]!.requestContext).toMatchObject({ condition: 'RecordAgeExceeded', approximateInvokeCount: 1 });
     expect(esm.running.sink.records[0]!.responseContext).toEqual({ statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' });
@@ -157,7 +158,8 @@ describe('MaximumRecordAgeInSeconds', () => {
     const puts = await esm.fixture.put([{ data: { i: 0 } }]);
     esm.running = await runMapping(esm.fixture, settings({ maximumRecordAgeInSeconds: 60, onFailureDestination: 'queue' }), () => ok(), { clock });
     await waitFor(() => esm.running!.sink.records.length === 1, 'on-failure record');
-    await settle();
+    clock.offsetMs = 0; // the sentinel is young
+    await quiesce(esm.fixture, esm.running!);
     expect(esm.running.invocations).toEqual([]);
     expect(esm.running.sink.records[0]!.requestContext).toMatchObject({ condition: 'RecordAgeExceeded', approximateInvokeCount: 0 });
     expect(esm.running.sink.records[0]!.responseContext).toEqual({ statusCode: 200, executedVersion: '$LATEST' });

@@ -134,4 +134,25 @@ describe('tumbling windows', () => {
     expect(esm.running.invocations.map((i) => i.sequenceNumbers)).toEqual([puts.map((p) => p.sequenceNumber), []]);
     expect(esm.running.invocations[1]!.event['state']).toEqual({ count: 6 });
   });
+
+  it('closeWindowsAtStop: a stream that ends with the mapping (in-memory) gets the open window\'s final invoke at stop, not a silent drop', async () => {
+    const puts = await esm.fixture.put([{ data: 'a' }, { data: 'b' }]);
+    // 60 s windows: the window is still open when the mapping stops.
+    esm.running = await runMapping(esm.fixture, settings({ tumblingWindowInSeconds: 60 }), counting, { closeWindowsAtStop: true });
+    await waitFor(() => esm.running!.checkpoints().includes(puts[1]!.sequenceNumber), 'records folded in');
+    expect(esm.running.invocations.map((inv) => inv.event['isFinalInvokeForWindow'])).toEqual([false]);
+    await esm.running.stop();
+    const final = esm.running.invocations[1]!;
+    expect(windowFields(final)).toMatchObject({ isFinalInvokeForWindow: true, state: { count: 2 } });
+    expect(esm.running.activity.some((a) => a.type === 'window-dropped')).toBe(false);
+  });
+
+  it('without a checkpoint store or closeWindowsAtStop, an open window dropped at stop is reported (window-dropped), never silent', async () => {
+    const puts = await esm.fixture.put([{ data: 'a' }]);
+    esm.running = await runMapping(esm.fixture, settings({ tumblingWindowInSeconds: 60 }), counting);
+    await waitFor(() => esm.running!.checkpoints().includes(puts[0]!.sequenceNumber), 'record folded in');
+    await esm.running.stop();
+    expect(esm.running.invocations.map((inv) => inv.event['isFinalInvokeForWindow'])).toEqual([false]);
+    expect(esm.running.activity.filter((a) => a.type === 'window-dropped')).toEqual([expect.objectContaining({ shardId: puts[0]!.shardId })]);
+  });
 });

@@ -51,6 +51,14 @@ describe('DeliveryLedger', () => {
     expect(account.foreign).toBe(1);
   });
 
+  it('tells records from before this run apart from records written during it outside the upstream (ambiguous-put retries, re-puts)', () => {
+    const ledger = ledgerWithRecords();
+    // 50 is older than this run's first record on S0 (100): from before the run. 250 and 999 lie after it:
+    // written during the run by something the upstream did not record.
+    ledger.onActivity('c', { type: 'invoke', shardId: S0, lane: 0, sequenceNumbers: ['50', '100', '250', '999'] });
+    expect(ledger.account('c')).toMatchObject({ foreign: 3, foreignBeforeRun: 1, foreignDuringRun: 2 });
+  });
+
   it('does not call a record foreign when its put result arrives after the invocation', () => {
     const ledger = new DeliveryLedger();
     ledger.addConsumer('c', 'orders');

@@ -54,14 +54,29 @@ describe('npm start flags', () => {
     [['--persist-stream', '--kinesis', 'kinesis-local'], /kinesalite only/],
     [['--log-level', 'loud'], /--log-level must be one of/],
     [['--bogus'], /Unknown option '--bogus'/],
+    [['--time-scale', '0.5'], /--time-scale must be a number between 1 and 3600/],
+    [['--dashboard-port', '70000'], /--dashboard-port must be a port number/],
+    [['--dashboard-stage', '../prod'], /--dashboard-stage must name a file of stages\//],
+    [['--no-dashboard', '--time-scale', '60'], /--no-dashboard excludes/],
   ])('rejects %j with a clear message', (argv, message) => {
     expect(() => parseCliOptions(argv, false)).toThrow(UsageError);
     expect(() => parseCliOptions(argv, false)).toThrow(message);
   });
 
+  it('serves the dashboard by default (stage dev, periods as deployed); --no-dashboard turns it off', () => {
+    expect(parseCliOptions([], true).dashboard).toEqual({ enabled: true, stage: 'dev', timeScale: 1 });
+    expect(parseCliOptions(['--no-dashboard'], true).dashboard.enabled).toBe(false);
+    expect(parseCliOptions(['--dashboard-stage', 'prod', '--time-scale', '60', '--dashboard-port', '8123'], false).dashboard).toEqual({
+      enabled: true,
+      stage: 'prod',
+      timeScale: 60,
+      port: 8123,
+    });
+  });
+
   it('documents every flag in --help', () => {
     expect(parseCliOptions(['--help'], true).help).toBe(true);
-    for (const flag of ['--kinesis', '--endpoint', '--persist-stream', '--rate', '--invalid-fraction', '--events', '--duration', '--data-dir', '--no-ui', '--log-level']) {
+    for (const flag of ['--kinesis', '--endpoint', '--persist-stream', '--rate', '--invalid-fraction', '--events', '--duration', '--data-dir', '--no-ui', '--log-level', '--no-dashboard', '--dashboard-stage', '--time-scale', '--dashboard-port']) {
       expect(HELP).toContain(flag);
     }
     for (const line of HELP.split('\n')) expect(line.length).toBeLessThanOrEqual(80);

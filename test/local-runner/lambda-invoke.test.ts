@@ -160,6 +160,23 @@ describe('RequestResponse invocations', () => {
     expect(stats.sandboxesReplaced).toBeGreaterThanOrEqual(2);
   });
 
+  it('notices a warm sandbox killed while idle at once, replaces it, and charges the death to no invocation', async () => {
+    const before = decode((await invoke('sink', { action: 'echo' })).Payload);
+    const fn = service.get('sink');
+    const statsBefore = fn.stats();
+    process.kill(before['pid'] as number, 'SIGKILL');
+    await waitFor(() => (fn.stats().idleDeaths > statsBefore.idleDeaths ? true : undefined), 'the idle death to be noticed');
+    // Noticed without any invocation: no error, no crash charged to a request.
+    expect(fn.stats()).toMatchObject({ invocations: statsBefore.invocations, errors: statsBefore.errors, crashes: statsBefore.crashes, sandboxes: statsBefore.sandboxes - 1 });
+    const after = await invoke('sink', { action: 'echo' });
+    expect(after.FunctionError).toBeUndefined();
+    expect(decode(after.Payload)['pid']).not.toBe(before['pid']);
+    expect(fn.stats()).toMatchObject({ errors: statsBefore.errors, crashes: statsBefore.crashes, idleDeaths: statsBefore.idleDeaths + 1 });
+    // The function log is an append stream: wait for the line rather than assume it is flushed.
+    const logged = await waitFor(async () => ((await readFile(join(dataRoot, 'logs', 'sink.log'), 'utf8')).match(/exited while idle \(signal: kill\)/) ? true : undefined), 'the log line');
+    expect(logged).toBe(true);
+  });
+
   it('supports callback-style handlers (result and error)', async () => {
     const ok = await invoke('callback', {});
     expect(decode(ok.Payload)).toMatchObject({ style: 'callback' });

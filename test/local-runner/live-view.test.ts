@@ -89,7 +89,7 @@ describe('live view', () => {
 
 describe('summary', () => {
   it('names the seed that replays the run', () => {
-    const summary = { durationMs: 1000, seed: 99, produced: 0, producedValid: 0, producedInvalid: 0, failedPuts: 0, consumers: [], accounted: true } as unknown as RunSummary;
+    const summary = { durationMs: 1000, seed: 99, produced: 0, producedValid: 0, producedInvalid: 0, failedPuts: 0, consumers: [], accounted: true, health: { functions: [], checkpoints: [], problems: [], warnings: [] } } as unknown as RunSummary;
     expect(renderSummary(summary).map(plain).join('\n')).toContain('seed 99');
   });
 });

@@ -25,7 +25,8 @@ const definition = definePipeline({
   streams: { orders: { capacity: { mode: 'PROVISIONED', shardCount: 2 } } },
   consumers: {
     all: { entry: effects, stream: 'orders', timeoutSeconds: 20, mapping: { ...base, parallelizationFactor: 2, bisectBatchOnFunctionError: true } },
-    placed: { entry: effects, stream: 'orders', timeoutSeconds: 20, mapping: { ...base, filterPatterns: [{ data: { type: ['order.placed'] } }] } },
+    // Filtered by the runtime after deaggregation (recordFilterPatterns); the runner marks what it leaves out.
+    placed: { entry: effects, stream: 'orders', timeoutSeconds: 20, mapping: base, recordFilterPatterns: [{ data: { type: ['order.placed'] } }] },
     flaky: { entry: 'test/local-runner/fixtures/flaky-consumer.ts', stream: 'orders', timeoutSeconds: 2, mapping: { ...base, maximumRetryAttempts: 10 } },
     failing: {
       entry: 'test/local-runner/fixtures/always-fails.ts',

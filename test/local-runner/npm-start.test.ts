@@ -51,6 +51,17 @@ describe('npm start', () => {
     });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     await Promise.race([sawEnough, exited.then(() => Promise.reject(new Error(`npm start exited early:\n${stderr}`)))]);
+    // The dashboard: its address printed and in runner.json, the page and its shipped chart library served.
+    const dashboard = lines.find((line) => line.type === 'dashboard');
+    expect(dashboard?.['url'], stderr).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    const running = JSON.parse(await readFile(join(dataRoot, 'runner.json'), 'utf8')) as { dashboard?: { url: string } };
+    expect(running.dashboard?.url).toBe(dashboard!['url']);
+    const page = await fetch(dashboard!['url'] as string);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<script src="/assets/uPlot.iife.min.js">');
+    const uplot = await fetch(new URL('/assets/uPlot.iife.min.js', dashboard!['url'] as string));
+    expect(uplot.headers.get('content-type')).toMatch(/^text\/javascript/);
+    expect(await uplot.text()).toContain('uPlot');
     process.kill(-child.pid!, 'SIGINT');
     const code = await exited;
     expect(code, stderr).toBe(0);
@@ -65,6 +76,11 @@ describe('npm start', () => {
       // The consumer's own count (EMF RecordsProcessed) equals the distinct records it processed: none twice.
       expect(c.reportedProcessed, c.consumer).toBe(c.processed);
     }
+    // The stage's alarms over the run, and the summary's alarm section on stderr.
+    const alarms = lines.find((line) => line.type === 'alarms');
+    expect(alarms?.['stage']).toBe('dev');
+    expect((alarms?.['alarms'] as { alarmName: string }[]).map((a) => a.alarmName)).toContain('orders-dev-order-review-iterator-age');
+    expect(stderr).toContain('Alarms of stage dev over this run (periods as deployed)');
     const runner = JSON.parse(await readFile(join(dataRoot, 'runner.json'), 'utf8')) as { state: string; functions: Record<string, { stats: { crashes: number } }> };
     expect(runner.state).toBe('stopped');
     // Ctrl-C reached the sandboxes too; none of them died of it.

@@ -32,7 +32,8 @@ describe('deployPipeline (AWS SDK deployment used for LocalStack)', () => {
   const lambdaMock = mockClient(LambdaClient);
   const sqsMock = mockClient(SQSClient);
   let deployed: DeployedPipeline;
-  let mappingPolls = 0;
+  /** The states each mapping (by UUID) was seen in, in order. */
+  const mappingPolls = new Map<string, string[]>();
 
   beforeAll(async () => {
     kinesis = await startKinesalite();
@@ -48,9 +49,12 @@ describe('deployPipeline (AWS SDK deployment used for LocalStack)', () => {
     let uuid = 0;
     lambdaMock.on(CreateEventSourceMappingCommand).callsFake(() => ({ UUID: `uuid-${++uuid}`, State: 'Creating' }));
     // Creating -> Enabling -> Enabled, as the Lambda API reference describes a new mapping's states.
-    lambdaMock.on(GetEventSourceMappingCommand).callsFake(() => {
-      mappingPolls += 1;
-      return { State: mappingPolls <= 2 ? 'Creating' : mappingPolls <= 4 ? 'Enabling' : 'Enabled' };
+    // Each mapping by its own UUID: a shared counter would let one mapping's polls satisfy the other's wait.
+    lambdaMock.on(GetEventSourceMappingCommand).callsFake((input: { UUID: string }) => {
+      const polls = (mappingPolls.get(input.UUID) ?? []).length + 1;
+      const state = polls <= 2 ? 'Creating' : polls <= 4 ? 'Enabling' : 'Enabled';
+      mappingPolls.set(input.UUID, [...(mappingPolls.get(input.UUID) ?? []), state]);
+      return { UUID: input.UUID, State: state };
     });
     deployed = await deployPipeline({
       definition: pipeline,
@@ -136,7 +140,10 @@ describe('deployPipeline (AWS SDK deployment used for LocalStack)', () => {
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       DestinationConfig: { OnFailure: { Destination: `arn:aws:sqs:${REGION}:000000000000:orders-it-order-metrics-on-failure` } },
     });
-    expect(mappingPolls).toBeGreaterThanOrEqual(5);
     expect(Object.values(deployed.consumers).map((c) => c.mappingUuid).sort()).toEqual(['uuid-1', 'uuid-2']);
+    // Every mapping was polled through Creating and Enabling until it was Enabled itself, then no more.
+    for (const uuid of ['uuid-1', 'uuid-2']) {
+      expect(mappingPolls.get(uuid), uuid).toEqual(['Creating', 'Creating', 'Enabling', 'Enabling', 'Enabled']);
+    }
   });
 });

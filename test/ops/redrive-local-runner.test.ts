@@ -92,7 +92,7 @@ describe('ops redrive on the local runner', () => {
     await rm(join(dataDir, 'faults', 'invoked'));
     const { io, out } = captureIo();
     const code = await runCli(['redrive', 'invoked', '--local', '--data-dir', dataDir, '--mode', 'invoke'], { io, definition });
-    expect(out.at(-1)).toMatch(/0 kept; 60 record\(s\) redriven, 0 known unrecoverable$/);
+    expect(out.at(-1)).toMatch(/0 kept; 60 record\(s\) redriven, 0 already done, 0 known unrecoverable$/);
     expect(code).toBe(0);
     expect(await effects('invoked')).toEqual(producedIds);
     expect(await lines(join(dataDir, 'on-failure', 'invoked.ndjson'))).toEqual([]);
@@ -102,7 +102,7 @@ describe('ops redrive on the local runner', () => {
     await rm(join(dataDir, 'faults', 'reputted'));
     const { io, out } = captureIo();
     const code = await runCli(['redrive', 'reputted', '--local', '--data-dir', dataDir, '--mode', 'reput'], { io, definition });
-    expect(out.at(-1)).toMatch(/0 kept; 60 record\(s\) redriven, 0 known unrecoverable$/);
+    expect(out.at(-1)).toMatch(/0 kept; 60 record\(s\) redriven, 0 already done, 0 known unrecoverable$/);
     expect(code).toBe(0);
     expect(await lines(join(dataDir, 'on-failure', 'reputted.ndjson'))).toEqual([]);
     // The running mapping reads the re-put records and the now healthy consumer handles each one.

@@ -75,7 +75,12 @@ const boundaries: Boundary[] = [
   {
     rule: 'maximumRecordAgeInSeconds -1 or 60..604800',
     field: 'consumers.order-metrics.mapping.maximumRecordAgeInSeconds',
-    set: onMapping('maximumRecordAgeInSeconds'),
+    // Without an on-failure queue, so only the AWS range is at stake (record age vs retention and
+    // alarms: see 'record age, retention and alarms' below).
+    set: (d, v) => {
+      mapping(d)['onFailureDestination'] = 'none';
+      mapping(d)['maximumRecordAgeInSeconds'] = v;
+    },
     accepted: [-1, 60, 604_800],
     rejected: [-2, 0, 59, 604_801],
     message: 'must be -1 or between 60 and 604800',
@@ -209,22 +214,83 @@ describe('startingPosition and AT_TIMESTAMP', () => {
 
 describe('filter patterns (Lambda quota: 5 filters per event source mapping)', () => {
   const pattern = { data: { type: ['order.placed'] } };
+  /** Mapping-level filters are only allowed on a stream that never carries KPL aggregates (see below). */
+  const noAggregates = (d: PipelineDefinitionInput): void => {
+    (d.streams['orders'] as Record<string, unknown>)['aggregatedRecords'] = 'never';
+  };
+  const withFilters = (patterns: unknown[]) => (d: PipelineDefinitionInput) => {
+    noAggregates(d);
+    mapping(d)['filterPatterns'] = patterns;
+  };
   it('accepts 5', () => {
-    expect(problemsOf((d) => (mapping(d)['filterPatterns'] = Array.from({ length: 5 }, () => pattern)))).toEqual([]);
+    expect(problemsOf(withFilters(Array.from({ length: 5 }, () => pattern)))).toEqual([]);
   });
   it('rejects 6', () => {
-    expect(problemsOf((d) => (mapping(d)['filterPatterns'] = Array.from({ length: 6 }, () => pattern)))).toEqual([
+    expect(problemsOf(withFilters(Array.from({ length: 6 }, () => pattern)))).toEqual([
       'consumers.order-metrics.mapping.filterPatterns: must have at most 5 filter patterns (Lambda quota per mapping)',
     ]);
   });
   it('rejects a pattern longer than 4096 characters (Filter.Pattern limit)', () => {
-    expect(problemsOf((d) => (mapping(d)['filterPatterns'] = [{ data: { sku: ['x'.repeat(4096)] } }]))).toEqual([
+    expect(problemsOf(withFilters([{ data: { sku: ['x'.repeat(4096)] } }]))).toEqual([
       'consumers.order-metrics.mapping.filterPatterns.0: must serialise to at most 4096 characters (Lambda Filter.Pattern limit)',
     ]);
   });
   it('rejects a pattern that is not an object', () => {
-    expect(problemsOf((d) => (mapping(d)['filterPatterns'] = ['order.placed']))).toEqual([
+    expect(problemsOf(withFilters(['order.placed']))).toEqual([
       'consumers.order-metrics.mapping.filterPatterns.0: must be an event-filtering pattern object, e.g. {"data":{"type":["order.placed"]}}',
+    ]);
+  });
+});
+
+describe('filters and KPL aggregation ("Using event filtering with a Kinesis event source": Kinesis filters read data as JSON)', () => {
+  const pattern = { data: { type: ['order.placed'] } };
+  it('refuses a mapping-level data filter on a stream whose records may be aggregated, naming the alternative', () => {
+    expect(problemsOf((d) => (mapping(d)['filterPatterns'] = [pattern]))).toEqual([
+      'consumers.order-metrics.mapping.filterPatterns: filter on record data, but records of stream "orders" may be KPL-aggregated and Lambda drops every aggregate unseen (its data is not JSON): ' +
+        'move the patterns to consumers.order-metrics.recordFilterPatterns (applied by the runtime after deaggregation, same syntax), ' +
+        'or declare streams.orders.aggregatedRecords: "never" if no producer aggregates',
+    ]);
+  });
+  it('accepts the same patterns as recordFilterPatterns, and compiles them at load (a pattern Lambda would reject fails here)', () => {
+    expect(problemsOf((d) => ((metrics(d) as Record<string, unknown>)['recordFilterPatterns'] = [pattern]))).toEqual([]);
+    expect(problemsOf((d) => ((metrics(d) as Record<string, unknown>)['recordFilterPatterns'] = [{ data: { type: [{ numeric: ['~', 1] }] } }]))).toEqual([
+      'consumers.order-metrics.recordFilterPatterns: filter pattern at recordFilterPatterns[0].data.type[0].numeric: unknown numeric operator "~"',
+    ]);
+    expect(problemsOf((d) => ((metrics(d) as Record<string, unknown>)['recordFilterPatterns'] = [{ partitionKey: ['a'] }]))).toEqual([
+      'consumers.order-metrics.recordFilterPatterns: filter pattern at recordFilterPatterns[0]: Kinesis event source mappings only support filtering on the "data" key, got "partitionKey"',
+    ]);
+  });
+  it('the reference definition filters order-review in the runtime, not in the mapping', () => {
+    expect(pipeline.consumers['order-review']!.mapping.filterPatterns).toEqual([]);
+    expect(pipeline.consumers['order-review']!.recordFilterPatterns).toEqual([pattern]);
+    expect(pipeline.streams['orders']!.aggregatedRecords).toBe('possible');
+  });
+});
+
+describe('record age, retention and alarms: no alarm that can only fire after the loss', () => {
+  it('the reference definition is coherent in every shipped stage retention (24 h, 48 h, 168 h)', () => {
+    for (const hours of [24, 48, 168]) expect(problemsOf((d) => ((d.streams['orders'] as Record<string, unknown>)['retentionHours'] = hours))).toEqual([]);
+  });
+  it('refuses an explicit iterator-age threshold that fires only after records are discarded', () => {
+    expect(problemsOf((d) => (metrics(d).alarms = { iteratorAgeSeconds: 43_000 }))).toEqual([
+      'consumers.order-metrics.alarms: the iterator-age alarm fires at the earliest after 12.03 h (threshold + 1 x 300 s), but records are discarded after 12 h (min of retention 24 h and maximumRecordAgeInSeconds): lower the threshold or raise the record age',
+    ]);
+  });
+  it('refuses a record age that leaves no time to redrive on-failure records before the retention ends', () => {
+    expect(problemsOf((d) => (mapping(d)['maximumRecordAgeInSeconds'] = 86_400))).toEqual([
+      'consumers.order-metrics.mapping.maximumRecordAgeInSeconds: 86400 s leaves 0 h between a discard and the end of the 24 h retention: the on-failure queue\'s age alarm cannot fire before its records expire; keep it at least 601 s below the retention',
+    ]);
+    // -1 (AWS default): never discarded for age; records expire at the retention, which the iterator-age
+    // alarms (fractions of the retention then) fire well before. Allowed here; the policy checks flag it.
+    expect(problemsOf((d) => (mapping(d)['maximumRecordAgeInSeconds'] = -1))).toEqual([]);
+  });
+  it('refuses a stream alarm that fires only after its consumers discard records', () => {
+    expect(
+      problemsOf((d) => {
+        d.streams['orders']!.alarms = { iteratorAgeFractionOfRetention: 0.99, periodSeconds: 3600 };
+      }),
+    ).toEqual([
+      'streams.orders.alarms: the iterator-age alarm fires at the earliest after 12.88 h, but its consumers discard records after 12 h: lower iteratorAgeFractionOfRetention or periodSeconds',
     ]);
   });
 });

@@ -38,7 +38,9 @@ describe('the reference pipeline definition', () => {
 
   it('order-metrics aggregates in a tumbling window; order-review only receives new orders', () => {
     expect(pipeline.consumers['order-metrics']!.mapping.tumblingWindowInSeconds).toBeGreaterThan(0);
-    expect(pipeline.consumers['order-review']!.mapping.filterPatterns).toEqual([{ data: { type: ['order.placed'] } }]);
+    // Filtered by the runtime after KPL deaggregation: a mapping-level data filter would drop aggregates.
+    expect(pipeline.consumers['order-review']!.recordFilterPatterns).toEqual([{ data: { type: ['order.placed'] } }]);
+    expect(pipeline.consumers['order-review']!.mapping.filterPatterns).toEqual([]);
     expect(pipeline.consumers['order-review']!.invokes).toEqual(['review-intake']);
     expect(Object.keys(pipeline.functions)).toContain('review-intake');
   });

@@ -1,11 +1,15 @@
 /** The producer CLI, run as a process against kinesalite. */
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ensureStream } from '../../kinesis/client';
 import { createFixtures } from '../../schemas/fixtures';
+import { registry } from '../../schemas/index';
 import { eventId, idsByKey, readUserRecords, useKinesalite } from './helpers';
+import { referenceDeaggregate, startsWithKplMagic } from '../support/kpl-reference';
+import { readAllRecords } from '../support/read-stream';
 
 const BIN = join(import.meta.dirname, '../../producers/bin/kinesis-produce.mjs');
 const ENV = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', LOG_LEVEL: 'warn' };
@@ -23,9 +27,9 @@ interface Run {
   stderr: string;
 }
 
-function run(args: string[], stdin?: string): Promise<Run> {
+function run(args: string[], stdin?: string, env: NodeJS.ProcessEnv = ENV): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: ENV });
+    const child = spawn(process.execPath, [BIN, ...args], { env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -42,24 +46,48 @@ function summary(stdout: string): Record<string, number> {
 }
 
 describe('kinesis-produce', () => {
-  it('generates events with an invalid share: valid ones written, invalid ones kept in --rejects, exit 1', async () => {
+  it('generates events with an invalid share: the invalid ones are written too (for quarantine to catch), exit 0', async () => {
     const rejects = join(dir, 'rejects.ndjson');
     const r = await run([
       '--stream', 'gen', '--endpoint', kinesis.endpoint, '--create-stream', '--shards', '2',
       '--generate', '300', '--invalid-fraction', '0.1', '--aggregate', '--rejects', rejects,
     ]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(0);
     const s = summary(r.stdout);
-    expect(s['sent']! + s['rejected']!).toBe(300);
-    expect(s['rejected']).toBeGreaterThan(0);
-    expect(s['failed']).toBe(0);
-    const kept = readFileSync(rejects, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { line: number; code: string; event: unknown });
-    expect(kept).toHaveLength(s['rejected']!);
-    for (const k of kept) {
-      expect(k.code).toBe('EVENT_INVALID');
-      expect(k.event).toBeTypeOf('object');
-    }
-    expect(await readUserRecords(kinesis.client, 'gen')).toHaveLength(s['sent']!);
+    expect(s).toMatchObject({ sent: 300, rejected: 0, failed: 0 });
+    expect(s['invalid_sent']).toBeGreaterThan(0);
+    expect(readFileSync(rejects, 'utf8')).toBe('');
+    const stored = await readUserRecords(kinesis.client, 'gen');
+    expect(stored).toHaveLength(300);
+    // What reached the stream: exactly invalid_sent records that break their contract.
+    const invalid = stored.filter((u) => !registry.safeParse(JSON.parse(Buffer.from(u.data).toString('utf8'))).ok);
+    expect(invalid).toHaveLength(s['invalid_sent']!);
+    // --aggregate: the stream holds KPL aggregates, each carrying several of the sent events (read by aws-kinesis-agg).
+    const raw = await readAllRecords(kinesis.client, 'gen');
+    const perRecord = raw.map((r) => referenceDeaggregate(r).length);
+    expect(perRecord.reduce((a, b) => a + b, 0)).toBe(s['sent']!);
+    expect(raw.length).toBeLessThan(s['sent']! / 5);
+    for (const [i, r] of raw.entries()) if (perRecord[i]! > 1) expect(startsWithKplMagic(r.data)).toBe(true);
+  });
+
+  it('reports each bad line of a file with its line number and sends every other line', async () => {
+    const good = createFixtures({ seed: 19 }).take(30);
+    const longKey = { ...createFixtures({ seed: 20 }).orderPaid(), data: { ...good[0]!.data, orderId: `o${'x'.repeat(300)}` } };
+    const lines = good.map((e) => JSON.stringify(e));
+    lines.splice(2, 0, '{"type": "order.paid", truncated');
+    lines.splice(5, 0, '');
+    lines.splice(9, 0, '[1, 2, 3]');
+    lines.splice(14, 0, JSON.stringify(longKey));
+    lines.splice(20, 0, 'null');
+    const file = join(dir, 'mixed.ndjson');
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const r = await run(['--stream', 'mixed', '--endpoint', kinesis.endpoint, '--create-stream', '--file', file, '--aggregate']);
+    expect(r.code).toBe(1);
+    expect(summary(r.stdout)).toMatchObject({ sent: 30, rejected: 4, failed: 0 });
+    const reported = r.stderr.split('\n').filter((l) => /^line \d+: /.test(l)).map((l) => l.split(':').slice(0, 2).join(':'));
+    expect(reported.sort()).toEqual(['line 15: EVENT_INVALID', 'line 21: EVENT_INVALID', 'line 3: NOT_JSON', 'line 10: EVENT_INVALID'].sort());
+    const stored = await readUserRecords(kinesis.client, 'mixed');
+    expect(stored.map((u) => eventId(u.data)).sort()).toEqual(good.map((e) => e.id).sort());
   });
 
   it('puts an NDJSON file (per-key order kept with --ordered) and exits 0', async () => {
@@ -85,11 +113,70 @@ describe('kinesis-produce', () => {
     expect(r.stderr).toContain('line 3: EVENT_INVALID');
   });
 
-  it('counts delivery failures and exits 1 when the stream does not exist', async () => {
+  it('counts delivery failures and exits 1 when the stream does not exist; generated events are named by number, not line', async () => {
     const r = await run(['--stream', 'missing', '--endpoint', kinesis.endpoint, '--generate', '5']);
     expect(r.code).toBe(1);
     expect(summary(r.stdout)).toMatchObject({ sent: 0, failed: 5 });
     expect(r.stderr).toContain('ResourceNotFoundException');
+    expect(r.stderr).toMatch(/^event 1: DELIVERY_FAILED: /m);
+    expect(r.stderr).not.toMatch(/line \d/);
+  });
+
+  it('without credentials (AWS target) fails at once with the fix, before sending anything', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'no-aws-'));
+    const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'], HOME: home, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+    // No instance metadata service here; the SDK would otherwise spend seconds probing for it.
+    env['AWS_EC2_METADATA_DISABLED'] = 'true';
+    const r = await run(['--stream', 'orders-dev-orders', '--generate', '5'], undefined, env);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^kinesis-produce: no AWS credentials found \(.+\)\. Set AWS_PROFILE .* use --local/);
+    expect(r.stderr).not.toMatch(/DELIVERY_FAILED|CredentialsProviderError:|\n\s+at /);
+  });
+
+  describe('--local: the pipeline npm start runs, found through runner.json', () => {
+    function runnerDir(runner: Record<string, unknown>): string {
+      const dataDir = mkdtempSync(join(tmpdir(), 'produce-local-'));
+      mkdirSync(dataDir, { recursive: true });
+      writeFileSync(join(dataDir, 'runner.json'), JSON.stringify(runner));
+      return dataDir;
+    }
+
+    it('puts the shipped sample file into the runner stream (README command)', async () => {
+      await ensureStream(kinesis.client, { name: 'local-orders', shardCount: 2 });
+      const dataDir = runnerDir({
+        pid: process.pid,
+        state: 'running',
+        kinesisEndpoint: kinesis.endpoint,
+        region: 'us-east-1',
+        streams: { orders: { arn: 'arn:aws:kinesis:us-east-1:000000000000:stream/local-orders', shards: [] } },
+        consumers: {},
+      });
+      const sample = join(import.meta.dirname, '../../samples/orders.ndjson');
+      const events = readFileSync(sample, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string });
+      for (const e of events) expect(registry.safeParse(e).ok).toBe(true);
+      const r = await run(['--local', '--data-dir', dataDir, '--file', sample]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(summary(r.stdout)).toMatchObject({ sent: events.length, rejected: 0 });
+      const stored = await readUserRecords(kinesis.client, 'local-orders');
+      expect(stored.map((u) => eventId(u.data)).sort()).toEqual(events.map((e) => e.id).sort());
+    });
+
+    it('says how to start the runner when there is none, or it is gone, and refuses --endpoint with it', async () => {
+      const empty = mkdtempSync(join(tmpdir(), 'produce-local-none-'));
+      const none = await run(['--local', '--data-dir', empty, '--generate', '1']);
+      expect(none.code).toBe(1);
+      expect(none.stderr).toMatch(/no local runner found: .*runner\.json does not exist \(start it with `npm start`/);
+      const gone = runnerDir({ pid: 2 ** 22 + 12345, state: 'running', kinesisEndpoint: 'http://127.0.0.1:1', region: 'us-east-1', streams: {} });
+      expect(existsSync(join(gone, 'runner.json'))).toBe(true);
+      const stale = await run(['--local', '--data-dir', gone, '--generate', '1']);
+      expect(stale.code).toBe(1);
+      expect(stale.stderr).toMatch(/is not running .* start it with `npm start`/);
+      const both = await run(['--local', '--endpoint', kinesis.endpoint, '--generate', '1']);
+      expect(both.code).toBe(2);
+      expect(both.stderr).toContain('--endpoint and --local exclude each other');
+    });
   });
 
   it('rejects bad usage with exit 2', async () => {
@@ -98,6 +185,10 @@ describe('kinesis-produce', () => {
     expect(r.stderr).toContain('--stream is required');
     const r2 = await run(['--stream', 's', '--generate', 'many']);
     expect(r2.code).toBe(2);
+    // StreamName rule (1-128 of [a-zA-Z0-9_.-]), checked before anything is created or sent.
+    const r3 = await run(['--stream', 'orders!', '--endpoint', kinesis.endpoint, '--create-stream', '--generate', '1']);
+    expect(r3.code).toBe(2);
+    expect(r3.stderr).toContain('--stream "orders!" is not a Kinesis stream name');
   });
 
   it('runs through npm run produce too', async () => {

@@ -4,11 +4,15 @@ import { ensureStream } from '../../kinesis/client';
 import {
   BufferFullError,
   EventRejectedError,
+  ExplicitHashKeyError,
   KinesisProducer,
   PartitionKeyError,
   type KinesisProducerOptions,
+  RecordDataError,
   RecordLimitError,
 } from '../../producers/index';
+import { listAllShards } from '../../kinesis/client';
+import { ShardMap } from '../../kinesis/hash-key';
 import { createFixtures } from '../../schemas/fixtures';
 import type { OrderEvent } from '../../schemas/index';
 import { startFaultProxy } from '../support/fault-proxy';
@@ -133,15 +137,82 @@ describe('Kinesis limits', () => {
     expect(await readAllRecords(kinesis.client, local)).toHaveLength(12);
   });
 
+  it('PartitionKey: "Unicode strings": a key with a lone UTF-16 surrogate, or no string at all, is refused before sending', async () => {
+    const p = producer();
+    await expect(p.putRecord({ partitionKey: 'ord-\udc00', data: 'x' })).rejects.toThrow(/not valid Unicode/);
+    await expect(p.putRecord({ partitionKey: 42 as unknown as string, data: 'x' })).rejects.toBeInstanceOf(PartitionKeyError);
+    // A well-formed astral character is one character of the 256.
+    await expect(p.putRecord({ partitionKey: '😀'.repeat(257), data: 'x' })).rejects.toMatchObject({ limit: 'PartitionKeyLength', actual: 257 });
+    await p.close();
+    expect(p.stats()).toMatchObject({ requests: 0, rejected: 3 });
+  });
+
+  it('Data: a blob (bytes or a string): anything else, or an event serialize() cannot turn into bytes, is refused before sending', async () => {
+    const p = producer();
+    await expect(p.putRecord({ partitionKey: 'k', data: 42 as unknown as string })).rejects.toBeInstanceOf(RecordDataError);
+    await expect(p.putRecord(null as unknown as { partitionKey: string; data: string })).rejects.toMatchObject({ code: 'DATA_INVALID' });
+    const bigints = producer({ serialize: () => Buffer.from(JSON.stringify({ n: 1n })) });
+    await expect(bigints.put(createFixtures({ seed: 5 }).orderPaid())).rejects.toThrow(/could not be serialised: .*BigInt/);
+    await Promise.all([p.close(), bigints.close()]);
+    expect(p.stats().requests + bigints.stats().requests).toBe(0);
+  });
+
   it('refuses invalid options with a message naming them', () => {
     expect(() => producer({ maxBatchRecords: 501 })).toThrow(/maxBatchRecords must be an integer in 1..500/);
     expect(() => producer({ lingerMs: -1 })).toThrow(/lingerMs/);
   });
 });
 
+describe('PutRecordsRequestEntry.ExplicitHashKey: pattern 0|([1-9]\\d{0,38}), a 128-bit hash value', () => {
+  it.each([{ aggregation: false }, { aggregation: true }])(
+    'a valid key routes the record to the shard owning it, whatever its partition key (aggregation=$aggregation)',
+    async ({ aggregation }) => {
+      const local = uniqueStreamName('ehk');
+      await ensureStream(kinesis.client, { name: local, shardCount: 2 });
+      const p = new KinesisProducer({ streamName: local, endpoint: kinesis.endpoint, aggregation, logger: quietLogger() });
+      const keys = ['0', '1', ((1n << 127n) - 1n).toString(), (1n << 127n).toString(), ((1n << 128n) - 1n).toString()];
+      const results = await Promise.all(keys.map((explicitHashKey, i) => p.putRecord({ partitionKey: `same-key`, data: `r${i}`, explicitHashKey })));
+      await p.close();
+      const map = ShardMap.fromShards(await listAllShards(kinesis.client, local));
+      keys.forEach((k, i) => expect(results[i]!.shardId).toBe(map.shardForHashKey(BigInt(k))!.shardId));
+      expect(new Set(results.map((r) => r.shardId)).size).toBe(2);
+    },
+  );
+
+  it.each([{ aggregation: false }, { aggregation: true }])(
+    'a key outside the pattern or above 2^128-1 is refused with ExplicitHashKeyError, nothing sent (aggregation=$aggregation)',
+    async ({ aggregation }) => {
+      const p = producer({ aggregation });
+      for (const explicitHashKey of ['abc', '-1', '01', '1.5', '', ' 1', (1n << 128n).toString(), '9'.repeat(39), '1'.repeat(40)]) {
+        const error = (await p.putRecord({ partitionKey: 'k', data: 'x', explicitHashKey }).catch((e: unknown) => e)) as ExplicitHashKeyError;
+        expect(error, explicitHashKey).toBeInstanceOf(ExplicitHashKeyError);
+        expect(error.code).toBe('EXPLICIT_HASH_KEY_INVALID');
+      }
+      await p.close();
+      expect(p.stats()).toMatchObject({ requests: 0, accepted: 0, rejected: 9, buffered: 0 });
+    },
+  );
+});
+
+describe('StreamName (1-128 of [a-zA-Z0-9_.-]) or StreamARN (arn:aws.*:kinesis:.*:\\d{12}:stream/\\S+)', () => {
+  it('accepts a stream name or ARN and refuses anything else at construction, naming the rule', () => {
+    const make = (streamName: string) => new KinesisProducer({ streamName, endpoint: kinesis.endpoint, logger: quietLogger() });
+    for (const ok of ['orders', 'a', 'A-b_c.1', 'x'.repeat(128), 'arn:aws:kinesis:eu-west-1:123456789012:stream/orders', 'arn:aws-cn:kinesis:cn-north-1:123456789012:stream/o']) {
+      void make(ok).close();
+    }
+    for (const bad of ['', 'orders!', 'has space', 'x'.repeat(129), 'ord/ers']) expect(() => make(bad), bad).toThrow(/not a Kinesis stream name/);
+    for (const bad of ['arn:aws:kinesis:eu-west-1:1234:stream/orders', 'arn:aws:sqs:eu-west-1:123456789012:stream/orders', 'arn:aws:kinesis:eu-west-1:123456789012:stream/']) {
+      expect(() => make(bad), bad).toThrow(/not a Kinesis stream ARN/);
+    }
+  });
+});
+
 describe('backpressure', () => {
   it('makes put wait for room, and turns a wait beyond maxPutWaitMs into BufferFullError', async () => {
-    const proxy = await startFaultProxy(kinesis.endpoint, { slowRate: 1, slowMs: 300 });
+    // Requests are held by the proxy until the third put has timed out: no room can free up before
+    // (no sleep racing the 20 ms timer).
+    const proxy = await startFaultProxy(kinesis.endpoint);
+    proxy.hold();
     try {
       const p = new KinesisProducer({
         streamName: stream,
@@ -153,7 +224,11 @@ describe('backpressure', () => {
         logger: quietLogger(),
       });
       const events = createFixtures({ seed: 8 }).take(3);
-      const outcomes = await Promise.allSettled(events.map((e) => p.put(e)));
+      const puts = events.map((e) => p.put(e));
+      await Promise.allSettled([puts[2]]);
+      expect(proxy.held).toBeLessThanOrEqual(1);
+      proxy.release();
+      const outcomes = await Promise.allSettled(puts);
       await p.close();
       expect(outcomes[0]!.status).toBe('fulfilled');
       expect(outcomes[1]!.status).toBe('fulfilled');

@@ -6,8 +6,13 @@
  *  - whole-request 500 InternalFailure (nothing forwarded),
  *  - connection resets before forwarding (nothing written),
  *  - connection resets after forwarding (written, but the client cannot know: the ambiguous case),
- *  - slow responses.
- * Decisions come from a seeded PRNG, so a run is reproducible; `counts` proves the faults happened.
+ *  - slow responses,
+ *  - whole-request 400 rejections (InvalidArgumentException) of requests carrying a marked entry,
+ *    as Kinesis answers a request with one malformed entry,
+ *  - PutRecords held until the test releases them (instead of sleeps that race a timer).
+ * Random decisions come from a seeded PRNG, so a run is reproducible; `counts` proves the faults
+ * happened. A test that ASSERTS a fault happened schedules it (`schedule`): luck must never decide
+ * whether a test passes.
  */
 import { once } from 'node:events';
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -31,11 +36,29 @@ export interface FaultOptions {
   /** Share of PutRecords requests delayed by `slowMs` before forwarding. */
   slowRate?: number;
   slowMs?: number;
-  /** Faults for the first PutRecords requests, in order, before the random mix applies (guarantees each kind occurs). */
+  /**
+   * Faults for the first PutRecords requests, in order, before the random mix applies (guarantees each
+   * kind occurs). `throttleEntry` / `internalFailureEntry` fail the request's first entry with
+   * ProvisionedThroughputExceededException / InternalFailure and pass the rest.
+   */
   schedule?: readonly RequestFault[];
+  /**
+   * Requests carrying an entry with one of these partition keys are rejected as a whole with HTTP 400
+   * `rejectErrorType` (default InvalidArgumentException), nothing forwarded.
+   */
+  rejectRequestsWithKeys?: readonly string[];
+  rejectErrorType?: string;
 }
 
-export type RequestFault = 'pass' | 'reset' | 'http500' | 'requestThrottle' | 'resetAfterForward' | 'slow';
+export type RequestFault =
+  | 'pass'
+  | 'reset'
+  | 'http500'
+  | 'requestThrottle'
+  | 'resetAfterForward'
+  | 'slow'
+  | 'throttleEntry'
+  | 'internalFailureEntry';
 
 export interface FaultCounts {
   putRecordsRequests: number;
@@ -49,6 +72,10 @@ export interface FaultCounts {
   ambiguousEntries: number;
   slow: number;
   listShards: number;
+  /** Requests rejected as a whole for a marked entry (rejectRequestsWithKeys). */
+  rejectedRequests: number;
+  /** Sizes of the PutRecords requests that reached the proxy, in arrival order. */
+  requestSizes: number[];
 }
 
 export interface FaultProxy {
@@ -56,6 +83,11 @@ export interface FaultProxy {
   readonly counts: FaultCounts;
   /** Change the fault mix at runtime (e.g. switch faults off). */
   configure(options: FaultOptions): void;
+  /** Hold every PutRecords request (before any fault applies) until `release()`. */
+  hold(): void;
+  release(): void;
+  /** PutRecords requests currently held. */
+  readonly held: number;
   stop(): Promise<void>;
 }
 
@@ -84,7 +116,11 @@ export async function startFaultProxy(upstream: string, initial: FaultOptions = 
     ambiguousEntries: 0,
     slow: 0,
     listShards: 0,
+    rejectedRequests: 0,
+    requestSizes: [],
   };
+  let gate: { promise: Promise<void>; open: () => void } | undefined;
+  let held = 0;
 
   const forward = (req: IncomingMessage, body: Buffer): Promise<{ status: number; headers: Record<string, string>; body: Buffer }> =>
     new Promise((resolve, reject) => {
@@ -131,9 +167,29 @@ export async function startFaultProxy(upstream: string, initial: FaultOptions = 
       reply(res, up.status, up.headers, up.body);
       return;
     }
+    if (gate) {
+      held++;
+      await gate.promise;
+      held--;
+    }
     counts.putRecordsRequests++;
     const o = options;
-    const scheduled = o.schedule?.[counts.putRecordsRequests - 1];
+    const parsed = JSON.parse(body.toString('utf8')) as PutRecordsBody;
+    counts.requestSizes.push(parsed.Records.length);
+    if (o.rejectRequestsWithKeys?.length && parsed.Records.some((r) => o.rejectRequestsWithKeys!.includes(r.PartitionKey))) {
+      counts.rejectedRequests++;
+      const type = o.rejectErrorType ?? 'InvalidArgumentException';
+      jsonError(res, 400, type, `1 validation error detected: Value at 'records.N.member.explicitHashKey' failed to satisfy constraint (injected ${type})`);
+      return;
+    }
+    let scheduled = o.schedule?.[counts.putRecordsRequests - 1];
+    const firstEntryFault =
+      scheduled === 'throttleEntry'
+        ? 'ProvisionedThroughputExceededException'
+        : scheduled === 'internalFailureEntry'
+          ? 'InternalFailure'
+          : undefined;
+    if (firstEntryFault !== undefined) scheduled = 'pass';
     // A scheduled fault maps onto the same decision ladder as a random draw.
     const ladder: RequestFault[] = ['reset', 'http500', 'requestThrottle', 'resetAfterForward', 'slow'];
     const rates = [o.resetRate ?? 0, o.http500Rate ?? 0, o.requestThrottleRate ?? 0, o.resetAfterForwardRate ?? 0, o.slowRate ?? 0];
@@ -166,8 +222,8 @@ export async function startFaultProxy(upstream: string, initial: FaultOptions = 
     }
 
     // Per-entry failures: drop a share of entries before forwarding, answer them as failed.
-    const parsed = JSON.parse(body.toString('utf8')) as PutRecordsBody;
-    const verdicts = parsed.Records.map(() => {
+    const verdicts = parsed.Records.map((_, i) => {
+      if (i === 0 && firstEntryFault !== undefined) return firstEntryFault;
       const x = random();
       if (x < (o.throttleEntryFraction ?? 0)) return 'ProvisionedThroughputExceededException';
       if (x < (o.throttleEntryFraction ?? 0) + (o.internalFailureEntryFraction ?? 0)) return 'InternalFailure';
@@ -232,8 +288,23 @@ export async function startFaultProxy(upstream: string, initial: FaultOptions = 
       options = next;
       if (next.seed !== undefined) random = mulberry32(next.seed);
     },
+    hold() {
+      if (gate) return;
+      let open!: () => void;
+      const promise = new Promise<void>((resolve) => (open = resolve));
+      gate = { promise, open };
+    },
+    release() {
+      gate?.open();
+      gate = undefined;
+    },
+    get held() {
+      return held;
+    },
     stop: () =>
       new Promise<void>((resolve) => {
+        gate?.open();
+        gate = undefined;
         server.closeAllConnections();
         server.close(() => resolve());
       }),

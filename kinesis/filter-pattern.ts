@@ -11,6 +11,8 @@
  *   pattern are ANDed, values in a rule list are ORed, an array in the event matches when any
  *   element matches (EventBridge user guide, "Comparison operators for use in event patterns").
  * Patterns are compiled once, at construction; a pattern Lambda would reject fails with a clear error.
+ * Shared by the local event source mapping, the ops CLI's redrive and the consumer runtime's
+ * after-deaggregation filter, so all three read a pattern the same way.
  */
 
 export class FilterPatternError extends Error {
@@ -171,11 +173,14 @@ export interface RecordFilter {
   matches(data: Uint8Array): boolean;
 }
 
-/** Compile the mapping's filter patterns (objects, AWS syntax). No patterns = everything matches. */
-export function compileFilters(patterns: readonly Record<string, unknown>[]): RecordFilter | undefined {
-  if (patterns.length === 0) return undefined;
+/**
+ * Compile filter patterns (objects, AWS syntax) into one predicate over a record's data already
+ * parsed as JSON: true when any pattern matches. Used by the local event source mapping (on the raw
+ * bytes, below) and by the consumer runtime after KPL deaggregation (consumers/runtime/record-filter.ts).
+ */
+export function compileDataPredicate(patterns: readonly Record<string, unknown>[], label = 'filterPatterns'): (data: unknown) => boolean {
   const compiled = patterns.map((pattern, index) => {
-    const path = `filterPatterns[${index}]`;
+    const path = `${label}[${index}]`;
     for (const key of Object.keys(pattern)) {
       // with-kinesis-filtering: "Kinesis event source mappings only support filtering on the data key."
       if (key !== 'data') fail(path, `Kinesis event source mappings only support filtering on the "data" key, got "${key}"`);
@@ -188,6 +193,14 @@ export function compileFilters(patterns: readonly Record<string, unknown>[]): Re
     }
     return fail(path, '"data" must be a pattern object or a rule list');
   });
+  if (compiled.length === 1) return compiled[0]!;
+  return (data) => compiled.some((predicate) => predicate(data));
+}
+
+/** Compile the mapping's filter patterns (objects, AWS syntax). No patterns = everything matches. */
+export function compileFilters(patterns: readonly Record<string, unknown>[]): RecordFilter | undefined {
+  if (patterns.length === 0) return undefined;
+  const predicate = compileDataPredicate(patterns);
   const decoder = new TextDecoder('utf-8', { fatal: true });
   return {
     matches(data: Uint8Array): boolean {
@@ -198,7 +211,7 @@ export function compileFilters(patterns: readonly Record<string, unknown>[]): Re
         // with-kinesis-filtering / invocation-eventfiltering: non-JSON data with a data filter: "Lambda drops the record".
         return false;
       }
-      return compiled.some((predicate) => predicate(parsed));
+      return predicate(parsed);
     },
   };
 }

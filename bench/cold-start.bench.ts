@@ -1,0 +1,246 @@
+/**
+ * Cold start of every function bundle exactly as deployed (issue 15), side by side with an anchor: a
+ * Powertools BatchProcessor + parser handler over the same contract (bench/cold-start-anchor.ts), bundled
+ * by the same infra/bundle.ts with the same esbuild options.
+ *
+ * Method. `buildBundles` builds every function of pipeline/pipeline.ts as `npm run build:lambdas` does,
+ * plus the anchor. Per bundle: what init loads (entry + statically imported chunks) and the lazily
+ * loaded chunks, raw and gzip. Then BENCH_RUNS rounds (default 12, after one unmeasured warm-up round
+ * that fills the file cache); each round starts every variant once, in a rotated order, each in a fresh
+ * `node` process (bench/cold-start-child.mjs, plain JavaScript, no loader) with the environment the
+ * stack gives it (pipeline/function-environment.ts + NODE_OPTIONS of infra/pipeline-stack.ts + the
+ * variables Lambda sets) and measures, inside that process:
+ *   init         `await import()` of the bundle, as Lambda's Node.js runtime loads an ES module handler;
+ *   first batch  init + the first invocation: a 100-record Kinesis batch of `order.placed` events with
+ *                1-5 lines (the fixtures' spread, ~0.5 KiB of JSON); the first order is made large enough to
+ *                need review, so order-review's first batch always loads the Lambda client (the rest need
+ *                review as the rules say; the endpoint counts the Invokes, each answered 202); order-metrics:
+ *                a tumbling-window invocation that does not close the window); review-intake, invoked
+ *                with one review request rather than a batch, gets that request.
+ * Wall = performance.now, CPU = process.cpuUsage (user + system, all threads). Medians over the rounds;
+ * ratios to the anchor are medians of per-round ratios (the anchor of the same round), which holds up
+ * on a shared machine better than a ratio of medians. Every response is checked (no batch item failures,
+ * review accepted) so a failing start is never timed as a fast one.
+ *
+ * Run: npm run bench:cold-start  (env BENCH_RUNS (12), BENCH_NODE_OPTIONS (default: the deployed
+ * NODE_OPTIONS, '--enable-source-maps'))
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { buildBundle, buildBundles, BUNDLE_FILE, type BundleResult } from '../infra/bundle';
+import { pipeline } from '../pipeline';
+import type { OrderEventOf } from '../schemas';
+import { deployedName, functionEnvironment } from '../pipeline/function-environment';
+import { buildReviewRequest } from '../consumers/order-review/review-request';
+import { makeBatch } from './consumer-contenders';
+
+const RUNS = Number(process.env['BENCH_RUNS'] ?? 12);
+const RECORDS = 100;
+/** What infra/pipeline-stack.ts sets on every function. */
+const NODE_OPTIONS = process.env['BENCH_NODE_OPTIONS'] ?? '--enable-source-maps';
+const ANCHOR = 'anchor (Powertools)';
+const projectRoot = resolve(import.meta.dirname, '..');
+const child = join(import.meta.dirname, 'cold-start-child.mjs');
+
+interface Sample {
+  initMs: number;
+  initCpuMs: number;
+  firstMs: number;
+  firstCpuMs: number;
+}
+interface Variant {
+  readonly name: string;
+  readonly bundle: BundleResult;
+  readonly env: Record<string, string>;
+  readonly eventFile: string;
+  /** Throws when the first invocation's response shows a failure. */
+  readonly check: (result: unknown) => void;
+  readonly samples: Sample[];
+}
+
+/** A local Lambda Invoke endpoint accepting every asynchronous invocation (202), counting them. */
+async function startInvokeEndpoint(): Promise<{ server: Server; url: string; count: () => number }> {
+  let invokes = 0;
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      if (req.method === 'POST' && /^\/2015-03-31\/functions\/[^/]+\/invocations/.test(req.url ?? '')) {
+        invokes++;
+        res.writeHead(202).end();
+      } else res.writeHead(404, { 'content-type': 'application/json' }).end('{"message":"not found"}');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, count: () => invokes };
+}
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+const kib = (bytes: number): string => (bytes / 1024).toFixed(1);
+const sizeOf = (bundle: BundleResult, files: readonly string[]): { raw: number; gzip: number } =>
+  files.reduce(
+    (acc, f) => {
+      const data = readFileSync(join(bundle.outDir, f));
+      return { raw: acc.raw + data.length, gzip: acc.gzip + gzipSync(data, { level: 9 }).length };
+    },
+    { raw: 0, gzip: 0 },
+  );
+
+function runOnce(variant: Variant, resultFile: string): Promise<Sample & { result: unknown }> {
+  return new Promise((resolvePromise, reject) => {
+    const proc = spawn(process.execPath, [child, join(variant.bundle.outDir, BUNDLE_FILE), variant.eventFile, resultFile], {
+      env: variant.env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    proc.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+    proc.once('error', reject);
+    proc.once('exit', (code) => {
+      if (code !== 0) return reject(new Error(`${variant.name}: cold start failed (exit ${code})\n${stderr}`));
+      resolvePromise(JSON.parse(readFileSync(resultFile, 'utf8')) as Sample & { result: unknown });
+    });
+  });
+}
+
+function expectNoBatchItemFailures(name: string) {
+  return (result: unknown): void => {
+    const failures = (result as { batchItemFailures?: unknown[] } | undefined)?.batchItemFailures;
+    if (!Array.isArray(failures) || failures.length > 0) throw new Error(`${name}: first batch failed: ${JSON.stringify(result)}`);
+  };
+}
+
+async function main(): Promise<void> {
+  if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error(`BENCH_RUNS must be a positive integer, got "${process.env['BENCH_RUNS']}"`);
+  const work = mkdtempSync(join(tmpdir(), 'cold-start-'));
+  const endpoint = await startInvokeEndpoint();
+  try {
+    const outDir = join(work, 'bundles');
+    const bundles = await buildBundles({ definition: pipeline, projectRoot, outDir });
+    const anchorBundle = await buildBundle('anchor', 'bench/cold-start-anchor.ts', { projectRoot, outDir });
+
+    // The first batch: RECORDS order.placed events as the local runner's upstream makes them (1-5 lines);
+    // the first one made large enough to need review, so order-review's first batch always loads its client.
+    const batch = makeBatch(1, RECORDS, null);
+    const records = batch.event.Records;
+    const firstEvent = JSON.parse(Buffer.from(records[0]!.kinesis.data, 'base64').toString()) as OrderEventOf<'order.placed'>;
+    firstEvent.data.lines[0]!.unitPriceMinor += 10_000_000; // far above every review threshold
+    firstEvent.data.totalMinor = firstEvent.data.lines.reduce((t, l) => t + l.unitPriceMinor * l.quantity, 0);
+    records[0]!.kinesis.data = Buffer.from(JSON.stringify(firstEvent)).toString('base64');
+    const kinesisFile = join(work, 'kinesis-event.json');
+    writeFileSync(kinesisFile, JSON.stringify(batch.event));
+    const windowFile = join(work, 'window-event.json');
+    const now = Date.now();
+    const windowStart = new Date(now - (now % 60_000));
+    writeFileSync(
+      windowFile,
+      JSON.stringify({
+        ...batch.event,
+        window: { start: windowStart.toISOString(), end: new Date(windowStart.getTime() + 60_000).toISOString() },
+        state: {},
+        shardId: 'shardId-000000000000',
+        eventSourceARN: records[0]!.eventSourceARN,
+        isFinalInvokeForWindow: false,
+        isWindowTerminatedEarly: false,
+      }),
+    );
+    const requestFile = join(work, 'review-request.json');
+    writeFileSync(
+      requestFile,
+      JSON.stringify(
+        buildReviewRequest(firstEvent, [
+          { code: 'amount-above-threshold', message: 'total above the review threshold' },
+        ]),
+      ),
+    );
+
+    const stage = 'bench';
+    const lambdaEnv = (name: string, memoryMb: number): Record<string, string> => ({
+      // What Lambda sets in every Node.js function (Lambda developer guide, "Defined runtime environment variables").
+      AWS_REGION: 'eu-west-1',
+      AWS_DEFAULT_REGION: 'eu-west-1',
+      AWS_LAMBDA_FUNCTION_NAME: name,
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(memoryMb),
+      AWS_ACCESS_KEY_ID: 'ASIABENCHBENCHBENCH0',
+      AWS_SECRET_ACCESS_KEY: 'bench-secret-key-not-used-for-anything',
+      AWS_SESSION_TOKEN: 'bench-session-token',
+      NODE_OPTIONS,
+      TZ: ':UTC',
+    });
+    const resolved = {
+      functionName: (n: string) => deployedName(pipeline, stage, n),
+      quarantineQueueUrl: (c: string) => `https://sqs.eu-west-1.amazonaws.com/123456789012/${deployedName(pipeline, stage, c)}-quarantine`,
+      publishLedgerTable: (c: string) => `${deployedName(pipeline, stage, c)}-publish-ledger`,
+      extra: { AWS_ENDPOINT_URL_LAMBDA: endpoint.url },
+    };
+    const fn = (name: string) => pipeline.consumers[name] ?? pipeline.functions[name]!;
+    const variants: Variant[] = [
+      ...bundles.map((bundle): Variant => {
+        const deployed = deployedName(pipeline, stage, bundle.name);
+        const env = { ...lambdaEnv(deployed, fn(bundle.name).memoryMb), ...functionEnvironment(pipeline, bundle.name, resolved) };
+        const isWindow = pipeline.consumers[bundle.name]?.mapping.tumblingWindowInSeconds !== undefined;
+        const isConsumer = bundle.name in pipeline.consumers;
+        return {
+          name: bundle.name,
+          bundle,
+          env,
+          eventFile: isConsumer ? (isWindow ? windowFile : kinesisFile) : requestFile,
+          check: isConsumer
+            ? expectNoBatchItemFailures(bundle.name)
+            : (result) => {
+                if ((result as { accepted?: unknown }).accepted !== true) throw new Error(`${bundle.name}: not accepted: ${JSON.stringify(result)}`);
+              },
+          samples: [],
+        };
+      }),
+      { name: ANCHOR, bundle: anchorBundle, env: lambdaEnv('anchor', 256), eventFile: kinesisFile, check: expectNoBatchItemFailures(ANCHOR), samples: [] },
+    ];
+
+    const load0 = loadavg()[0]!;
+    const resultFile = join(work, 'result.json');
+    const invokesBefore = endpoint.count();
+    for (let round = -1; round < RUNS; round++) {
+      const order = variants.map((_, i) => variants[(i + Math.max(round, 0)) % variants.length]!);
+      for (const variant of order) {
+        const { result, ...sample } = await runOnce(variant, resultFile);
+        variant.check(result);
+        if (round >= 0) variant.samples.push(sample);
+      }
+    }
+    const invokesPerRun = (endpoint.count() - invokesBefore) / (RUNS + 1);
+    const load1 = loadavg()[0]!;
+
+    const anchor = variants.find((v) => v.name === ANCHOR)!;
+    const ratio = (v: Variant, key: keyof Sample): string => median(v.samples.map((s, i) => s[key] / anchor.samples[i]![key])).toFixed(2);
+    const out: string[] = [];
+    out.push(`cold start, ${RUNS} fresh processes per variant (interleaved), node ${process.version}, NODE_OPTIONS="${NODE_OPTIONS}"`);
+    out.push(`${cpus().length} CPUs, load average ${load0.toFixed(1)} at start, ${load1.toFixed(1)} at end; order-review invokes per first batch: ${invokesPerRun}`);
+    out.push('');
+    out.push('| bundle | init loads KiB (gzip) | lazy chunks KiB | init ms | init CPU ms | first batch ms | first batch CPU ms | init vs anchor | first batch vs anchor |');
+    out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+    for (const v of variants) {
+      const init = sizeOf(v.bundle, v.bundle.initFiles);
+      const m = (key: keyof Sample) => median(v.samples.map((s) => s[key])).toFixed(1);
+      out.push(
+        `| ${v.name} | ${kib(init.raw)} (${kib(init.gzip)}) | ${kib(v.bundle.lazyBytes)} | ${m('initMs')} | ${m('initCpuMs')} | ${m('firstMs')} | ${m('firstCpuMs')} | ` +
+          `${ratio(v, 'initMs')} (CPU ${ratio(v, 'initCpuMs')}) | ${ratio(v, 'firstMs')} (CPU ${ratio(v, 'firstCpuMs')}) |`,
+      );
+    }
+    process.stdout.write(`${out.join('\n')}\n`);
+  } finally {
+    endpoint.server.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench:cold-start failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,27 @@
+/**
+ * Size budgets of the function bundles: bytes of minified JavaScript a cold start loads (the entry file
+ * and the chunks it imports statically: `BundleResult.initBytes`; chunks behind a dynamic import() do not
+ * count). Lambda reads, parses and runs all of it before the first record; every scale-out, deploy and
+ * crash pays it, and on a stream it shows up as iterator age. BENCHMARKS.md ("Cold start") has the
+ * figures. Sizes are deterministic, so test/infra/bundle-budget.test.ts holds every bundle to its budget;
+ * times are not, so they stay in `npm run bench:cold-start`.
+ *
+ * A budget sits ~20 KiB above today's size: room for small changes, not for a new dependency at init.
+ * When a bundle outgrows it, load what only a rare path needs on first use (consumers/runtime/on-first-use.ts)
+ * before raising the number; no consumer may go above MAX_CONSUMER_INIT_BYTES.
+ */
+
+/** The ceiling for every consumer (issue 15: "at most 300 KiB minified"). */
+export const MAX_CONSUMER_INIT_BYTES = 300 * 1024;
+
+/** Budget per deployed function of pipeline/pipeline.ts, by definition key. */
+export const INIT_BYTES_BUDGET: Readonly<Record<string, number>> = {
+  'order-metrics': 265 * 1024,
+  'order-review': 250 * 1024,
+  'review-intake': 180 * 1024,
+};
+
+/** The budget of a function; functions without their own budget get the consumer ceiling. */
+export function initBytesBudget(name: string): number {
+  return INIT_BYTES_BUDGET[name] ?? MAX_CONSUMER_INIT_BYTES;
+}
