@@ -8,22 +8,27 @@
  * loaded chunks, raw and gzip. Then BENCH_RUNS rounds (default 12, after one unmeasured warm-up round
  * that fills the file cache); each round starts every variant once, in a rotated order, each in a fresh
  * `node` process (bench/cold-start-child.mjs, plain JavaScript, no loader) with the environment the
- * stack gives it (pipeline/function-environment.ts + NODE_OPTIONS of infra/pipeline-stack.ts + the
- * variables Lambda sets) and measures, inside that process:
+ * stack gives it (pipeline/function-environment.ts + the variables Lambda sets) and measures, inside that process:
  *   init         `await import()` of the bundle, as Lambda's Node.js runtime loads an ES module handler;
  *   first batch  init + the first invocation: a 100-record Kinesis batch of `order.placed` events with
  *                1-5 lines (the fixtures' spread, ~0.5 KiB of JSON); the first order is made large enough to
  *                need review, so order-review's first batch always loads the Lambda client (the rest need
  *                review as the rules say; the endpoint counts the Invokes, each answered 202); order-metrics:
- *                a tumbling-window invocation that does not close the window); review-intake, invoked
- *                with one review request rather than a batch, gets that request.
+ *                a tumbling-window invocation that does not close the window; a consumer with an idempotency
+ *                table (order-review) claims every event in DynamoDB as deployed, here on dynalite in this
+ *                process, a fresh table per sample, so its first batch also loads the DynamoDB client);
+ *                review-intake, invoked
+ *                with one review request rather than a batch, gets that request;
+ *   warm batch   the second invocation alone, in the same process: the next batch (new event ids), what
+ *                every batch of a warm container costs. first batch - warm batch ~ what the cold start adds
+ *                to the first batch (clients loaded on first use, zod compiling each contract, JIT warm-up).
  * Wall = performance.now, CPU = process.cpuUsage (user + system, all threads). Medians over the rounds;
  * ratios to the anchor are medians of per-round ratios (the anchor of the same round), which holds up
  * on a shared machine better than a ratio of medians. Every response is checked (no batch item failures,
  * review accepted) so a failing start is never timed as a fast one.
  *
- * Run: npm run bench:cold-start  (env BENCH_RUNS (12), BENCH_NODE_OPTIONS (default: the deployed
- * NODE_OPTIONS, '--enable-source-maps'))
+ * Run: npm run bench:cold-start  (env BENCH_RUNS (12), BENCH_NODE_OPTIONS (default none, as deployed;
+ * bundles are built without source maps, as `npm run build:lambdas` builds them by default))
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -37,12 +42,14 @@ import { pipeline } from '../pipeline';
 import type { OrderEventOf } from '../schemas';
 import { deployedName, functionEnvironment } from '../pipeline/function-environment';
 import { buildReviewRequest } from '../consumers/order-review/review-request';
+import { IDEMPOTENCY_TABLE_VARIABLE } from '../pipeline/idempotency-table';
+import { createLedgerTable, startDynalite } from '../test/support/dynalite';
 import { makeBatch } from './consumer-contenders';
 
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 12);
 const RECORDS = 100;
-/** What infra/pipeline-stack.ts sets on every function. */
-const NODE_OPTIONS = process.env['BENCH_NODE_OPTIONS'] ?? '--enable-source-maps';
+/** What infra/pipeline-stack.ts sets by default: nothing (source maps are a per-stage debug choice). */
+const NODE_OPTIONS = process.env['BENCH_NODE_OPTIONS'] ?? '';
 const ANCHOR = 'anchor (Powertools)';
 const projectRoot = resolve(import.meta.dirname, '..');
 const child = join(import.meta.dirname, 'cold-start-child.mjs');
@@ -52,12 +59,18 @@ interface Sample {
   initCpuMs: number;
   firstMs: number;
   firstCpuMs: number;
+  warmMs: number;
+  warmCpuMs: number;
 }
 interface Variant {
   readonly name: string;
   readonly bundle: BundleResult;
   readonly env: Record<string, string>;
+  /** Per-sample environment (a fresh idempotency table, so no sample sees another's claims). */
+  readonly prepare?: (sample: number) => Promise<Record<string, string>>;
   readonly eventFile: string;
+  /** The second invocation's event: the same shape, new event ids (what a warm container gets next). */
+  readonly secondEventFile: string;
   /** Throws when the first invocation's response shows a failure. */
   readonly check: (result: unknown) => void;
   readonly samples: Sample[];
@@ -94,10 +107,11 @@ const sizeOf = (bundle: BundleResult, files: readonly string[]): { raw: number; 
     { raw: 0, gzip: 0 },
   );
 
-function runOnce(variant: Variant, resultFile: string): Promise<Sample & { result: unknown }> {
+async function runOnce(variant: Variant, resultFile: string, sample: number): Promise<Sample & { result: unknown; warmResult: unknown }> {
+  const env = { ...variant.env, ...(await variant.prepare?.(sample)) };
   return new Promise((resolvePromise, reject) => {
-    const proc = spawn(process.execPath, [child, join(variant.bundle.outDir, BUNDLE_FILE), variant.eventFile, resultFile], {
-      env: variant.env,
+    const proc = spawn(process.execPath, [child, join(variant.bundle.outDir, BUNDLE_FILE), variant.eventFile, variant.secondEventFile, resultFile], {
+      env,
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';
@@ -105,7 +119,7 @@ function runOnce(variant: Variant, resultFile: string): Promise<Sample & { resul
     proc.once('error', reject);
     proc.once('exit', (code) => {
       if (code !== 0) return reject(new Error(`${variant.name}: cold start failed (exit ${code})\n${stderr}`));
-      resolvePromise(JSON.parse(readFileSync(resultFile, 'utf8')) as Sample & { result: unknown });
+      resolvePromise(JSON.parse(readFileSync(resultFile, 'utf8')) as Sample & { result: unknown; warmResult: unknown });
     });
   });
 }
@@ -121,45 +135,47 @@ async function main(): Promise<void> {
   if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error(`BENCH_RUNS must be a positive integer, got "${process.env['BENCH_RUNS']}"`);
   const work = mkdtempSync(join(tmpdir(), 'cold-start-'));
   const endpoint = await startInvokeEndpoint();
+  // Consumers declaring `idempotencyTable` claim every event in DynamoDB as deployed: dynalite stands in.
+  const dynamo = await startDynalite();
+  const dynamoClient = dynamo.client();
   try {
     const outDir = join(work, 'bundles');
     const bundles = await buildBundles({ definition: pipeline, projectRoot, outDir });
     const anchorBundle = await buildBundle('anchor', 'bench/cold-start-anchor.ts', { projectRoot, outDir });
 
-    // The first batch: RECORDS order.placed events as the local runner's upstream makes them (1-5 lines);
-    // the first one made large enough to need review, so order-review's first batch always loads its client.
-    const batch = makeBatch(1, RECORDS, null);
-    const records = batch.event.Records;
-    const firstEvent = JSON.parse(Buffer.from(records[0]!.kinesis.data, 'base64').toString()) as OrderEventOf<'order.placed'>;
-    firstEvent.data.lines[0]!.unitPriceMinor += 10_000_000; // far above every review threshold
-    firstEvent.data.totalMinor = firstEvent.data.lines.reduce((t, l) => t + l.unitPriceMinor * l.quantity, 0);
-    records[0]!.kinesis.data = Buffer.from(JSON.stringify(firstEvent)).toString('base64');
-    const kinesisFile = join(work, 'kinesis-event.json');
-    writeFileSync(kinesisFile, JSON.stringify(batch.event));
-    const windowFile = join(work, 'window-event.json');
-    const now = Date.now();
-    const windowStart = new Date(now - (now % 60_000));
-    writeFileSync(
-      windowFile,
-      JSON.stringify({
-        ...batch.event,
-        window: { start: windowStart.toISOString(), end: new Date(windowStart.getTime() + 60_000).toISOString() },
-        state: {},
-        shardId: 'shardId-000000000000',
-        eventSourceARN: records[0]!.eventSourceARN,
-        isFinalInvokeForWindow: false,
-        isWindowTerminatedEarly: false,
-      }),
-    );
-    const requestFile = join(work, 'review-request.json');
-    writeFileSync(
-      requestFile,
-      JSON.stringify(
-        buildReviewRequest(firstEvent, [
-          { code: 'amount-above-threshold', message: 'total above the review threshold' },
-        ]),
-      ),
-    );
+    // Each batch: RECORDS order.placed events as the local runner's upstream makes them (1-5 lines); its
+    // first one made large enough to need review, so order-review's first batch always loads its client.
+    // The second batch (seed 2: new event ids) is what the same, now warm, container gets next.
+    const eventFiles = (seed: number) => {
+      const batch = makeBatch(seed, RECORDS, null);
+      const records = batch.event.Records;
+      const firstEvent = JSON.parse(Buffer.from(records[0]!.kinesis.data, 'base64').toString()) as OrderEventOf<'order.placed'>;
+      firstEvent.data.lines[0]!.unitPriceMinor += 10_000_000; // far above every review threshold
+      firstEvent.data.totalMinor = firstEvent.data.lines.reduce((t, l) => t + l.unitPriceMinor * l.quantity, 0);
+      records[0]!.kinesis.data = Buffer.from(JSON.stringify(firstEvent)).toString('base64');
+      const kinesis = join(work, `kinesis-event-${seed}.json`);
+      writeFileSync(kinesis, JSON.stringify(batch.event));
+      const window = join(work, `window-event-${seed}.json`);
+      const now = Date.now();
+      const windowStart = new Date(now - (now % 60_000));
+      writeFileSync(
+        window,
+        JSON.stringify({
+          ...batch.event,
+          window: { start: windowStart.toISOString(), end: new Date(windowStart.getTime() + 60_000).toISOString() },
+          state: {},
+          shardId: 'shardId-000000000000',
+          eventSourceARN: records[0]!.eventSourceARN,
+          isFinalInvokeForWindow: false,
+          isWindowTerminatedEarly: false,
+        }),
+      );
+      const request = join(work, `review-request-${seed}.json`);
+      writeFileSync(request, JSON.stringify(buildReviewRequest(firstEvent, [{ code: 'amount-above-threshold', message: 'total above the review threshold' }])));
+      return { kinesis, window, request };
+    };
+    const first = eventFiles(1);
+    const second = eventFiles(2);
 
     const stage = 'bench';
     const lambdaEnv = (name: string, memoryMb: number): Record<string, string> => ({
@@ -171,14 +187,15 @@ async function main(): Promise<void> {
       AWS_ACCESS_KEY_ID: 'ASIABENCHBENCHBENCH0',
       AWS_SECRET_ACCESS_KEY: 'bench-secret-key-not-used-for-anything',
       AWS_SESSION_TOKEN: 'bench-session-token',
-      NODE_OPTIONS,
+      ...(NODE_OPTIONS !== '' ? { NODE_OPTIONS } : {}),
       TZ: ':UTC',
     });
     const resolved = {
       functionName: (n: string) => deployedName(pipeline, stage, n),
       quarantineQueueUrl: (c: string) => `https://sqs.eu-west-1.amazonaws.com/123456789012/${deployedName(pipeline, stage, c)}-quarantine`,
       publishLedgerTable: (c: string) => `${deployedName(pipeline, stage, c)}-publish-ledger`,
-      extra: { AWS_ENDPOINT_URL_LAMBDA: endpoint.url },
+      idempotencyTable: (c: string) => `${deployedName(pipeline, stage, c)}-idempotency`,
+      extra: { AWS_ENDPOINT_URL_LAMBDA: endpoint.url, AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint },
     };
     const fn = (name: string) => pipeline.consumers[name] ?? pipeline.functions[name]!;
     const variants: Variant[] = [
@@ -187,11 +204,22 @@ async function main(): Promise<void> {
         const env = { ...lambdaEnv(deployed, fn(bundle.name).memoryMb), ...functionEnvironment(pipeline, bundle.name, resolved) };
         const isWindow = pipeline.consumers[bundle.name]?.mapping.tumblingWindowInSeconds !== undefined;
         const isConsumer = bundle.name in pipeline.consumers;
+        const table = env[IDEMPOTENCY_TABLE_VARIABLE];
         return {
           name: bundle.name,
           bundle,
           env,
-          eventFile: isConsumer ? (isWindow ? windowFile : kinesisFile) : requestFile,
+          ...(table !== undefined
+            ? {
+                prepare: async (sample: number) => {
+                  const name = `${table}-${sample}`;
+                  await createLedgerTable(dynamoClient, name);
+                  return { [IDEMPOTENCY_TABLE_VARIABLE]: name };
+                },
+              }
+            : {}),
+          eventFile: isConsumer ? (isWindow ? first.window : first.kinesis) : first.request,
+          secondEventFile: isConsumer ? (isWindow ? second.window : second.kinesis) : second.request,
           check: isConsumer
             ? expectNoBatchItemFailures(bundle.name)
             : (result) => {
@@ -200,7 +228,11 @@ async function main(): Promise<void> {
           samples: [],
         };
       }),
-      { name: ANCHOR, bundle: anchorBundle, env: lambdaEnv('anchor', 256), eventFile: kinesisFile, check: expectNoBatchItemFailures(ANCHOR), samples: [] },
+      { name: ANCHOR, bundle: anchorBundle, env: lambdaEnv('anchor', 256), eventFile: first.kinesis,
+        secondEventFile: second.kinesis,
+        check: expectNoBatchItemFailures(ANCHOR),
+        samples: [],
+      },
     ];
 
     const load0 = loadavg()[0]!;
@@ -209,32 +241,37 @@ async function main(): Promise<void> {
     for (let round = -1; round < RUNS; round++) {
       const order = variants.map((_, i) => variants[(i + Math.max(round, 0)) % variants.length]!);
       for (const variant of order) {
-        const { result, ...sample } = await runOnce(variant, resultFile);
+        const { result, warmResult, ...sample } = await runOnce(variant, resultFile, round + 1);
         variant.check(result);
+        variant.check(warmResult);
         if (round >= 0) variant.samples.push(sample);
       }
     }
-    const invokesPerRun = (endpoint.count() - invokesBefore) / (RUNS + 1);
+    const invokesPerRun = (endpoint.count() - invokesBefore) / (RUNS + 1) / 2;
     const load1 = loadavg()[0]!;
 
     const anchor = variants.find((v) => v.name === ANCHOR)!;
     const ratio = (v: Variant, key: keyof Sample): string => median(v.samples.map((s, i) => s[key] / anchor.samples[i]![key])).toFixed(2);
     const out: string[] = [];
     out.push(`cold start, ${RUNS} fresh processes per variant (interleaved), node ${process.version}, NODE_OPTIONS="${NODE_OPTIONS}"`);
-    out.push(`${cpus().length} CPUs, load average ${load0.toFixed(1)} at start, ${load1.toFixed(1)} at end; order-review invokes per first batch: ${invokesPerRun}`);
+    out.push(`${cpus().length} CPUs, load average ${load0.toFixed(1)} at start, ${load1.toFixed(1)} at end; order-review invokes per batch: ${invokesPerRun}`);
     out.push('');
-    out.push('| bundle | init loads KiB (gzip) | lazy chunks KiB | init ms | init CPU ms | first batch ms | first batch CPU ms | init vs anchor | first batch vs anchor |');
-    out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+    out.push(
+      '| bundle | init loads KiB (gzip) | lazy chunks KiB | init ms | init CPU ms | first batch ms | first batch CPU ms | warm batch ms | warm batch CPU ms | init vs anchor | first batch vs anchor | warm batch vs anchor |',
+    );
+    out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const v of variants) {
       const init = sizeOf(v.bundle, v.bundle.initFiles);
       const m = (key: keyof Sample) => median(v.samples.map((s) => s[key])).toFixed(1);
       out.push(
         `| ${v.name} | ${kib(init.raw)} (${kib(init.gzip)}) | ${kib(v.bundle.lazyBytes)} | ${m('initMs')} | ${m('initCpuMs')} | ${m('firstMs')} | ${m('firstCpuMs')} | ` +
-          `${ratio(v, 'initMs')} (CPU ${ratio(v, 'initCpuMs')}) | ${ratio(v, 'firstMs')} (CPU ${ratio(v, 'firstCpuMs')}) |`,
+          `${m('warmMs')} | ${m('warmCpuMs')} | ` +
+          `${ratio(v, 'initMs')} (CPU ${ratio(v, 'initCpuMs')}) | ${ratio(v, 'firstMs')} (CPU ${ratio(v, 'firstCpuMs')}) | ${ratio(v, 'warmMs')} (CPU ${ratio(v, 'warmCpuMs')}) |`,
       );
     }
     process.stdout.write(`${out.join('\n')}\n`);
   } finally {
+    await dynamo.stop();
     endpoint.server.close();
     rmSync(work, { recursive: true, force: true });
   }

@@ -6,7 +6,7 @@
  * figures. Sizes are deterministic, so test/infra/bundle-budget.test.ts holds every bundle to its budget;
  * times are not, so they stay in `npm run bench:cold-start`.
  *
- * A budget sits ~20 KiB above today's size: room for small changes, not for a new dependency at init.
+ * A budget sits 10-20 KiB above the size when it was set: room for small changes, not for a new dependency at init.
  * When a bundle outgrows it, load what only a rare path needs on first use (consumers/runtime/on-first-use.ts)
  * before raising the number; no consumer may go above MAX_CONSUMER_INIT_BYTES.
  */

@@ -26,6 +26,7 @@ import { OnFailureFileSink } from './on-failure-file-sink';
 import { RateMeter } from './rate-meter';
 import { assessRunHealth } from './run-health';
 import { repairTornTails } from './torn-tail-repair';
+import { nextRunSeed } from './upstream-seed';
 import { writeRunnerState, type RunnerStateFile } from './runner-state-file';
 import type { ConsumerSummary, LocalPipeline, LocalPipelineOptions, RunSummary, RunnerSnapshot } from './runner-types';
 import { createPipelineStreams, type LocalStream } from './streams';
@@ -150,6 +151,13 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
 
     const rate = options.rate ?? 50;
     const seed = options.seed ?? timeBasedSeed();
+    // A stream that outlives the runner already holds the ids an earlier run wrote with this seed: a resumed run gets its own.
+    let upstreamSeed = seed;
+    if (options.seed !== undefined && rate > 0 && (options.persistStream || options.endpoint !== undefined)) {
+      const next = await nextRunSeed(dataDir.root, options.seed);
+      upstreamSeed = next.seed;
+      if (next.run > 0) logger.info({ seed: options.seed, run: next.run, upstreamSeed }, 'resumed stream: the upstream uses a seed of its own for this run, so no event id repeats');
+    }
     const upstreams = new Map<string, SyntheticUpstream>();
     const producedPerStream = new Map<string, { records: number; invalid: number; failed: number }>();
     for (const stream of streams.values()) {
@@ -164,7 +172,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
           rate,
           invalidFraction: options.invalidFraction ?? 0.02,
           ...(options.events !== undefined ? { maxEvents: options.events } : {}),
-          seed,
+          seed: upstreamSeed,
           onProduced: (event) => {
             ledger.recordProduced(event.stream, event.shardId, event.sequenceNumber, {
               eventId: event.eventId,

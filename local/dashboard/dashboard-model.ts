@@ -206,7 +206,8 @@ export class DashboardModel {
       const start = this.meta.startedAt;
       const end = this.closed ? start + Math.ceil((now - start + 1) / periodMs) * periodMs : now;
       const datapoints = this.store.datapoints(metric, metric.stat, start, periodMs, end);
-      const ends = datapoints.map((_, i) => this.meta.startedAt + (i + 1) * periodMs);
+      // The evaluation of the run's last, partial period is stamped at the end of the run, not in the future.
+      const ends = datapoints.map((_, i) => Math.min(start + (i + 1) * periodMs, Math.max(now, start + i * periodMs)));
       const { states, changes } = evaluateSeries(
         datapoints,
         {

@@ -82,7 +82,7 @@ describe('rule 5 across invocations (timeout guard, then redelivery to the same 
       if (index === 1) gate.open(); // the redelivery has answered: now the first execution may finish
       return ok(response);
     });
-    await waitFor(() => esm.running!.checkpoints().includes(puts[2]!.sequenceNumber), 'every record checkpointed');
+    await waitFor(() => esm.running!.checkpoints().includes(puts[2]!.sequenceNumber), 'every record checkpointed', 60_000);
     expect(esm.running.invocations[1]!.sequenceNumbers[0]).toBe(puts[0]!.sequenceNumber); // redelivered from the held record
     expect(exactlyOnce(log, [placed, paid, other])).toEqual({});
     expect(log.maxConcurrentPerKey).toBe(1);
@@ -99,7 +99,7 @@ describe('rule 8: an event id in flight is never started twice', () => {
     const log = new EffectLog();
     const handler = container({ log });
     esm.running = await runMapping(esm.fixture, settings({ batchSize: 10, reportBatchItemFailures: true }), (inv, index) => invoke(handler, inv, index).then(ok));
-    await waitFor(() => esm.running!.checkpoints().includes(puts[1]!.sequenceNumber), 'both records checkpointed');
+    await waitFor(() => esm.running!.checkpoints().includes(puts[1]!.sequenceNumber), 'both records checkpointed', 60_000);
     expect(log.started).toEqual([event.id]);
     expect(exactlyOnce(log, [event])).toEqual({});
   });
@@ -116,7 +116,7 @@ describe('rule 8: an event id in flight is never started twice', () => {
       await invoke(a, inv, index); // every effect happens, then the container dies before answering
       return { ok: false, errorType: 'Crashed', errorMessage: 'Runtime exited with error: signal: killed', durationMs: 1 };
     });
-    await waitFor(() => esm.running!.checkpoints().includes(puts[5]!.sequenceNumber), 'every record checkpointed');
+    await waitFor(() => esm.running!.checkpoints().includes(puts[5]!.sequenceNumber), 'every record checkpointed', 60_000);
     expect(esm.running.invocations.length).toBeGreaterThanOrEqual(2);
     expect(exactlyOnce(log, events)).toEqual({});
   });
@@ -144,7 +144,7 @@ describe('rule 8: an event id in flight is never started twice', () => {
       if (index === 1) gate.open();
       return ok(response);
     });
-    await waitFor(() => esm.running!.checkpoints().includes(puts[1]!.sequenceNumber), 'every record checkpointed');
+    await waitFor(() => esm.running!.checkpoints().includes(puts[1]!.sequenceNumber), 'every record checkpointed', 60_000);
     await first;
     expect(responses[0]).toEqual({ batchItemFailures: [{ itemIdentifier: puts[0]!.sequenceNumber }] });
     expect(log.started.filter((id) => id === held.id)).toHaveLength(1);
@@ -171,7 +171,7 @@ describe('rule 13: poison records are isolated; a downstream outage is not', () 
       settings({ batchSize: 20, reportBatchItemFailures: true, bisectBatchOnFunctionError: true, maximumRetryAttempts: 3, onFailureDestination: 'queue' }),
       (inv, index) => invoke(handler, inv, index).then(ok),
     );
-    await waitFor(() => esm.running!.checkpoints().includes(puts[19]!.sequenceNumber), 'every record checkpointed');
+    await waitFor(() => esm.running!.checkpoints().includes(puts[19]!.sequenceNumber), 'every record checkpointed', 60_000);
     expect(esm.running.sink.records).toEqual([]);
     expect(exactlyOnce(log, events.filter((e) => e !== poison))).toEqual({});
     expect(quarantine.records).toHaveLength(1);
@@ -198,7 +198,7 @@ describe('rule 13: poison records are isolated; a downstream outage is not', () 
       settings({ batchSize: 10, reportBatchItemFailures: true, bisectBatchOnFunctionError: true, maximumRetryAttempts: 4, onFailureDestination: 'queue' }),
       (inv, index) => invoke(handler, inv, index).then(ok),
     );
-    await waitFor(() => esm.running!.sink.records.length > 0 && esm.running!.checkpoints().includes(puts[9]!.sequenceNumber), 'the batch discarded');
+    await waitFor(() => esm.running!.sink.records.length > 0 && esm.running!.checkpoints().includes(puts[9]!.sequenceNumber), 'the batch discarded', 60_000);
     expect(quarantine.records).toEqual([]);
     expect(log.effects).toEqual([]);
     const info = esm.running.sink.records.map((r) => r.KinesisBatchInfo);

@@ -118,7 +118,7 @@ describe('rule 9: window state consistent with the checkpoint', () => {
       settings({ tumblingWindowInSeconds: 1, batchSize: 100, reportBatchItemFailures: true, maximumRetryAttempts: 1, onFailureDestination: 'queue' }),
       async (inv, index) => ok(await handler(inv.event as unknown as KinesisStreamTumblingWindowEvent, contextWithBudget(60_000, `request-${index}`))),
     );
-    await waitFor(() => esm.running!.sink.records.length === 1 && publisher.windows.length === 1, 'retries exhausted and the first window published', 20_000);
+    await waitFor(() => esm.running!.sink.records.length === 1 && publisher.windows.length === 1, 'retries exhausted and the first window published', 60_000);
     const discarded = esm.running.sink.records[0]!.KinesisBatchInfo;
     expect(discarded.startSequenceNumber).toBe(puts[4]!.sequenceNumber);
     // What the mapping dropped is exactly what the published state does not hold.
@@ -136,7 +136,7 @@ describe('rule 9: window state consistent with the checkpoint', () => {
     await producer.close();
     expect(summary.ok).toBe(true);
     expect(summary.recordsRedriven).toBe(valid.length - 4 + 1);
-    await waitFor(() => publisher.windows.length === 2, 'the window of the re-put records published', 20_000);
+    await waitFor(() => publisher.windows.length === 2, 'the window of the re-put records published', 60_000);
     expect(publisher.figures).toEqual(expectedFigures(valid));
     expect(quarantine.records.map((r) => r.record.partitionKey)).toEqual(['invalid-0']);
   });

@@ -75,7 +75,8 @@ describe('dashboard model', () => {
     expect(model.alarms()[0]!.intervals).toEqual([]);
     model.close();
     expect(model.alarms()[0]!.state).toBe('ALARM');
-    expect(model.alarms()[0]!.intervals).toEqual([{ from: T0 + 2000, to: undefined }]);
+    // Stamped at the end of the run (the last tick), not at the end of the period still to come.
+    expect(model.alarms()[0]!.intervals).toEqual([{ from: T0 + 1200, to: undefined }]);
   });
 
   it('metric math alarms are listed as not evaluated locally, with their expression', () => {

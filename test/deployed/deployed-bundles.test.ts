@@ -214,7 +214,8 @@ describe('the deployed bundles', () => {
       expect(d.block['runtime']).toBe('nodejs22.x');
       // The environment the stack gives the function, every Terraform reference resolved locally.
       expect(Object.values(d.env).some((v) => v.includes('${'))).toBe(false);
-      expect(d.env['NODE_OPTIONS']).toBe('--enable-source-maps');
+      // Source maps are a stage's debug choice (sourceMaps), off in dev: no --enable-source-maps init cost.
+      expect(d.env).not.toHaveProperty('NODE_OPTIONS');
     }
     // The stack's asset for each function is its bundle folder (cdktf hashes the folder's content).
     const fakeSynth = synthStage(pipeline, STAGE);
