@@ -157,11 +157,16 @@ export function checkStack(workDir: string, env: TerraformEnvironment, options: 
   const validate = terraform(['validate'], workDir, env);
   results.push({ step: 'validate', ok: validate.ok, output: validate.output });
   if (!validate.ok) return results;
+  results.push(planTest(workDir, env, options));
+  return results;
+}
+
+/** `terraform test` alone (the plan with the mocked provider) in an initialised working copy. */
+export function planTest(workDir: string, env: TerraformEnvironment, options: { allowPlaceholders: boolean }): StepResult {
   mkdirSync(join(workDir, 'tests'), { recursive: true });
   writeFileSync(join(workDir, 'tests', 'plan.tftest.hcl'), planTestFile(readStack(workDir), options.allowPlaceholders));
   const test = terraform(['test'], workDir, env);
-  results.push({ step: 'test', ok: test.ok, output: test.output });
-  return results;
+  return { step: 'test', ok: test.ok, output: test.output };
 }
 
 /**

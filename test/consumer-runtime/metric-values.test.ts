@@ -10,7 +10,7 @@ import { InMemoryQuarantineSink, PermanentError, createKinesisHandler, createKin
 import { encodeAggregate } from '../../kinesis/kpl';
 import { createFixtures } from '../../schemas/fixtures';
 import { registry, type OrderEvent } from '../../schemas/index';
-import { LogCapture, b64, kinesisRecord, lambdaContext, seq } from './helpers';
+import { LogCapture, b64, kinesisRecord, lambdaContext, seq, tick } from './helpers';
 
 /** A clock that moves only when told to. */
 class ManualClock {
@@ -38,17 +38,18 @@ interface EmfDoc {
 function setup(clock: ManualClock, overrides: Partial<KinesisHandlerOptions<OrderEvent>> = {}) {
   const docs: EmfDoc[] = [];
   const quarantine = new InMemoryQuarantineSink();
+  const logs = new LogCapture();
   const handler = createKinesisHandler<OrderEvent>({
     consumerName: 'metric-values',
     registry,
     quarantine,
-    logDestination: new LogCapture(),
+    logDestination: logs,
     now: clock.now,
     metrics: { namespace: 'Test/Values', writer: (line) => docs.push(JSON.parse(line) as EmfDoc) },
     handlers: {},
     ...overrides,
   });
-  return { handler, docs, quarantine };
+  return { handler, docs, quarantine, logs };
 }
 
 const fixtures = () => createFixtures({ seed: 1911, startTime: T0 - 60_000 });
@@ -80,13 +81,17 @@ describe('rule 11: EMF metric values against an independent computation', () => 
   it('MaxRecordAgeMs is finish time minus the OLDEST arrival, whatever its position in the batch', async () => {
     const clock = new ManualClock(T0);
     const f = fixtures();
-    const { handler, docs } = setup(clock, { handlers: { 'order.paid': () => clock.advance(100) } });
+    const { handler, docs, logs } = setup(clock, { handlers: { 'order.paid': () => clock.advance(100) } });
     // Arrivals out of order across keys: the oldest is the middle record (42 s before T0).
     const arrivals = [T0 - 5_000, T0 - 42_000, T0 - 17_250];
     await handler({ Records: arrivals.map((a, i) => arriving(i, f.orderPaid(), a)) }, lambdaContext());
     const finishedAt = T0 + 300;
     expect(docs[0]!['MaxRecordAgeMs']).toBe(finishedAt - Math.min(...arrivals));
     expect(docs[0]!['BatchDurationMs']).toBe(300);
+    await tick();
+    const [summary] = logs.find('batch processed');
+    expect(summary).toMatchObject({ received: 3, processed: 3, durationMs: 300, maxRecordAgeMs: finishedAt - Math.min(...arrivals) });
+    expect(summary).not.toHaveProperty('retryFromSequenceNumber');
   });
 
   it('the whole document: namespace, dimensions with their values, every metric with its unit, the request id', async () => {
@@ -147,7 +152,7 @@ describe('rule 11: EMF metric values against an independent computation', () => 
     const failing = f.orderPaid();
     const ok = f.orderPaid();
     const inside = [f.orderPaid(), f.orderPaid(), f.orderPaid()];
-    const { handler, docs, quarantine } = setup(clock, {
+    const { handler, docs, quarantine, logs } = setup(clock, {
       handlers: {
         'order.paid': (e) => {
           clock.advance(1);
@@ -172,6 +177,11 @@ describe('rule 11: EMF metric values against an independent computation', () => 
     expect(quarantine.records).toHaveLength(2);
     // Received: 6 plain records + 3 user records of the aggregate. Processed: ok + 3 aggregated.
     expect(docs[0]).toMatchObject({ RecordsReceived: 9, RecordsProcessed: 4, RecordsQuarantined: 2, RecordsRetried: 2, DuplicatesSkipped: 1 });
+    // The invocation's summary log line carries the same counts and where the retry starts.
+    await tick();
+    expect(logs.find('batch partly failed')).toEqual([
+      expect.objectContaining({ received: 9, processed: 4, quarantined: 2, retried: 2, duplicates: 1, retryFromSequenceNumber: seq(5) }),
+    ]);
   });
 
   it('the window handler reports the same fields with the same clock', async () => {

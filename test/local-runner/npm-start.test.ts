@@ -85,5 +85,5 @@ describe('npm start', () => {
     expect(runner.state).toBe('stopped');
     // Ctrl-C reached the sandboxes too; none of them died of it.
     for (const [name, fn] of Object.entries(runner.functions)) expect(fn.stats.crashes, name).toBe(0);
-  }, 120_000);
+  }, 240_000); // a safety net, not a measure: npm start also builds the stage stack for its dashboard (cdktf, seconds on a busy machine)
 });
