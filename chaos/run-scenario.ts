@@ -181,7 +181,8 @@ export async function runScenario(scenario: Scenario, options: ChaosOptions): Pr
       seed: options.seed,
       invalidFraction: options.invalidFraction,
       durationMs: options.durationMs,
-      drainTimeoutMs: 60_000,
+      // Poison records use up their retries (with bisection) before the drain can end.
+      drainTimeoutMs: scenario.poison ? 180_000 : 60_000,
       ...(scenario.poison ? { poison: true } : {}),
     };
     let run = startChild(base, options.log);
