@@ -52,6 +52,8 @@ export interface ChaosRow {
   problems: string[];
   notes: string[];
   faults?: Record<string, number>;
+  /** Requests through the fault proxy, per operation. */
+  proxyRequests?: Record<string, number>;
   dataDir?: string;
   ok: boolean;
 }
@@ -212,7 +214,7 @@ export async function runScenario(scenario: Scenario, options: ChaosOptions): Pr
         }
       }
       const remaining = Math.max(2000, options.durationMs - (performance.now() - t0));
-      run = startChild({ ...base, rate: 0, durationMs: remaining }, options.log);
+      run = startChild({ ...base, rate: 0, durationMs: remaining, catchUp: true }, options.log);
       await run.started;
       notes.push('restarted on the same data folder (--persist-stream), upstream off');
       result = await run.summary;
@@ -261,7 +263,7 @@ export async function runScenario(scenario: Scenario, options: ChaosOptions): Pr
       drainMs: result.drainMs,
       problems: [...summary.health.problems, ...final.unreadable.map((u) => `unreadable ${u.file}:${u.line}`)],
       notes,
-      ...(proxy ? { faults: proxy.counts.faults } : {}),
+      ...(proxy ? { faults: proxy.counts.faults, proxyRequests: proxy.counts.requests } : {}),
       ...(options.keep ? { dataDir } : {}),
       ok: false,
     };

@@ -32,11 +32,11 @@ export interface Scenario {
 }
 
 const KINESIS_FAULTS: readonly ScheduledFault[] = [
-  { operation: 'GetRecords', every: 5, fault: 'throttle' },
-  { operation: 'GetRecords', every: 11, fault: 'http500' },
-  { operation: 'GetRecords', every: 13, fault: 'reset' },
-  { operation: 'GetRecords', every: 7, fault: 'latency' },
-  { operation: 'GetRecords', every: 40, fault: 'hang', limit: 1 },
+  { operation: 'GetRecords', every: 3, fault: 'throttle' },
+  { operation: 'GetRecords', every: 7, fault: 'http500' },
+  { operation: 'GetRecords', every: 11, fault: 'reset' },
+  { operation: 'GetRecords', every: 4, fault: 'latency' },
+  { operation: 'GetRecords', every: 17, fault: 'hang', limit: 1 },
   { operation: 'PutRecords', every: 3, fault: 'entryThrottle' },
   { operation: 'PutRecords', every: 5, fault: 'resetAfterForward' },
   { operation: 'PutRecords', every: 7, fault: 'http500' },
@@ -85,9 +85,10 @@ export const SCENARIOS: readonly Scenario[] = [
     description: 'fault proxy: throttles (GetRecords, PutRecords entries and requests), HTTP 500, resets, ambiguous writes, latency, one request never answered',
     proxy: true,
     async run(ctx, durationMs) {
-      await ctx.sleep(1000);
+      await ctx.sleep(500);
       ctx.setProxyFaults(KINESIS_FAULTS);
-      await ctx.sleep(Math.max(0, durationMs - 3000));
+      // On while producing and into the drain (the mappings read then too), off before the drain can end.
+      await ctx.sleep(durationMs + 4000);
       ctx.setProxyFaults(undefined);
     },
   },

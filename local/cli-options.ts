@@ -1,5 +1,6 @@
 /** `npm start` flags (node:util parseArgs), validated into LocalPipelineOptions. */
 import { parseArgs } from 'node:util';
+import { joinNegativeValues } from '../cli/negative-values';
 import type { LocalPipelineOptions } from './pipeline-runner';
 
 export const HELP = `Usage: npm start -- [options]
@@ -42,6 +43,7 @@ Run
   --no-ui                JSON lines instead of the live view (the default
                          when stdout is not a terminal)
   --interval <s>         refresh period: view 1 s, JSON lines 5 s by default
+  --debug                stack traces on errors (also DEBUG=1)
   -h, --help             this text
 
 Exit code: 0 when every produced event is accounted for, 1 when not,
@@ -79,7 +81,7 @@ export function parseCliOptions(argv: readonly string[], isTty: boolean): CliOpt
   let parsed;
   try {
     parsed = parseArgs({
-      args: [...argv],
+      args: joinNegativeValues(argv),
       strict: true,
       allowPositionals: false,
       options: {

@@ -41,22 +41,55 @@ function duration(ms: number): string {
   return `${hh}:${mm}:${ss}`;
 }
 
+type MoneyStyle = 'exact' | 'whole' | 'compact';
+
 /** Minor units -> major for display (ISO 4217 exponents of the fixture currencies: JPY 0, others 2). */
-function money(currency: string, minor: number): string {
+function money(currency: string, minor: number, style: MoneyStyle = 'exact'): string {
   const exponent = currency === 'JPY' ? 0 : 2;
-  return `${currency} ${(minor / 10 ** exponent).toLocaleString('en-US', { minimumFractionDigits: exponent, maximumFractionDigits: exponent })}`;
+  const major = minor / 10 ** exponent;
+  if (style === 'compact' && Math.abs(major) >= 1000) {
+    const [value, suffix] = Math.abs(major) >= 1_000_000 ? [major / 1_000_000, 'M'] : [major / 1000, 'k'];
+    return `${currency} ${value.toFixed(1)}${suffix}`;
+  }
+  const digits = style === 'exact' ? exponent : 0;
+  return `${currency} ${major.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })}`;
+}
+
+/**
+ * `  revenue  EUR 145,491.77  GBP ...` on one line of at most `width` columns: exact amounts when
+ * they fit, else whole units, else 145.5k / 19.9M; only more currencies than that wrap.
+ */
+export function moneyLines(label: string, split: Record<string, number>, width = 80): string[] {
+  const currencies = Object.entries(split).sort(([a], [b]) => a.localeCompare(b));
+  let parts: string[] = [];
+  for (const style of ['exact', 'whole', 'compact'] as const) {
+    parts = currencies.map(([currency, minor]) => money(currency, minor, style));
+    const line = `  ${label}  ${parts.join('  ')}`;
+    if (line.length <= width) return [line];
+  }
+  const lines: string[] = [];
+  let line = `  ${label}`;
+  for (const part of parts) {
+    if (line.length + part.length + 2 > width) {
+      lines.push(line);
+      line = ' '.repeat(label.length + 2);
+    }
+    line += `  ${part}`;
+  }
+  lines.push(line);
+  return lines;
 }
 
 const STATE_LABEL: Record<RunnerSnapshot['state'], string> = {
   starting: yellow('starting'),
   running: green('running'),
-  draining: yellow('draining: finishing what was produced (Ctrl-C again to force)'),
+  draining: yellow('draining (Ctrl-C again to force)'),
   stopped: 'stopped',
 };
 
 export function renderView(view: RunnerSnapshot): string[] {
   const lines: string[] = [];
-  lines.push(`${bold(`${view.pipeline} pipeline`)}  ${STATE_LABEL[view.state]}  up ${duration(view.uptimeMs)}`);
+  lines.push(`${bold(`${view.pipeline} pipeline`)}  ${STATE_LABEL[view.state]}  up ${duration(view.uptimeMs)}  seed ${view.seed}`);
   lines.push(dim(fit(`kinesis ${view.kinesisEngine} ${view.kinesisEndpoint}  lambda ${view.lambdaEndpoint}`, 80)));
   lines.push(dim(fit(`data ${view.dataDir}`, 80)));
   lines.push('');
@@ -67,20 +100,21 @@ export function renderView(view: RunnerSnapshot): string[] {
     );
   }
   lines.push('');
-  // 15 + 7 + 7 + 8 + 5 + 6 + 6 + 7 + 6 + 6 = 73 columns (+ spacing) <= 80.
+  // 14 + 8 + 7 + 8 + 5 + 6 + 6 + 6 + 6 + 5 + 7 = 78 columns <= 80.
   lines.push(
     bold(
-      `${fit('CONSUMER', 15)}${fit('BATCH/S', 8, 'right')}${fit('REC/S', 7, 'right')}${fit('AGE ms', 8, 'right')}${fit('INFL', 5, 'right')}${fit('RETRY', 6, 'right')}${fit('QUAR', 6, 'right')}${fit('FAIL', 6, 'right')}${fit('DUPS', 6, 'right')}${fit('BEHIND', 8, 'right')}`,
+      `${fit('CONSUMER', 14)}${fit('BATCH/S', 8, 'right')}${fit('REC/S', 7, 'right')}${fit('AGE ms', 8, 'right')}${fit('INFL', 5, 'right')}${fit('RETRY', 6, 'right')}${fit('FILT', 6, 'right')}${fit('QUAR', 6, 'right')}${fit('FAIL', 6, 'right')}${fit('DUPS', 5, 'right')}${fit('BEHIND', 7, 'right')}`,
     ),
   );
   for (const c of view.consumers) {
-    const behind = c.missing > 0 ? yellow(fit(num(c.missing), 8, 'right')) : fit('0', 8, 'right');
+    const behind = c.missing > 0 ? yellow(fit(num(c.missing), 7, 'right')) : fit('0', 7, 'right');
     const fail = c.onFailure > 0 ? red(fit(num(c.onFailure), 6, 'right')) : fit('0', 6, 'right');
     lines.push(
-      `${fit(c.name, 15)}${fit(rate(c.batchesPerSecond), 8, 'right')}${fit(rate(c.recordsPerSecond), 7, 'right')}${fit(num(c.iteratorAgeMs), 8, 'right')}${fit(String(c.inFlight), 5, 'right')}${fit(num(c.retries), 6, 'right')}${fit(num(c.quarantined), 6, 'right')}${fail}${fit(num(c.duplicatesSkipped), 6, 'right')}${behind}`,
+      `${fit(c.name, 14)}${fit(rate(c.batchesPerSecond), 8, 'right')}${fit(rate(c.recordsPerSecond), 7, 'right')}${fit(num(c.iteratorAgeMs), 8, 'right')}${fit(String(c.inFlight), 5, 'right')}${fit(num(c.retries), 6, 'right')}${fit(num(c.filtered), 6, 'right')}${fit(num(c.quarantined), 6, 'right')}${fail}${fit(num(c.duplicatesSkipped), 5, 'right')}${behind}`,
     );
   }
   lines.push(dim('AGE: iterator age of the last batch; BEHIND: produced, not yet checkpointed'));
+  lines.push(dim('FILT: dropped by its filter; INVALID events end in QUAR, or FILT if filtered'));
   for (const c of view.consumers) {
     if (c.checkpointsUnsaved) lines.push(red(fit(`${c.name}: checkpoints not stored since ${c.checkpointsUnsaved.since.slice(11, 19)}: ${c.checkpointsUnsaved.lastError}`, 80)));
   }
@@ -106,19 +140,7 @@ export function renderView(view: RunnerSnapshot): string[] {
       ),
     );
     for (const [metric, split] of Object.entries(b.byCurrency)) {
-      const parts = Object.entries(split)
-        .sort(([a], [b2]) => a.localeCompare(b2))
-        .map(([currency, minor]) => money(currency, minor));
-      const label = metric === 'RevenueMinor' ? 'revenue' : metric;
-      let line = `  ${label}`;
-      for (const part of parts) {
-        if (line.length + part.length + 2 > 80) {
-          lines.push(line);
-          line = '   ';
-        }
-        line += `  ${part}`;
-      }
-      lines.push(line);
+      lines.push(...moneyLines(metric === 'RevenueMinor' ? 'revenue' : metric, split));
     }
   }
   lines.push('');
@@ -130,7 +152,7 @@ export function renderSummary(summary: RunSummary): string[] {
   const lines: string[] = [];
   lines.push(bold('Summary'));
   lines.push(
-    `  produced ${summary.produced} (${summary.producedValid} valid, ${summary.producedInvalid} invalid)${summary.failedPuts > 0 ? red(`, ${summary.failedPuts} puts failed`) : ''} in ${duration(summary.durationMs)}`,
+    `  produced ${summary.produced} (${summary.producedValid} valid, ${summary.producedInvalid} invalid)${summary.failedPuts > 0 ? red(`, ${summary.failedPuts} puts failed`) : ''} in ${duration(summary.durationMs)}, seed ${summary.seed}`,
   );
   lines.push(bold(`  ${fit('consumer', 15)}${fit('processed', 10, 'right')}${fit('filtered', 9, 'right')}${fit('quarant.', 9, 'right')}${fit('on-fail', 8, 'right')}${fit('dups', 6, 'right')}${fit('missing', 8, 'right')}${fit('max age ms', 11, 'right')}`));
   for (const c of summary.consumers) {

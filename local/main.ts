@@ -1,13 +1,18 @@
 /**
  * `npm start`: the whole pipeline on this machine (see `npm start -- --help`).
  * Live view on a terminal, JSON lines otherwise; Ctrl-C (SIGINT/SIGTERM) drains and summarises;
- * a second Ctrl-C stops at once. Exit code 0 when every produced event is accounted for.
+ * a second Ctrl-C, a second or more later, stops at once (stop-signals.ts: echoes of one Ctrl-C never
+ * force). Exit code 0 when every produced event is accounted for.
  */
+import { debug, failCleanly } from '../cli/fail-cleanly';
+import { explainError, formatError } from '../cli/explain-error';
 import { HELP, UsageError, parseCliOptions, type CliOptions } from './cli-options';
 import { renderSummary, renderView, TerminalView, plain } from './live-view';
 import { DashboardUsageError, startRunDashboard, type LocalDashboard } from './dashboard/local-dashboard';
 import { StageNotFoundError } from './dashboard/deployed-definitions';
 import { PROJECT_ROOT, startLocalPipeline, type LocalPipeline } from './pipeline-runner';
+import { onStopSignals } from './stop-signals';
+import { timeBasedSeed } from './synthetic-upstream';
 
 function write(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -32,20 +37,23 @@ async function main(): Promise<number> {
   // default SIGINT death would skip the exit handlers that stop the engines and sandboxes).
   let stopRequested: (() => void) | undefined;
   const stopSignal = new Promise<void>((resolve) => (stopRequested = resolve));
-  let signals = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    signals += 1;
-    if (signals > 1) {
+  onStopSignals({
+    drain: (signal) => {
+      // The live view shows the draining state itself; JSON-line mode acknowledges once on stderr.
+      if (!view) process.stderr.write(`${signal}: draining (the upstream stops, consumers finish); Ctrl-C again, a second or more later, stops at once\n`);
+      stopRequested?.();
+    },
+    force: (signal) => {
       view?.close();
       process.stderr.write(`\n${signal} again: stopping at once, without draining\n`);
       process.exit(130);
-    }
-    stopRequested?.();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+    },
+  });
 
-  if (!view) write(JSON.stringify({ type: 'starting', at: new Date().toISOString(), options: cli.pipeline }));
+  // The seed of the synthetic upstream is always recorded (here, in runner.json and in the summary),
+  // so a time-seeded run can be replayed with --seed.
+  cli.pipeline.seed ??= timeBasedSeed();
+  if (!view) write(JSON.stringify({ type: 'starting', at: new Date().toISOString(), seed: cli.pipeline.seed, options: cli.pipeline }));
   else process.stdout.write('starting the local pipeline (Kinesis, streams, functions)...\n');
 
   let dashboard: LocalDashboard | undefined;
@@ -65,8 +73,8 @@ async function main(): Promise<number> {
   } catch (error) {
     view?.close();
     await dashboard?.close();
-    process.stderr.write(`error: the local pipeline could not start: ${(error as Error).message}\n`);
-    return 1;
+    process.stderr.write(`${formatError(error, { command: 'the local pipeline could not start', debug })}\n`);
+    return explainError(error).exitCode;
   }
   await dashboard?.attach(pipeline);
 
@@ -76,19 +84,21 @@ async function main(): Promise<number> {
     else write(JSON.stringify({ type: 'stats', ...snapshot }));
   };
   show();
-  const timer = setInterval(show, cli.intervalSeconds * 1000);
+  let timer = setInterval(show, cli.intervalSeconds * 1000);
 
   const durationTimer = cli.durationSeconds !== undefined ? setTimeout(() => stopRequested?.(), cli.durationSeconds * 1000) : undefined;
 
   await stopSignal;
   clearTimeout(durationTimer);
-  // The live view shows the drain progressing; JSON lines keep their own pace.
-  const drainView = view ? setInterval(show, 500) : undefined;
+  // One line (or frame) now, then the drain progressing: the live view every 500 ms, JSON lines at
+  // their own pace. The refresh timer restarts here, so a tick due at this moment (a --duration that
+  // is a multiple of --interval) cannot print the same draining line twice.
+  clearInterval(timer);
   const stopping = pipeline.stop({ drainTimeoutMs: cli.drainTimeoutSeconds * 1000 });
   show();
+  timer = setInterval(show, view ? 500 : cli.intervalSeconds * 1000);
   const summary = await stopping;
   await dashboard?.finish();
-  if (drainView) clearInterval(drainView);
   clearInterval(timer);
   if (view) {
     view.draw(withDashboard(renderView(pipeline.snapshot()), dashboard));
@@ -113,8 +123,5 @@ function withDashboard(lines: string[], dashboard: LocalDashboard | undefined): 
 
 main().then(
   (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(`error: ${(error as Error).stack ?? String(error)}\n`);
-    process.exit(1);
-  },
+  (error: unknown) => failCleanly(error),
 );

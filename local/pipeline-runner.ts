@@ -30,7 +30,7 @@ import { nextRunSeed } from './upstream-seed';
 import { writeRunnerState, type RunnerStateFile } from './runner-state-file';
 import type { ConsumerSummary, LocalPipeline, LocalPipelineOptions, RunSummary, RunnerSnapshot } from './runner-types';
 import { createPipelineStreams, type LocalStream } from './streams';
-import { SyntheticUpstream } from './synthetic-upstream';
+import { SyntheticUpstream, timeBasedSeed } from './synthetic-upstream';
 
 export type * from './runner-types';
 
@@ -43,6 +43,8 @@ interface ConsumerRuntime {
   fn: LocalFunction;
   onFailure: OnFailureFileSink;
   quarantineTail: NdjsonTail;
+  /** Quarantine lines this run has read (its own records, foreign ones, repeats), for `ops status`. */
+  quarantineLinesRead: number;
 }
 
 export async function startLocalPipeline(options: LocalPipelineOptions = {}): Promise<LocalPipeline> {
@@ -135,7 +137,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
         // The in-memory stream dies with the runner: an open window is closed (published) at stop, not dropped.
         closeWindowsAtStop: checkpointStore === undefined,
       });
-      consumers.push({ name, stream, esm, fn, onFailure, quarantineTail });
+      consumers.push({ name, stream, esm, fn, onFailure, quarantineTail, quarantineLinesRead: 0 });
     }
 
     const business = new Map<string, { figures: BusinessFigures; tail: NdjsonTail }>();
@@ -148,8 +150,9 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     }
 
     const rate = options.rate ?? 50;
+    const seed = options.seed ?? timeBasedSeed();
     // A stream that outlives the runner already holds the ids an earlier run wrote with this seed: a resumed run gets its own.
-    let upstreamSeed = options.seed;
+    let upstreamSeed = seed;
     if (options.seed !== undefined && rate > 0 && (options.persistStream || options.endpoint !== undefined)) {
       const next = await nextRunSeed(dataDir.root, options.seed);
       upstreamSeed = next.seed;
@@ -169,7 +172,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
           rate,
           invalidFraction: options.invalidFraction ?? 0.02,
           ...(options.events !== undefined ? { maxEvents: options.events } : {}),
-          ...(upstreamSeed !== undefined ? { seed: upstreamSeed } : {}),
+          seed: upstreamSeed,
           onProduced: (event) => {
             ledger.recordProduced(event.stream, event.shardId, event.sequenceNumber, {
               eventId: event.eventId,
@@ -210,6 +213,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
         at: new Date().toISOString(),
         uptimeMs: Math.round(performance.now() - started),
         state,
+        seed,
         pipeline: definition.name,
         kinesisEngine: engine.kind,
         kinesisEndpoint: engine.endpoint,
@@ -245,6 +249,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
             processed: account.processed,
             filtered: account.filtered,
             quarantined: account.quarantined,
+            validQuarantined: account.validQuarantined,
+            quarantineLinesRead: c.quarantineLinesRead,
             onFailure: esm.recordsDiscarded,
             duplicatesSkipped: c.fn.emf.get('DuplicatesSkipped'),
             missing: account.missing,
@@ -281,6 +287,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       return {
         pid: process.pid,
         state,
+        seed,
         startedAt: startedAt.toISOString(),
         updatedAt: view.at,
         dataDir: dataDir.root,
@@ -318,7 +325,12 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
 
     let refreshing: Promise<void> = Promise.resolve();
     const refresh = async () => {
-      for (const c of consumers) for (const line of await c.quarantineTail.read()) ledger.onQuarantined(c.name, line);
+      for (const c of consumers) {
+        for (const line of await c.quarantineTail.read()) {
+          c.quarantineLinesRead += 1;
+          ledger.onQuarantined(c.name, line);
+        }
+      }
       for (const b of business.values()) for (const line of await b.tail.read()) addDatum(b.figures, line);
       const values = new Map<string, number>();
       for (const [name, counts] of producedPerStream) values.set(`put:${name}`, counts.records);
@@ -393,6 +405,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       const sum = (pick: (c: ConsumerSummary) => number) => perConsumer.reduce((total, c) => total + pick(c), 0);
       return {
         durationMs: Math.round(performance.now() - started),
+        seed,
         produced,
         producedValid: produced - invalid,
         producedInvalid: invalid,

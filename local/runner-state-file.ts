@@ -8,6 +8,8 @@ import { writeJsonFileAtomically } from './esm/atomic-json-file';
 export interface RunnerStateFile {
   pid: number;
   state: 'starting' | 'running' | 'draining' | 'stopped';
+  /** Seed of the synthetic upstream (`npm start -- --seed <n>` replays the run's events). */
+  seed: number;
   startedAt: string;
   updatedAt: string;
   dataDir: string;

@@ -77,6 +77,13 @@ export interface ConsumerView {
   processed: number;
   filtered: number;
   quarantined: number;
+  /** Of `quarantined`, events the upstream produced valid (never expected: a consumer bug). */
+  validQuarantined: number;
+  /**
+   * Quarantine lines this run has read (its records, foreign ones, repeats): beyond `quarantined -
+   * validQuarantined` (its deliberately invalid events) they are unexpected (ops status judges them).
+   */
+  quarantineLinesRead: number;
   onFailure: number;
   duplicatesSkipped: number;
   missing: number;
@@ -101,6 +108,8 @@ export interface RunnerSnapshot {
   at: string;
   uptimeMs: number;
   state: RunnerStateFile['state'];
+  /** Seed of the synthetic upstream (`--seed` replays the run's events). */
+  seed: number;
   pipeline: string;
   kinesisEngine: string;
   kinesisEndpoint: string;
@@ -121,6 +130,8 @@ export interface ConsumerSummary extends ConsumerAccount {
 
 export interface RunSummary {
   durationMs: number;
+  /** Seed of the synthetic upstream (`--seed` replays the run's events). */
+  seed: number;
   produced: number;
   producedValid: number;
   producedInvalid: number;

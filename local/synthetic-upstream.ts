@@ -38,6 +38,11 @@ export interface SyntheticUpstreamOptions {
 const MAX_OUTSTANDING = 10_000;
 const TICK_MS = 50;
 
+/** The seed of a run without --seed: from the clock (recorded by the runner so the run can be replayed). */
+export function timeBasedSeed(): number {
+  return Date.now() % 2 ** 31;
+}
+
 export class SyntheticUpstream {
   private readonly fixtures: FixtureGenerator;
   private readonly random: () => number;
@@ -48,7 +53,7 @@ export class SyntheticUpstream {
   readonly counters = { attempted: 0, produced: 0, producedValid: 0, producedInvalid: 0, failed: 0 };
 
   constructor(private readonly options: SyntheticUpstreamOptions) {
-    const seed = options.seed ?? Date.now() % 2 ** 31;
+    const seed = options.seed ?? timeBasedSeed();
     this.fixtures = createFixtures({ seed, startTime: Date.now(), source: 'local-runner' });
     this.random = mulberry32(seed ^ 0x5bd1e995);
   }

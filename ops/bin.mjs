@@ -3,6 +3,4 @@
 import { register } from 'tsx/esm/api';
 
 register();
-const { runCli } = await import('./cli.ts');
-const { processIo } = await import('./io.ts');
-process.exitCode = await runCli(process.argv.slice(2), { io: processIo() });
+await import('./main.ts');

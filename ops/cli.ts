@@ -3,6 +3,7 @@
  * Exit codes: 0 ok / healthy, 1 something failed or is unhealthy, 2 usage error.
  */
 import { pathToFileURL } from 'node:url';
+import { explainError } from '../cli/explain-error';
 import type { Command } from './commands/command';
 import { pauseCommand, resumeCommand } from './commands/pause-resume';
 import { redriveCommand } from './commands/redrive';
@@ -38,9 +39,9 @@ export async function runCli(argv: readonly string[], env: OpsEnvironment): Prom
       env.io.err(`ops ${command.name}: ${error.message}\nRun "ops ${command.name} --help" for usage.`);
       return 2;
     }
-    const e = error as Error;
-    env.io.err(`ops ${command.name} failed: ${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${e.message}`);
-    return 1;
+    const explained = explainError(error);
+    env.io.err(`ops ${command.name} failed: ${explained.message}${explained.fix !== undefined ? `\nfix: ${explained.fix}` : ''}`);
+    return explained.exitCode;
   }
 }
 

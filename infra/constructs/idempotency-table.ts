@@ -6,7 +6,9 @@
  * (consumers/runtime/dynamodb-durable-store.ts).
  *
  * Encryption at rest is DynamoDB's default (an AWS owned key): items hold event ids, stream
- * locations and error signatures (`<error name>: <message>`), no event data.
+ * locations and error signatures (`<error name>: <message>`), no event data. In a protected stage
+ * (`protectStatefulResources`) the table has deletion protection, point-in-time recovery and
+ * `prevent_destroy`: a lost table forgets which events took effect, so a redrive would repeat them.
  */
 import { Construct } from 'constructs';
 import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';

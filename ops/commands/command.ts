@@ -1,5 +1,6 @@
 /** A subcommand: its options (node:util parseArgs config), its help, and what it does. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { joinNegativeValues } from '../../cli/negative-values';
 import { GLOBAL_HELP, GLOBAL_OPTIONS, type OpsEnvironment } from '../context';
 import { UsageError } from '../io';
 
@@ -16,7 +17,7 @@ export interface Command {
 /** Parse `argv` with the command's options plus the global ones; --help prints the help. */
 export function parseCommandArgs<O extends OptionsConfig>(argv: readonly string[], options: O) {
   try {
-    return parseArgs({ args: [...argv], options: { ...GLOBAL_OPTIONS, ...options }, allowPositionals: true, strict: true });
+    return parseArgs({ args: joinNegativeValues(argv), options: { ...GLOBAL_OPTIONS, ...options }, allowPositionals: true, strict: true });
   } catch (error) {
     throw new UsageError((error as Error).message);
   }

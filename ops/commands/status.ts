@@ -3,7 +3,7 @@ import { createContext, type OpsContext } from '../context';
 import { formatCount, formatDuration, formatTable } from '../format/table';
 import { UsageError } from '../io';
 import { collectAwsStatus } from '../status/aws-status';
-import { unhealthyReasons, type ConsumerStatus } from '../status/consumer-status';
+import { healthNotes, unhealthyReasons, type ConsumerStatus } from '../status/consumer-status';
 import { collectLocalStatus } from '../status/local-status';
 import { defineCommand, type Command } from './command';
 
@@ -19,7 +19,9 @@ in ALARM. With --local the same table comes from the local runner's runner.json 
 
 Exit code: 0 when everything is healthy, 1 when anything needs attention (mapping not enabled,
 PROBLEM result, iterator age over the alarm threshold, errors, throttles, waiting on-failure or
-quarantine records, alarms), 2 on usage errors.
+quarantine records, alarms), 2 on usage errors. Every UNHEALTHY row says why. Locally, quarantined
+records the runner expects (its synthetic upstream's deliberately invalid events, and lines earlier
+runs left) are reported, not judged: only quarantined valid events or foreign input are.
 
 Options:
   --json    the rows as JSON (with the reasons)
@@ -56,7 +58,7 @@ function row(r: ConsumerStatus, reasons: readonly string[]): string[] {
     formatCount(r.onFailureDepth),
     formatCount(r.quarantineDepth),
     String(r.alarms.length),
-    reasons.length === 0 ? 'ok' : `UNHEALTHY: ${reasons.join('; ')}`,
+    reasons.length === 0 ? ['ok', ...healthNotes(r)].join(': ') : `UNHEALTHY: ${reasons.join('; ')}`,
   ];
 }
 
@@ -79,7 +81,7 @@ async function awsStatus(ctx: OpsContext, consumers: readonly string[], json: bo
 
 async function localStatus(ctx: OpsContext, consumers: readonly string[], json: boolean): Promise<number> {
   const status = await collectLocalStatus(ctx, consumers);
-  const judged = status.rows.map((r) => ({ ...r, reasons: unhealthyReasons(r, ['running']) }));
+  const judged = status.rows.map((r) => ({ ...r, reasons: unhealthyReasons(r, ['running']), notes: healthNotes(r) }));
   const healthy = status.runnerAlive && judged.every((r) => r.reasons.length === 0);
   if (json) {
     ctx.io.out(JSON.stringify({ target: 'local', dataDir: ctx.dataDir, runnerAlive: status.runnerAlive, healthy, consumers: judged }));
@@ -87,7 +89,8 @@ async function localStatus(ctx: OpsContext, consumers: readonly string[], json: 
     const runner = status.runnerAlive ? `running (pid ${ctx.runner?.pid}), updated ${status.updatedAt ?? '?'}` : `NOT RUNNING (last state ${status.runnerState ?? '?'})`;
     ctx.io.out(`local runner ${runner}; data ${ctx.dataDir}`);
     for (const line of formatTable(HEADER, judged.map((r) => row(r, r.reasons)))) ctx.io.out(line);
-    ctx.io.out(healthy ? 'healthy' : 'UNHEALTHY');
+    if (!status.runnerAlive) ctx.io.out('UNHEALTHY: the local runner is not running (start it with `npm start`)');
+    else ctx.io.out(healthy ? 'healthy' : 'UNHEALTHY');
   }
   return healthy ? 0 : 1;
 }

@@ -16,8 +16,20 @@ export interface ConsumerStatus {
   readonly throttles: number | undefined;
   readonly onFailureDepth: number | undefined;
   readonly quarantineDepth: number | undefined;
+  /**
+   * Of `quarantineDepth`, records that were expected there (local runner: the events its synthetic
+   * upstream made invalid on purpose, and lines earlier runs left); only records beyond are a problem.
+   * Undefined on AWS, where every quarantined record is unexpected (the RecordsQuarantined alarm).
+   */
+  readonly expectedQuarantine?: number | undefined;
   /** Names of this consumer's alarms in ALARM. */
   readonly alarms: readonly string[];
+}
+
+/** Why a healthy row's figures are fine although they are not zero (shown after "ok"). */
+export function healthNotes(row: ConsumerStatus): string[] {
+  const expected = Math.min(row.expectedQuarantine ?? 0, row.quarantineDepth ?? 0);
+  return expected > 0 ? [`${expected} quarantined as expected (invalid on purpose, or from earlier runs)`] : [];
 }
 
 /** Every reason the consumer needs attention; empty = healthy. */
@@ -27,12 +39,19 @@ export function unhealthyReasons(row: ConsumerStatus, healthyStates: readonly st
   else if (!healthyStates.includes(row.mappingState)) reasons.push(`mapping ${row.mappingState}`);
   if (row.lastResult?.startsWith('PROBLEM')) reasons.push(row.lastResult);
   if (row.iteratorAgeMs !== undefined && row.iteratorAgeThresholdMs !== undefined && row.iteratorAgeMs > row.iteratorAgeThresholdMs) {
-    reasons.push(`iterator age over ${row.iteratorAgeThresholdMs} ms`);
+    reasons.push(`iterator age over ${row.iteratorAgeThresholdMs} ms (the IteratorAge alarm threshold: records near their expiry)`);
   }
   if ((row.errors ?? 0) > 0) reasons.push('function errors');
   if ((row.throttles ?? 0) > 0) reasons.push('throttled');
   if ((row.onFailureDepth ?? 0) > 0) reasons.push('failed batches waiting (ops redrive)');
-  if ((row.quarantineDepth ?? 0) > 0) reasons.push('quarantined records (ops redrive --quarantine)');
+  const unexpectedQuarantine = (row.quarantineDepth ?? 0) - (row.expectedQuarantine ?? 0);
+  if (unexpectedQuarantine > 0) {
+    reasons.push(
+      row.expectedQuarantine === undefined
+        ? 'quarantined records (ops redrive --quarantine)'
+        : `${unexpectedQuarantine} unexpected quarantined record(s) (valid events or foreign input: fix, then ops redrive --quarantine)`,
+    );
+  }
   if (row.alarms.length > 0) reasons.push(`${row.alarms.length} alarm(s) in ALARM`);
   return reasons;
 }

@@ -38,12 +38,29 @@ export async function collectLocalStatus(ctx: OpsContext, consumers: readonly st
         errors: num(stats?.['invocationErrors']) ?? num(mapping?.['invocationErrors']),
         throttles: undefined,
         onFailureDepth: await countLines(onFailureFile(ctx.dataDir, name)),
-        quarantineDepth: await countLines(quarantineFile(ctx.dataDir, name)),
+        ...(await quarantine(quarantineFile(ctx.dataDir, name), stats)),
         alarms: [],
       };
     }),
   );
   return { rows, runnerAlive: alive, runnerState: str(runner['state']), updatedAt: str(runner['updatedAt']) };
+}
+
+/**
+ * Quarantine depth and how much of it is expected. Of the lines the runner has read this run, those
+ * of its deliberately invalid synthetic events are expected (quarantined minus the valid ones, which
+ * never are); any other line it read (a valid event, foreign input, a repeat) is not. Lines earlier runs
+ * left, or written since its last refresh, are reported but not judged. Without these figures in
+ * runner.json every line counts, as on AWS.
+ */
+async function quarantine(path: string, stats: Record<string, unknown> | undefined): Promise<{ quarantineDepth: number; expectedQuarantine?: number }> {
+  const depth = await countLines(path);
+  const read = num(stats?.['quarantineLinesRead']);
+  const quarantined = num(stats?.['quarantined']);
+  const valid = num(stats?.['validQuarantined']);
+  if (read === undefined || quarantined === undefined || valid === undefined) return { quarantineDepth: depth };
+  const unexpected = Math.max(0, read - (quarantined - valid));
+  return { quarantineDepth: depth, expectedQuarantine: Math.max(0, depth - unexpected) };
 }
 
 /** Non-blank lines of an NDJSON file plus those of redrive claims in progress (0 when absent). */

@@ -74,7 +74,7 @@ describe('LocalMetricsCollector', () => {
   };
   const consumer = (name: string, over: Partial<ConsumerView>): ConsumerView => ({
     name, stream: 'orders', state: 'running', batchesPerSecond: 0, recordsPerSecond: 0, iteratorAgeMs: 0, millisBehindLatest: 0, maxIteratorAgeMs: 0,
-    inFlight: 0, retries: 0, invocationErrors: 0, processed: 0, filtered: 0, quarantined: 0, onFailure: 0, duplicatesSkipped: 0, missing: 0, ...over,
+    inFlight: 0, retries: 0, invocationErrors: 0, processed: 0, filtered: 0, quarantined: 0, validQuarantined: 0, quarantineLinesRead: 0, onFailure: 0, duplicatesSkipped: 0, missing: 0, ...over,
   });
   const input = (records: number, consumers: ConsumerView[], functions: CollectorInput['functions']): CollectorInput => ({
     snapshot: {

@@ -28,10 +28,13 @@ describe('main.ts', () => {
   it('synthesizes orders-dev, orders-staging and orders-prod into the output directory', { timeout: 240_000 }, async () => {
     const outdir = mkdtempSync(join(tmpdir(), 'cdktf-out-'));
     const bundles = (await deployedBundles()).dir;
-    await promisify(execFile)(process.execPath, ['--import', 'tsx', 'main.ts'], {
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'main.ts'], {
       cwd: projectRoot,
       env: { ...process.env, CDKTF_OUTDIR: outdir, LAMBDA_BUNDLE_DIR: bundles },
     });
+    // It says where it wrote each stack (a silent synth leaves a newcomer guessing).
+    expect(stdout).toContain('synthesized 3 stacks into');
+    for (const stack of ['orders-dev', 'orders-prod', 'orders-staging']) expect(stdout).toContain(join(outdir, 'stacks', stack, 'cdk.tf.json'));
     expect(readdirSync(join(outdir, 'stacks')).sort()).toEqual(['orders-dev', 'orders-prod', 'orders-staging']);
     for (const stack of ['orders-dev', 'orders-prod', 'orders-staging']) {
       const tf = JSON.parse(readFileSync(join(outdir, 'stacks', stack, 'cdk.tf.json'), 'utf8')) as { resource: Record<string, Record<string, { filename?: string; function_name?: string }>> };

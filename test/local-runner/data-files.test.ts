@@ -68,6 +68,7 @@ describe('business figures', () => {
       at,
       uptimeMs: 61_000,
       state: 'running',
+      seed: 7,
       pipeline: 'orders',
       kinesisEngine: 'kinesalite',
       kinesisEndpoint: 'http://127.0.0.1:1',

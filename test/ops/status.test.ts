@@ -162,6 +162,35 @@ describe('ops status --local', () => {
     expect(out.at(-1)).toBe('healthy');
   });
 
+  it("is healthy on a default npm start: the upstream's deliberately invalid events (and earlier runs' lines) in quarantine are expected, and it says so", async () => {
+    // This run read 3 quarantine lines, all of events its upstream made invalid on purpose; 4 more lines
+    // are from an earlier run. An operator would not be paged for either.
+    const stats = { state: 'running', iteratorAgeMs: 0, invocationErrors: 0, quarantined: 3, validQuarantined: 0, quarantineLinesRead: 3 };
+    const dir = await localDataDir('http://127.0.0.1:1', {}, {
+      'order-metrics': { functionArn: 'fn-a', stats },
+      'order-review': { functionArn: 'fn-b', stats: { ...stats, quarantined: 0, quarantineLinesRead: 0 } },
+    });
+    await writeFile(join(dir, 'quarantine', 'order-metrics.ndjson'), '{"q":1}\n'.repeat(7));
+    const { io, out } = captureIo();
+    expect(await runCli(['status', '--local', '--data-dir', dir], { io })).toBe(0);
+    expect(out.find((l) => l.startsWith('order-metrics'))).toMatch(/\s7\s+0\s+ok: 7 quarantined as expected \(invalid on purpose, or from earlier runs\)$/);
+    expect(out.at(-1)).toBe('healthy');
+  });
+
+  it('is UNHEALTHY, saying why, when a valid event or foreign input was quarantined', async () => {
+    // 5 lines read this run: 3 quarantined records of this run's upstream, one of them a VALID event
+    // (a consumer bug), and 2 lines of records the upstream never produced (foreign input).
+    const dir = await localDataDir('http://127.0.0.1:1', {}, {
+      'order-metrics': { functionArn: 'fn-a', stats: { state: 'running', iteratorAgeMs: 0, invocationErrors: 0, quarantined: 3, validQuarantined: 1, quarantineLinesRead: 5 } },
+      'order-review': { functionArn: 'fn-b', stats: { state: 'running', iteratorAgeMs: 0, invocationErrors: 0, quarantined: 0, validQuarantined: 0, quarantineLinesRead: 0 } },
+    });
+    await writeFile(join(dir, 'quarantine', 'order-metrics.ndjson'), '{"q":1}\n'.repeat(5));
+    const { io, out } = captureIo();
+    expect(await runCli(['status', '--local', '--data-dir', dir], { io })).toBe(1);
+    expect(out.find((l) => l.startsWith('order-metrics'))).toContain('UNHEALTHY: 3 unexpected quarantined record(s) (valid events or foreign input: fix, then ops redrive --quarantine)');
+    expect(out.find((l) => l.startsWith('order-review'))).toMatch(/ok$/);
+  });
+
   it('explains a missing runner', async () => {
     const { io, err } = captureIo();
     expect(await runCli(['status', '--local', '--data-dir', '/nonexistent/ops-data'], { io })).toBe(1);
