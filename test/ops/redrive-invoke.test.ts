@@ -11,6 +11,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ShardRangeReader } from '../../ops/aws/shard-range-reader';
 import { runCli } from '../../ops/cli';
+import { definePipeline, pipeline } from '../../pipeline';
 import { createFixtures } from '../../schemas/fixtures';
 import { startKinesalite, type EmbeddedKinesis } from '../support/emulators';
 import { captureIo, createStream, json, localDataDir, onFailureRecord, putRecords, type StreamHandle, type Written } from './helpers';
@@ -178,7 +179,21 @@ describe('ops redrive --mode invoke (local data folder)', () => {
     await writeFile(file, `${JSON.stringify(onFailureRecord(stream.arn, mixed[0]!.shardId, mixed[0]!.sequenceNumber, mixed[3]!.sequenceNumber, 4, FUNCTION_ARN))}\n`);
     lambdaMock.on(InvokeCommand).resolves({ StatusCode: 200, Payload: payload({ batchItemFailures: [] }) });
     const { io, out } = captureIo();
-    expect(await runCli(['redrive', 'order-review', '--local', '--data-dir', dataDir], { io, clients: { lambda } })).toBe(0);
+    // The shipped order-review filters in its runtime (its stream may carry KPL aggregates); a mapping-level
+    // data filter is what redrive must honour, so this test gives order-review one on a never-aggregated stream.
+    const mappingFiltered = definePipeline({
+      ...pipeline,
+      streams: { ...pipeline.streams, orders: { ...pipeline.streams['orders']!, aggregatedRecords: 'never' } },
+      consumers: {
+        ...pipeline.consumers,
+        'order-review': {
+          ...pipeline.consumers['order-review']!,
+          recordFilterPatterns: [],
+          mapping: { ...pipeline.consumers['order-review']!.mapping, filterPatterns: [{ data: { type: ['order.placed'] } }] },
+        },
+      },
+    });
+    expect(await runCli(['redrive', 'order-review', '--local', '--data-dir', dataDir], { io, clients: { lambda }, definition: mappingFiltered })).toBe(0);
     const invokes = lambdaMock.commandCalls(InvokeCommand);
     expect(invokes).toHaveLength(1);
     const event = JSON.parse(new TextDecoder().decode(invokes[0]!.args[0].input.Payload as Uint8Array));
