@@ -391,7 +391,9 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
           ...ledger.account(c.name),
           duplicatesSkipped: c.fn.emf.get('DuplicatesSkipped'),
           maxIteratorAgeMs: esm.maxIteratorAgeMs,
-          reportedProcessed: c.fn.emf.get('RecordsProcessed'),
+          // RecordsProcessed counts what the runtime filter left out too (as Lambda counts a filtered record);
+          // the runner's `processed` does not, so compare like with like.
+          reportedProcessed: c.fn.emf.get('RecordsProcessed') - c.fn.emf.get('RecordsFiltered'),
         };
       });
       let produced = 0;

@@ -124,7 +124,7 @@ export interface RunnerSnapshot {
 export interface ConsumerSummary extends ConsumerAccount {
   duplicatesSkipped: number;
   maxIteratorAgeMs: number;
-  /** RecordsProcessed summed from the consumer's EMF documents (its own count of handled records). */
+  /** RecordsProcessed minus RecordsFiltered, summed from the consumer's EMF documents (its own count of handled records). */
   reportedProcessed: number;
 }
 

@@ -6,6 +6,7 @@ import type { MetricsOptions } from './options';
 export const RUNTIME_METRIC_NAMES = [
   'RecordsReceived',
   'RecordsProcessed',
+  'RecordsFiltered',
   'RecordsQuarantined',
   'RecordsRetried',
   'DuplicatesSkipped',
@@ -17,6 +18,8 @@ export const RUNTIME_METRIC_NAMES = [
 export interface InvocationCounts {
   readonly received: number;
   readonly processed: number;
+  /** Of `processed`: records the consumer's record filter (recordFilterPatterns) left out. */
+  readonly filtered: number;
   readonly quarantined: number;
   readonly retried: number;
   readonly duplicates: number;
@@ -41,6 +44,7 @@ export class RuntimeMetrics {
     const metrics: EmfMetric[] = [
       { name: 'RecordsReceived', unit: 'Count', value: counts.received },
       { name: 'RecordsProcessed', unit: 'Count', value: counts.processed },
+      { name: 'RecordsFiltered', unit: 'Count', value: counts.filtered },
       { name: 'RecordsQuarantined', unit: 'Count', value: counts.quarantined },
       { name: 'RecordsRetried', unit: 'Count', value: counts.retried },
       { name: 'DuplicatesSkipped', unit: 'Count', value: counts.duplicates },

@@ -399,15 +399,17 @@ export class ConsumerRuntime {
       // A KPL aggregate never reached (timeout guard) counts as one record.
       received: itemsSeen + unexpanded,
       processed: outcome.processed,
+      filtered: outcome.filtered,
       quarantined,
       retried,
       duplicates: outcome.duplicates,
       durationMs: finishedAt - startedAt,
       maxRecordAgeMs: Number.isFinite(oldestArrivalMs) ? Math.max(0, Math.round(finishedAt - oldestArrivalMs)) : 0,
     };
+    const { filtered, ...logged } = counts;
     const summary = {
-      ...counts,
-      ...(outcome.filtered > 0 ? { filtered: outcome.filtered } : {}),
+      ...logged,
+      ...(filtered > 0 ? { filtered } : {}),
       ...(lowest !== undefined ? { retryFromSequenceNumber: lowest } : {}),
       ...(deadlineReached ? { timeoutGuard: true } : {}),
     };

@@ -102,7 +102,7 @@ describe('rule 11: EMF document structure', () => {
     const doc = JSON.parse(lines[0]!) as Record<string, unknown>;
     const directive = (doc['_aws'] as { CloudWatchMetrics: { Metrics: { Name: string; Unit: string }[] }[] }).CloudWatchMetrics[0]!;
     expect(directive.Metrics.map((m) => m.Name).sort()).toEqual(
-      ['BatchDurationMs', 'DuplicatesSkipped', 'MaxRecordAgeMs', 'RecordsProcessed', 'RecordsQuarantined', 'RecordsReceived', 'RecordsRetried'].sort(),
+      ['BatchDurationMs', 'DuplicatesSkipped', 'MaxRecordAgeMs', 'RecordsFiltered', 'RecordsProcessed', 'RecordsQuarantined', 'RecordsReceived', 'RecordsRetried'].sort(),
     );
     expect(directive.Metrics.find((m) => m.Name === 'MaxRecordAgeMs')!.Unit).toBe('Milliseconds');
     expect(directive.Metrics.find((m) => m.Name === 'RecordsReceived')!.Unit).toBe('Count');

@@ -111,6 +111,7 @@ describe('rule 11: EMF metric values against an independent computation', () => 
               Metrics: [
                 { Name: 'RecordsReceived', Unit: 'Count' },
                 { Name: 'RecordsProcessed', Unit: 'Count' },
+                { Name: 'RecordsFiltered', Unit: 'Count' },
                 { Name: 'RecordsQuarantined', Unit: 'Count' },
                 { Name: 'RecordsRetried', Unit: 'Count' },
                 { Name: 'DuplicatesSkipped', Unit: 'Count' },
@@ -125,6 +126,7 @@ describe('rule 11: EMF metric values against an independent computation', () => 
         requestId: 'req-metric-values',
         RecordsReceived: 0,
         RecordsProcessed: 0,
+        RecordsFiltered: 0,
         RecordsQuarantined: 0,
         RecordsRetried: 0,
         DuplicatesSkipped: 0,

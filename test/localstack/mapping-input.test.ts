@@ -4,7 +4,8 @@ import { pipeline } from '../../pipeline';
 
 describe('createMappingInput (CreateEventSourceMapping from the pipeline definition)', () => {
   it('passes every setting of order-review explicitly, patterns as JSON strings, on-failure queue as destination', () => {
-    const settings = pipeline.consumers['order-review']!.mapping;
+    // The shipped order-review filters in its runtime; a mapping-level filter is given here to check its wire form.
+    const settings = { ...pipeline.consumers['order-review']!.mapping, filterPatterns: [{ data: { type: ['order.placed'] } }] };
     const input = createMappingInput(settings, {
       functionName: 'orders-local-order-review',
       streamArn: 'arn:aws:kinesis:us-east-1:000000000000:stream/orders-local-orders',
@@ -21,10 +22,16 @@ describe('createMappingInput (CreateEventSourceMapping from the pipeline definit
       BisectBatchOnFunctionError: true,
       MaximumRetryAttempts: settings.maximumRetryAttempts,
       MaximumRecordAgeInSeconds: settings.maximumRecordAgeInSeconds,
-      FilterCriteria: { Filters: settings.filterPatterns.map((p) => ({ Pattern: JSON.stringify(p) })) },
+      FilterCriteria: { Filters: [{ Pattern: '{"data":{"type":["order.placed"]}}' }] },
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       DestinationConfig: { OnFailure: { Destination: 'arn:aws:sqs:us-east-1:000000000000:q' } },
     });
+  });
+
+  it('sends no FilterCriteria when the mapping has no filter patterns', () => {
+    const settings = { ...pipeline.consumers['order-review']!.mapping, filterPatterns: [] };
+    const input = createMappingInput(settings, { functionName: 'f', streamArn: 's', onFailureQueueArn: 'q' });
+    expect(input).not.toHaveProperty('FilterCriteria');
   });
 
   it('carries the tumbling window and the AT_TIMESTAMP start as a Date', () => {
