@@ -50,6 +50,7 @@ const RUNS = Number(process.env['BENCH_RUNS'] ?? 12);
 const RECORDS = 100;
 /** What infra/pipeline-stack.ts sets by default: nothing (source maps are a per-stage debug choice). */
 const NODE_OPTIONS = process.env['BENCH_NODE_OPTIONS'] ?? '';
+const CPU_PROF_DIR = process.env['BENCH_CPU_PROF'] || undefined;
 const ANCHOR = 'anchor (Powertools)';
 const projectRoot = resolve(import.meta.dirname, '..');
 const child = join(import.meta.dirname, 'cold-start-child.mjs');
@@ -110,7 +111,9 @@ const sizeOf = (bundle: BundleResult, files: readonly string[]): { raw: number; 
 async function runOnce(variant: Variant, resultFile: string, sample: number): Promise<Sample & { result: unknown; warmResult: unknown }> {
   const env = { ...variant.env, ...(await variant.prepare?.(sample)) };
   return new Promise((resolvePromise, reject) => {
-    const proc = spawn(process.execPath, [child, join(variant.bundle.outDir, BUNDLE_FILE), variant.eventFile, variant.secondEventFile, resultFile], {
+    // BENCH_CPU_PROF=<dir>: a V8 CPU profile per sample (`<variant>-<sample>.cpuprofile`) to see where a cold start goes.
+    const profile = CPU_PROF_DIR !== undefined ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF_DIR, '--cpu-prof-name', `${variant.name}-${sample}.cpuprofile`] : [];
+    const proc = spawn(process.execPath, [...profile, child, join(variant.bundle.outDir, BUNDLE_FILE), variant.eventFile, variant.secondEventFile, resultFile], {
       env,
       stdio: ['ignore', 'ignore', 'pipe'],
     });

@@ -281,6 +281,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       };
     };
 
+    /** Set once stopped: every later write of runner.json carries it (a refresh queued by the timer may still run). */
+    let finalSummary: RunSummary | undefined;
     const stateFile = (): RunnerStateFile => {
       const view = snapshot();
       const lambdaStats = lambda.stats();
@@ -320,6 +322,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
         functions: Object.fromEntries(Object.entries(lambdaStats).map(([name, s]) => [name, { functionArn: s.functionArn, functionName: name, stats: s }])),
         upstream: Object.fromEntries([...upstreams].map(([name, u]) => [name, u.counters])),
         ...(options.dashboardUrl !== undefined ? { dashboard: { url: options.dashboardUrl } } : {}),
+        ...(finalSummary !== undefined ? { summary: finalSummary } : {}),
       };
     };
 
@@ -370,11 +373,13 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
         if (!drained) logger.warn('drain timeout: some records were not processed in time');
         await Promise.all(consumers.map((c) => c.esm.stop()));
         await lambda.drainAsync();
-        await runRefresh();
+        // Stop the timer before the last refresh, so no tick queues a refresh behind the final write.
         clearInterval(timer);
+        await runRefresh();
         const summary = summarise();
+        finalSummary = summary;
         state = 'stopped';
-        await writeRunnerState(dataDir.runnerFile, { ...stateFile(), summary });
+        await writeRunnerState(dataDir.runnerFile, stateFile());
         await Promise.all(consumers.map((c) => c.onFailure.flush()));
         await cleanup();
         logger.info({ summary }, 'local pipeline stopped');

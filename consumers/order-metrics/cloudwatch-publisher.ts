@@ -17,7 +17,7 @@ import type { BusinessMetricsPublisher, PublishOptions, PublishOutcome } from '.
 import { publishOnce } from './publish-once';
 import { InMemoryPublishLedger, type PublishLedger } from './publish-ledger';
 
-const cloudWatchSdk = onFirstUse(() => import('@aws-sdk/client-cloudwatch'));
+const cloudWatchSdk = onFirstUse(() => import('./cloudwatch-sdk'));
 
 export interface CloudWatchPublisherOptions {
   /** Default: `new CloudWatchClient({})` (the default credential chain), created on the first publish. */

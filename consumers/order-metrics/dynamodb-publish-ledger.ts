@@ -42,7 +42,7 @@ import {
   type PublishLedger,
 } from './publish-ledger';
 
-const dynamoDbSdk = onFirstUse(() => import('@aws-sdk/client-dynamodb'));
+const dynamoDbSdk = onFirstUse(() => import('../runtime/dynamodb-sdk'));
 
 /** Attribute holding the claim's token (see above). */
 export const CLAIM_TOKEN_ATTRIBUTE = 'claimToken';
@@ -155,7 +155,7 @@ export class DynamoDbPublishLedger implements PublishLedger {
     }
   }
 
-  private async sdk(): Promise<{ sdk: typeof import('@aws-sdk/client-dynamodb'); client: DynamoDBClient }> {
+  private async sdk(): Promise<{ sdk: typeof import('../runtime/dynamodb-sdk'); client: DynamoDBClient }> {
     const sdk = await dynamoDbSdk();
     return { sdk, client: (this.client ??= new sdk.DynamoDBClient({})) };
   }

@@ -32,6 +32,9 @@ export function createOrderReviewHandler(deps: OrderReviewDependencies): Kinesis
   return createKinesisHandler<OrderEvent>({
     registry,
     consumerName: process.env['CONSUMER_NAME'] || CONSUMER_NAME,
+    // Only an order that matches a rule causes an effect (an Invoke): only those are claimed in the
+    // idempotency table (IDEMPOTENCY_TABLE), two requests per review request instead of per order.
+    hasEffect: (event) => event.type === 'order.placed' && evaluateReviewRules(event, rules).length > 0,
     ...deps.runtime,
     handlers: {
       'order.placed': async (event, meta) => {

@@ -8,7 +8,7 @@ import { onFirstUse } from '../runtime/on-first-use';
 
 // Only orders matching a review rule are sent on: the Lambda client loads with the first of them, not at
 // cold start (runtime/on-first-use.ts); after that each invoke pays one await of a settled promise.
-const lambdaSdk = onFirstUse(() => import('@aws-sdk/client-lambda'));
+const lambdaSdk = onFirstUse(() => import('./lambda-invoke-sdk'));
 
 export interface Invoker {
   /** Resolves once the target accepted the payload for asynchronous processing; throws otherwise. */

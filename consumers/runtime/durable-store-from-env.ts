@@ -27,7 +27,7 @@ export function durableTableFromEnv(env: Env): { tableName: string; retentionSec
 
 /** Creates the DynamoDB store (SDK default credentials, region and endpoint, e.g. AWS_ENDPOINT_URL_DYNAMODB locally). */
 export async function createDynamoDbDurableStore(table: { tableName: string; retentionSeconds: number | undefined }): Promise<DurableRecordStore> {
-  const [{ DynamoDBClient }, { DynamoDbDurableStore }] = await Promise.all([import('@aws-sdk/client-dynamodb'), import('./dynamodb-durable-store')]);
+  const [{ DynamoDBClient }, { DynamoDbDurableStore }] = await Promise.all([import('./dynamodb-sdk'), import('./dynamodb-durable-store')]);
   return new DynamoDbDurableStore({
     client: new DynamoDBClient({}),
     tableName: table.tableName,

@@ -8,9 +8,9 @@
  * 2. an execution of the same event id still running in this container (another partition key, or an
  *    earlier invocation cut short by the timeout guard): wait for it to end, then decide again, so an
  *    id in flight is never started twice;
- * 3. the durable store, when configured: claim the id IN_PROGRESS with a lease (conditional write);
- *    COMPLETED means a duplicate, a claim held elsewhere means "report for redelivery"; after the
- *    handler, COMPLETED on success, released on failure.
+ * 3. the durable store, when configured and the event has an effect (options.hasEffect): claim the id
+ *    IN_PROGRESS with a lease (conditional write); COMPLETED means a duplicate, a claim held elsewhere
+ *    means "report for redelivery"; after the handler, COMPLETED on success, released on failure.
  */
 import type { Logger } from '../../telemetry/logger';
 import type { DurableRecordStore, EventClaim } from './durable-store';
@@ -45,6 +45,8 @@ export class HandlerRunner implements RecordStarter {
     private readonly idempotency: IdempotencyStore | undefined,
     private readonly log: Logger,
     private readonly claims: ClaimStoreHolder = { store: undefined },
+    /** Events that need a durable claim (options.hasEffect); undefined = all. */
+    private readonly hasEffect: ((event: AnyEvent) => boolean) | undefined = undefined,
   ) {}
 
   start(item: RecordItem): Promise<void> | undefined {
@@ -95,7 +97,7 @@ export class HandlerRunner implements RecordStarter {
       });
     }
     const durable = this.claims.store;
-    if (durable !== undefined) {
+    if (durable !== undefined && this.needsClaim(item.event!)) {
       item.status = ItemStatus.Running;
       const claimed = this.claimAndRun(item, durable);
       this.track(id, claimed);
@@ -104,6 +106,17 @@ export class HandlerRunner implements RecordStarter {
     const result = this.invoke(item, undefined);
     if (result !== undefined) this.track(id, result);
     return result;
+  }
+
+  /** A predicate that throws cannot tell: claim, the safe side. */
+  private needsClaim(event: AnyEvent): boolean {
+    if (this.hasEffect === undefined) return true;
+    try {
+      return this.hasEffect(event);
+    } catch (error) {
+      this.log.warn({ err: error, eventId: event.id }, 'hasEffect threw; the event is claimed as if it had an effect');
+      return true;
+    }
   }
 
   private track(id: string, execution: Promise<void>): void {

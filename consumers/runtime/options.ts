@@ -64,6 +64,14 @@ export interface ConsumerRuntimeOptions<E extends AnyEvent> {
    */
   durableStore?: DurableRecordStore | (() => Promise<DurableRecordStore>) | false;
   /**
+   * Whether handling this (validated) event causes an effect that must happen once: the durable store
+   * claims only such events. Default: every event. An event for which it returns false is handled again
+   * on a redelivery that misses the first level, so its handler must cause no external effect for it
+   * (order-review: an order that matches no review rule sends nothing). Two DynamoDB requests per record
+   * become two per effect: idempotency guards effects, not records. Must not throw.
+   */
+  hasEffect?: (event: E) => boolean;
+  /**
    * Rule 13: a record failing the same way on this many consecutive deliveries, isolated (other records
    * succeeded), is quarantined as a poison record. 0 disables. Default: env POISON_RECORD_ATTEMPTS, else 3.
    * Keep it at most the mapping's MaximumRetryAttempts + 1, or the mapping gives up first.
@@ -102,6 +110,8 @@ export interface ResolvedSettings {
   readonly idempotency: IdempotencyStore | undefined;
   /** The durable store, or a promise of it (created on first use), or none. */
   readonly durableStore: DurableRecordStore | (() => Promise<DurableRecordStore>) | undefined;
+  /** Events the durable store claims (options.hasEffect); undefined = all. */
+  readonly hasEffect: ((event: AnyEvent) => boolean) | undefined;
   readonly poisonAttempts: number;
   readonly concurrency: number;
   readonly timeoutMarginMs: number;
@@ -177,6 +187,7 @@ export function resolveSettings<E extends AnyEvent>(options: ConsumerRuntimeOpti
         : (options.idempotency ??
           new LruIdempotencyStore(intFromEnv(env, 'IDEMPOTENCY_MAX_ENTRIES', DEFAULT_IDEMPOTENCY_ENTRIES, 1, 10_000_000))),
     durableStore: options.durableStore === false ? undefined : (options.durableStore ?? durableStoreFactoryFromEnv(env)),
+    hasEffect: options.hasEffect as ((event: AnyEvent) => boolean) | undefined,
     poisonAttempts: checkInt('poisonAttempts', options.poisonAttempts ?? intFromEnv(env, 'POISON_RECORD_ATTEMPTS', DEFAULT_POISON_ATTEMPTS, 0, 10_000), 0, 10_000),
     concurrency: checkInt('concurrency', options.concurrency ?? intFromEnv(env, 'CONSUMER_CONCURRENCY', DEFAULT_CONCURRENCY, 1, 10_000), 1, 10_000),
     timeoutMarginMs: checkInt(

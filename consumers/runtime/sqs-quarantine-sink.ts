@@ -22,7 +22,7 @@ import { onFirstUse } from './on-first-use';
 import { serializeQuarantineRecord, withoutPayload, type QuarantineSink } from './quarantine';
 import type { QuarantineRecord } from './types';
 
-const sqsSdk = onFirstUse(() => import('@aws-sdk/client-sqs'));
+const sqsSdk = onFirstUse(() => import('./sqs-sdk'));
 
 /** SendMessageBatch: at most 10 entries per call. */
 export const SQS_MAX_BATCH_ENTRIES = 10;

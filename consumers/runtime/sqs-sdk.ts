@@ -1,0 +1,6 @@
+/**
+ * The part of `@aws-sdk/client-sqs` the SQS quarantine sink uses, as a module of its own for a lazy `import()`: a dynamic
+ * import of the package keeps every command of the client in the chunk (a namespace cannot be
+ * tree-shaken); importing these names through this file lets esbuild drop the rest.
+ */
+export { SQSClient, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
