@@ -1,7 +1,10 @@
 /**
  * Cold start of every function bundle exactly as deployed (issue 15), side by side with an anchor: a
  * Powertools BatchProcessor + parser handler over the same contract (bench/cold-start-anchor.ts), bundled
- * by the same infra/bundle.ts with the same esbuild options.
+ * by the same infra/bundle.ts with the same esbuild options. That anchor validates and does nothing
+ * else; order-review is also compared with a second anchor doing its work the Powertools way
+ * (bench/cold-start-anchor-review.ts: the same rules, the same Invokes, Powertools idempotency on the
+ * same DynamoDB), which is the comparison that says whether its extra first-batch time is ours or the work's.
  *
  * Method. `buildBundles` builds every function of pipeline/pipeline.ts as `npm run build:lambdas` does,
  * plus the anchor. Per bundle: what init loads (entry + statically imported chunks) and the lazily
@@ -15,8 +18,9 @@
  *                need review, so order-review's first batch always loads the Lambda client (the rest need
  *                review as the rules say; the endpoint counts the Invokes, each answered 202); order-metrics:
  *                a tumbling-window invocation that does not close the window; a consumer with an idempotency
- *                table (order-review) claims every event in DynamoDB as deployed, here on dynalite in this
- *                process, a fresh table per sample, so its first batch also loads the DynamoDB client);
+ *                table (order-review) claims each event with an effect (a review request) in DynamoDB as
+ *                deployed, here on dynalite in this process, a fresh table per sample, so its first batch
+ *                also loads the DynamoDB client);
  *                review-intake, invoked
  *                with one review request rather than a batch, gets that request;
  *   warm batch   the second invocation alone, in the same process: the next batch (new event ids), what
@@ -52,6 +56,7 @@ const RECORDS = 100;
 const NODE_OPTIONS = process.env['BENCH_NODE_OPTIONS'] ?? '';
 const CPU_PROF_DIR = process.env['BENCH_CPU_PROF'] || undefined;
 const ANCHOR = 'anchor (Powertools)';
+const ANCHOR_REVIEW = 'anchor: review (Powertools + idempotency + Invoke)';
 const projectRoot = resolve(import.meta.dirname, '..');
 const child = join(import.meta.dirname, 'cold-start-child.mjs');
 
@@ -138,13 +143,14 @@ async function main(): Promise<void> {
   if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error(`BENCH_RUNS must be a positive integer, got "${process.env['BENCH_RUNS']}"`);
   const work = mkdtempSync(join(tmpdir(), 'cold-start-'));
   const endpoint = await startInvokeEndpoint();
-  // Consumers declaring `idempotencyTable` claim every event in DynamoDB as deployed: dynalite stands in.
+  // Consumers declaring `idempotencyTable` claim their effects in DynamoDB as deployed: dynalite stands in.
   const dynamo = await startDynalite();
   const dynamoClient = dynamo.client();
   try {
     const outDir = join(work, 'bundles');
     const bundles = await buildBundles({ definition: pipeline, projectRoot, outDir });
     const anchorBundle = await buildBundle('anchor', 'bench/cold-start-anchor.ts', { projectRoot, outDir });
+    const reviewAnchorBundle = await buildBundle('anchor-review', 'bench/cold-start-anchor-review.ts', { projectRoot, outDir });
 
     // Each batch: RECORDS order.placed events as the local runner's upstream makes them (1-5 lines); its
     // first one made large enough to need review, so order-review's first batch always loads its client.
@@ -201,6 +207,12 @@ async function main(): Promise<void> {
       extra: { AWS_ENDPOINT_URL_LAMBDA: endpoint.url, AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint },
     };
     const fn = (name: string) => pipeline.consumers[name] ?? pipeline.functions[name]!;
+    // Every sample's table exists before the rounds: no emulator work overlaps a measured init.
+    const tablePerSample = (table: string) => async (sample: number) => {
+      if (sample === 0) for (let n = 0; n <= RUNS; n++) await createLedgerTable(dynamoClient, `${table}-${n}`);
+      return { [IDEMPOTENCY_TABLE_VARIABLE]: `${table}-${sample}` };
+    };
+    const reviewEnv = { ...lambdaEnv(deployedName(pipeline, stage, 'order-review'), fn('order-review').memoryMb), ...functionEnvironment(pipeline, 'order-review', resolved) };
     const variants: Variant[] = [
       ...bundles.map((bundle): Variant => {
         const deployed = deployedName(pipeline, stage, bundle.name);
@@ -212,15 +224,7 @@ async function main(): Promise<void> {
           name: bundle.name,
           bundle,
           env,
-          ...(table !== undefined
-            ? {
-                // Every sample's table exists before the rounds: no emulator work overlaps a measured init.
-                prepare: async (sample: number) => {
-                  if (sample === 0) for (let n = 0; n <= RUNS; n++) await createLedgerTable(dynamoClient, `${table}-${n}`);
-                  return { [IDEMPOTENCY_TABLE_VARIABLE]: `${table}-${sample}` };
-                },
-              }
-            : {}),
+          ...(table !== undefined ? { prepare: tablePerSample(table) } : {}),
           eventFile: isConsumer ? (isWindow ? first.window : first.kinesis) : first.request,
           secondEventFile: isConsumer ? (isWindow ? second.window : second.kinesis) : second.request,
           check: isConsumer
@@ -234,6 +238,13 @@ async function main(): Promise<void> {
       { name: ANCHOR, bundle: anchorBundle, env: lambdaEnv('anchor', 256), eventFile: first.kinesis,
         secondEventFile: second.kinesis,
         check: expectNoBatchItemFailures(ANCHOR),
+        samples: [],
+      },
+      // order-review's work the Powertools way (rules, Invoke, idempotency on DynamoDB), same environment.
+      { name: ANCHOR_REVIEW, bundle: reviewAnchorBundle, env: reviewEnv, prepare: tablePerSample(`${reviewEnv[IDEMPOTENCY_TABLE_VARIABLE] ?? 'review'}-anchor`),
+        eventFile: first.kinesis,
+        secondEventFile: second.kinesis,
+        check: expectNoBatchItemFailures(ANCHOR_REVIEW),
         samples: [],
       },
     ];
@@ -250,14 +261,15 @@ async function main(): Promise<void> {
         if (round >= 0) variant.samples.push(sample);
       }
     }
-    const invokesPerRun = (endpoint.count() - invokesBefore) / (RUNS + 1) / 2;
+    // Two batches per sample; order-review and its Powertools anchor each send the same review requests.
+    const invokesPerRun = (endpoint.count() - invokesBefore) / (RUNS + 1) / 2 / 2;
     const load1 = loadavg()[0]!;
 
     const anchor = variants.find((v) => v.name === ANCHOR)!;
     const ratio = (v: Variant, key: keyof Sample): string => median(v.samples.map((s, i) => s[key] / anchor.samples[i]![key])).toFixed(2);
     const out: string[] = [];
     out.push(`cold start, ${RUNS} fresh processes per variant (interleaved), node ${process.version}, NODE_OPTIONS="${NODE_OPTIONS}"`);
-    out.push(`${cpus().length} CPUs, load average ${load0.toFixed(1)} at start, ${load1.toFixed(1)} at end; order-review invokes per batch: ${invokesPerRun}`);
+    out.push(`${cpus().length} CPUs, load average ${load0.toFixed(1)} at start, ${load1.toFixed(1)} at end; review requests (Invokes) per batch, order-review and its anchor each: ${invokesPerRun}`);
     out.push('');
     out.push(
       '| bundle | init loads KiB (gzip) | lazy chunks KiB | init ms | init CPU ms | first batch ms | first batch CPU ms | warm batch ms | warm batch CPU ms | init vs anchor | first batch vs anchor | warm batch vs anchor |',
@@ -271,6 +283,18 @@ async function main(): Promise<void> {
           `${m('warmMs')} | ${m('warmCpuMs')} | ` +
           `${ratio(v, 'initMs')} (CPU ${ratio(v, 'initCpuMs')}) | ${ratio(v, 'firstMs')} (CPU ${ratio(v, 'firstCpuMs')}) | ${ratio(v, 'warmMs')} (CPU ${ratio(v, 'warmCpuMs')}) |`,
       );
+    }
+    // order-review against the anchor that does its work (the Invokes and their idempotency claims).
+    const reviewAnchor = variants.find((v) => v.name === ANCHOR_REVIEW)!;
+    const review = variants.find((v) => v.name === 'order-review');
+    if (review !== undefined) {
+      const vs = (key: keyof Sample): string => median(review.samples.map((s, i) => s[key] / reviewAnchor.samples[i]![key])).toFixed(2);
+      out.push('');
+      out.push(`order-review vs ${ANCHOR_REVIEW} (same rules, same Invokes, idempotency claims on the same dynalite), per-round ratios:`);
+      out.push('');
+      out.push('| bundle | init vs anchor | first batch vs anchor | warm batch vs anchor |');
+      out.push('|---|---:|---:|---:|');
+      out.push(`| order-review | ${vs('initMs')} (CPU ${vs('initCpuMs')}) | ${vs('firstMs')} (CPU ${vs('firstCpuMs')}) | ${vs('warmMs')} (CPU ${vs('warmCpuMs')}) |`);
     }
     process.stdout.write(`${out.join('\n')}\n`);
   } finally {

@@ -25,3 +25,14 @@ export const INIT_BYTES_BUDGET: Readonly<Record<string, number>> = {
 export function initBytesBudget(name: string): number {
   return INIT_BYTES_BUDGET[name] ?? MAX_CONSUMER_INIT_BYTES;
 }
+
+/**
+ * Budget of the lazily loaded chunks (the SDK clients of consumers/runtime/*-sdk.ts and friends), set
+ * ~20 KiB above their size. A dynamic `import('@aws-sdk/client-x')` of a whole package keeps every
+ * command of the client (a namespace cannot be tree-shaken): +40-120 KiB per client, paid on the first
+ * batch that needs it. Importing through a module that re-exports only the used commands avoids that.
+ */
+export const LAZY_BYTES_BUDGET: Readonly<Record<string, number>> = {
+  'order-metrics': 425 * 1024,
+  'order-review': 475 * 1024,
+};

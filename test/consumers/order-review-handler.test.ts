@@ -145,3 +145,33 @@ function invokeBody(e: OrderEventOf<'order.placed'>) {
     hops: e.hops + 1,
   };
 }
+
+describe('order-review claims only the orders it sends a review request for (hasEffect)', () => {
+  it('asks the idempotency store for the orders matching a rule, not for the others', async () => {
+    await loadHandler(); // the module reads its configuration at load
+    const { createOrderReviewHandler } = await import('../../consumers/order-review/handler');
+    const { readOrderReviewConfig } = await import('../../consumers/order-review/config');
+    const { MemoryDurableStore } = await import('../../consumers/runtime/durable-store');
+    const { InMemoryQuarantineSink } = await import('../../consumers/runtime');
+    const claimed: string[] = [];
+    class Counting extends MemoryDurableStore {
+      override claim(eventId: string, leaseMs: number) {
+        claimed.push(eventId);
+        return super.claim(eventId, leaseMs);
+      }
+    }
+    const sent: object[] = [];
+    const handler = createOrderReviewHandler({
+      config: readOrderReviewConfig({ REVIEW_AMOUNT_THRESHOLD_MINOR: '50000', REVIEW_INTAKE_FUNCTION_NAME: 'orders-test-review-intake' }),
+      invoker: { invoke: async (payload) => void sent.push(payload) },
+      runtime: { durableStore: new Counting(), quarantine: new InMemoryQuarantineSink(), metrics: false },
+    });
+    const small = placed(11, 1000);
+    const big = placed(12, 60_000);
+    const bulk = placed(13, 100, 25); // above the default 20 units per SKU
+    const response = await handler(kinesisEvent([small, big, bulk]), lambdaContext('order-review'));
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(sent).toHaveLength(2);
+    expect(claimed.sort()).toEqual([big.id, bulk.id].sort());
+  });
+});

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BundleResult } from '../../infra/bundle';
-import { INIT_BYTES_BUDGET, MAX_CONSUMER_INIT_BYTES, initBytesBudget } from '../../infra/bundle-budgets';
+import { INIT_BYTES_BUDGET, LAZY_BYTES_BUDGET, MAX_CONSUMER_INIT_BYTES, initBytesBudget } from '../../infra/bundle-budgets';
 import { buildLambdas } from '../../infra/build-lambdas';
 import { deployedFunctions } from '../../infra/bundle';
 import { pipeline } from '../../pipeline';
@@ -58,6 +58,12 @@ describe('bundle size budgets (what a cold start loads)', () => {
       const r = bundle(name);
       expect(r.lazyBytes).toBeGreaterThan(100 * 1024);
       expect(r.files.filter((f) => f.startsWith('chunks/') && f.endsWith('.mjs')).length).toBeGreaterThan(1);
+    }
+  });
+
+  it('the lazily loaded chunks stay within their budget (a client imported whole would not)', () => {
+    for (const [name, budget] of Object.entries(LAZY_BYTES_BUDGET)) {
+      expect(bundle(name).lazyBytes, `${name}: lazy chunks ${bundle(name).lazyBytes} bytes > budget ${budget}`).toBeLessThanOrEqual(budget);
     }
   });
 });
