@@ -235,6 +235,15 @@ export const consumerSchema = z.strictObject({
   idempotencyTable: z
     .boolean({ error: 'must be true or false (true: deploy a DynamoDB idempotency table for this consumer)' })
     .default(false),
+  /**
+   * Rule 13 (consumers/runtime/poison.ts): a record failing the same way on this many consecutive
+   * deliveries while the records around it succeed is quarantined as a poison record (K). 0 turns the
+   * isolation off. Reaches the function as POISON_RECORD_ATTEMPTS. Must be at most the mapping's
+   * maximumRetryAttempts + 1: a record at the head of a retried batch gets exactly that many deliveries
+   * before Lambda gives up and sends the whole batch to on-failure (bisection adds deliveries, but only
+   * while a batch can still be split).
+   */
+  poisonRecordAttempts: z.int({ error: 'must be a whole number of deliveries' }).min(0, { error: 'must be 0 (off) or more' }).max(10_000).default(3),
 });
 
 export const plainFunctionSchema = z.strictObject(functionFields);
@@ -262,6 +271,19 @@ export const pipelineSchema = z
       }
       if (name in p.functions) {
         ctx.addIssue({ code: 'custom', path: ['consumers', name], message: 'must not share its name with a function (Lambda names are unique)' });
+      }
+      // Rule 13 needs K deliveries of the same record; a head record gets MaximumRetryAttempts + 1 ("Using
+      // Lambda with Kinesis", error handling), after which the whole batch goes to on-failure.
+      const retries = consumer.mapping.maximumRetryAttempts;
+      if (clean && consumer.poisonRecordAttempts > 0 && retries >= 0 && consumer.poisonRecordAttempts > retries + 1) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['consumers', name, 'poisonRecordAttempts'],
+          message:
+            `is ${consumer.poisonRecordAttempts}, but mapping.maximumRetryAttempts ${retries} gives a failing record only ${retries + 1} deliveries: ` +
+            `Lambda sends its whole batch (records that took effect included) to on-failure before the record counts as poison. ` +
+            `Set mapping.maximumRetryAttempts to at least ${consumer.poisonRecordAttempts - 1} (or -1), or poisonRecordAttempts to at most ${retries + 1}`,
+        });
       }
       // "Using event filtering with a Kinesis event source": Kinesis mappings filter only on `data`,
       // parsed as JSON; a KPL aggregate is not JSON, so Lambda drops it (and every record in it) unseen.

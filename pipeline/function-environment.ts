@@ -10,6 +10,9 @@ import { PUBLISH_LEDGER_TABLE_VARIABLE } from './publish-ledger-table';
 /** Where a consumer's `recordFilterPatterns` reach the runtime (JSON array; consumers/runtime/record-filter.ts). */
 export const RECORD_FILTER_PATTERNS_VARIABLE = 'RECORD_FILTER_PATTERNS';
 
+/** Where a consumer's `poisonRecordAttempts` reaches the runtime (consumers/runtime/options.ts). */
+export const POISON_RECORD_ATTEMPTS_VARIABLE = 'POISON_RECORD_ATTEMPTS';
+
 /** Namespace of the consumer runtime's own metrics (Embedded Metric Format). */
 export const RUNTIME_METRICS_NAMESPACE = 'KinesisPipeline/Consumers';
 
@@ -58,6 +61,7 @@ export function functionEnvironment(
     const retentionHours = definition.streams[consumer.stream]?.retentionHours ?? 24;
     env[IDEMPOTENCY_RETENTION_VARIABLE] = String(idempotencyRetentionSeconds(retentionHours));
   }
+  if (consumer !== undefined) env[POISON_RECORD_ATTEMPTS_VARIABLE] = String(consumer.poisonRecordAttempts);
   const filters = consumer?.recordFilterPatterns ?? [];
   if (filters.length > 0) env[RECORD_FILTER_PATTERNS_VARIABLE] = JSON.stringify(filters);
   return { ...env, ...resolved.extra };

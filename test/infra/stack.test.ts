@@ -163,6 +163,7 @@ describe('functions', () => {
       BUSINESS_METRICS_NAMESPACE: 'Orders/Business',
       BUSINESS_METRICS_DIMENSIONS: '{"Stage":"prod"}',
       LOG_LEVEL: 'info',
+      POISON_RECORD_ATTEMPTS: '3',
       QUARANTINE_QUEUE_URL: `\${aws_sqs_queue.${quarantineId}.url}`,
       PUBLISH_LEDGER_TABLE: `\${aws_dynamodb_table.${ledgerId}.name}`,
     });

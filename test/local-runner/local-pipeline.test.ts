@@ -33,6 +33,7 @@ const definition = definePipeline({
       stream: 'orders',
       timeoutSeconds: 5,
       mapping: { ...base, batchSize: 100, maximumRetryAttempts: 1, onFailureDestination: 'queue' },
+      poisonRecordAttempts: 2,
     },
   },
 });

@@ -48,6 +48,7 @@ const drillDefinition = definePipeline({
     'order-review': {
       ...pipeline.consumers['order-review']!,
       mapping: { ...pipeline.consumers['order-review']!.mapping, maximumRetryAttempts: 1, bisectBatchOnFunctionError: false },
+      poisonRecordAttempts: 2,
     },
   },
 });

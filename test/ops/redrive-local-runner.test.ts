@@ -29,8 +29,9 @@ const definition = definePipeline({
   name: 'ops-e2e',
   streams: { orders: { capacity: { mode: 'PROVISIONED', shardCount: 2 } } },
   consumers: {
-    invoked: { entry, stream: 'orders', timeoutSeconds: 10, mapping },
-    reputted: { entry, stream: 'orders', timeoutSeconds: 10, mapping },
+    // One retry: two deliveries, so poison isolation must act on the second (rule 13 <= retries + 1).
+    invoked: { entry, stream: 'orders', timeoutSeconds: 10, mapping, poisonRecordAttempts: 2 },
+    reputted: { entry, stream: 'orders', timeoutSeconds: 10, mapping, poisonRecordAttempts: 2 },
   },
 });
 

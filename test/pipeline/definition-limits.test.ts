@@ -67,7 +67,11 @@ const boundaries: Boundary[] = [
   {
     rule: 'maximumRetryAttempts -1..10000',
     field: 'consumers.order-metrics.mapping.maximumRetryAttempts',
-    set: onMapping('maximumRetryAttempts'),
+    // poisonRecordAttempts 1, so that 0 retries (one delivery) is coherent with rule 13 (tested below).
+    set: (d, value) => {
+      onMapping('maximumRetryAttempts')(d, value);
+      (metrics(d) as Record<string, unknown>)['poisonRecordAttempts'] = 1;
+    },
     accepted: [-1, 0, 10_000],
     rejected: [-2, 10_001],
     message: 'must be between -1 and 10000',
@@ -239,6 +243,33 @@ describe('filter patterns (Lambda quota: 5 filters per event source mapping)', (
     expect(problemsOf(withFilters(['order.placed']))).toEqual([
       'consumers.order-metrics.mapping.filterPatterns.0: must be an event-filtering pattern object, e.g. {"data":{"type":["order.placed"]}}',
     ]);
+  });
+});
+
+describe('poison-record isolation and retries (rule 13: K deliveries must fit in MaximumRetryAttempts + 1)', () => {
+  const set = (retries: number, attempts?: number) => (d: PipelineDefinitionInput) => {
+    mapping(d)['maximumRetryAttempts'] = retries;
+    if (attempts !== undefined) (metrics(d) as Record<string, unknown>)['poisonRecordAttempts'] = attempts;
+  };
+  it('defaults to 3 (test/infra/stack.test.ts sees it reach the function as POISON_RECORD_ATTEMPTS)', () => {
+    expect(pipeline.consumers['order-metrics']!.poisonRecordAttempts).toBe(3);
+  });
+  it('accepts K = retries + 1, retries -1 (until the record expires) and K = 0 (off) with any retries', () => {
+    expect(problemsOf(set(2))).toEqual([]);
+    expect(problemsOf(set(0, 1))).toEqual([]);
+    expect(problemsOf(set(-1, 50))).toEqual([]);
+    expect(problemsOf(set(0, 0))).toEqual([]);
+  });
+  it('refuses K above retries + 1, saying what Lambda would do and both fixes', () => {
+    expect(problemsOf(set(1))).toEqual([
+      'consumers.order-metrics.poisonRecordAttempts: is 3, but mapping.maximumRetryAttempts 1 gives a failing record only 2 deliveries: ' +
+        'Lambda sends its whole batch (records that took effect included) to on-failure before the record counts as poison. ' +
+        'Set mapping.maximumRetryAttempts to at least 2 (or -1), or poisonRecordAttempts to at most 2',
+    ]);
+  });
+  it('poisonRecordAttempts is a whole number from 0', () => {
+    expect(problemsOf(set(5, -1))).toEqual(['consumers.order-metrics.poisonRecordAttempts: must be 0 (off) or more']);
+    expect(problemsOf(set(5, 1.5))).toEqual(['consumers.order-metrics.poisonRecordAttempts: must be a whole number of deliveries']);
   });
 });
 
