@@ -54,13 +54,16 @@ export function createOrderMetricsHandler(deps: OrderMetricsDependencies): Kines
   // back onto it), so the object the runtime holds is always the state it returns, also when a batch
   // only skips duplicates and the reducer never runs.
   const accumulators = new WeakMap<object, WindowAccumulator>();
+  // The last pair: skipDuplicate and reduce ask for the same state on every record.
+  let last: WindowAccumulator | undefined;
   const accumulatorFor = (state: object): WindowAccumulator => {
+    if (last?.state === state) return last;
     let acc = accumulators.get(state);
     if (acc === undefined) {
       acc = new WindowAccumulator(Object.assign(state, readWindowState(state)));
       accumulators.set(state, acc);
     }
-    return acc;
+    return (last = acc);
   };
 
   const onWindowEnd = async (state: WindowState, window: WindowInfo, log: Logger, context: Context): Promise<void> => {
