@@ -45,7 +45,7 @@ export interface ChaosRow {
   /** Effects missing / double-counted after the redrive (ground truth). */
   lost: number;
   double: number;
-  /** Consumers that did not drain (records produced and never checkpointed). */
+  /** Consumers that did not drain (records produced, or left by a killed run, never checkpointed). */
   stuck: number;
   drainMs: number;
   /** Run health problems (checkpoints not stored, unreadable lines...). */
@@ -215,10 +215,11 @@ export async function runScenario(scenario: Scenario, options: ChaosOptions): Pr
         }
       }
       const remaining = Math.max(2000, options.durationMs - (performance.now() - t0));
-      run = startChild({ ...base, rate: 0, durationMs: remaining, catchUp: true }, options.log);
+      run = startChild({ ...base, rate: 0, durationMs: remaining }, options.log);
       await run.started;
       notes.push('restarted on the same data folder (--persist-stream), upstream off');
       result = await run.summary;
+      if (result !== undefined) notes.push(`restarted run: ${result.summary.backlogCheckpointed} of ${result.summary.backlogAtStart} records left by the killed run caught up (summed over consumers)`);
     }
     proxy?.setFaults(undefined);
     if (result === undefined) throw new Error('the pipeline process printed no summary');
@@ -254,13 +255,14 @@ export async function runScenario(scenario: Scenario, options: ChaosOptions): Pr
       scenario: scenario.name,
       events: stream.counts.events,
       unique: stream.counts.uniqueValid + stream.counts.invalid,
-      processed: summary.processed,
+      // This run's records, and after a restart the ones the killed run left (the restarted run's backlog).
+      processed: summary.processed + summary.backlogCheckpointed,
       quarantined,
       onFailure: onFailureTotal,
       redriven,
       lost: sum((v) => v.missing),
       double: sum((v) => v.double + v.unexpected),
-      stuck: summary.consumers.filter((c) => c.missing > 0).length,
+      stuck: summary.consumers.filter((c) => c.missing > 0 || c.backlogCheckpointed < c.backlogAtStart).length,
       drainMs: result.drainMs,
       problems: [...summary.health.problems, ...final.unreadable.map((u) => `unreadable ${u.file}:${u.line}`)],
       notes,

@@ -163,6 +163,7 @@ export function renderSummary(summary: RunSummary): string[] {
     if (c.validQuarantined > 0) notes.push(`${c.validQuarantined} valid events quarantined`);
     if (c.invalidProcessed > 0) notes.push(`${c.invalidProcessed} invalid events processed`);
     if (c.redeliveredAfterCheckpoint > 0) notes.push(`${c.redeliveredAfterCheckpoint} records redelivered after checkpoint`);
+    if (c.backlogAtStart > 0) notes.push(`${c.backlogCheckpointed} of ${c.backlogAtStart} records left unprocessed by earlier runs caught up`);
     if (c.foreignBeforeRun > 0) notes.push(`${c.foreignBeforeRun} records from before this run`);
     if (c.foreignDuringRun > 0) notes.push(`${c.foreignDuringRun} records written during the run outside the upstream's acknowledged puts (ambiguous-put retries, re-puts)`);
     if (c.reportedProcessed !== c.processed && c.foreign === 0) notes.push(`the consumer reported ${c.reportedProcessed} processed (EMF)`);
@@ -173,7 +174,10 @@ export function renderSummary(summary: RunSummary): string[] {
   lines.push(
     summary.accounted
       ? green('  every produced event is accounted for by every consumer of its stream')
-      : red(`  NOT accounted for: ${summary.missing} record deliveries were never processed`),
+      : red(
+          `  NOT accounted for: ${summary.missing} record deliveries were never processed` +
+            (summary.backlogCheckpointed < summary.backlogAtStart ? `, ${summary.backlogAtStart - summary.backlogCheckpointed} records of earlier runs not caught up` : ''),
+        ),
   );
   lines.push(
     summary.accounted

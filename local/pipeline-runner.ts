@@ -29,6 +29,7 @@ import { repairTornTails } from './torn-tail-repair';
 import { nextRunSeed } from './upstream-seed';
 import { writeRunnerState, type RunnerStateFile } from './runner-state-file';
 import type { ConsumerSummary, LocalPipeline, LocalPipelineOptions, RunSummary, RunnerSnapshot } from './runner-types';
+import { StreamBacklog, type BacklogConsumer } from './stream-backlog';
 import { createPipelineStreams, type LocalStream } from './streams';
 import { SyntheticUpstream, timeBasedSeed } from './synthetic-upstream';
 
@@ -36,7 +37,7 @@ export type * from './runner-types';
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-interface ConsumerRuntime {
+interface ConsumerRuntime extends BacklogConsumer {
   name: string;
   stream: LocalStream;
   esm: LocalEventSourceMapping;
@@ -137,7 +138,17 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
         // The in-memory stream dies with the runner: an open window is closed (published) at stop, not dropped.
         closeWindowsAtStop: checkpointStore === undefined,
       });
-      consumers.push({ name, stream, esm, fn, onFailure, quarantineTail, quarantineLinesRead: 0 });
+      consumers.push({
+        name,
+        stream,
+        startingPosition: consumer.mapping.startingPosition,
+        shard: (shardId) => esm.stats().shards[shardId],
+        esm,
+        fn,
+        onFailure,
+        quarantineTail,
+        quarantineLinesRead: 0,
+      });
     }
 
     const business = new Map<string, { figures: BusinessFigures; tail: NdjsonTail }>();
@@ -199,6 +210,9 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     cleanups.push(async () => {
       await Promise.all(consumers.map((c) => c.esm.stop()));
     });
+    // Records already on the stream that a consumer has not checkpointed (an earlier run stopped before
+    // it caught up): the drain waits for them too (stream-backlog.ts). Noted before the upstream produces.
+    const backlog = new StreamBacklog(kinesis, consumers);
     for (const upstream of upstreams.values()) upstream.start();
     state = 'running';
     logger.info({ kinesis: engine.endpoint, lambda: lambda.endpoint.url, dataDir: dataDir.root }, 'local pipeline started');
@@ -362,14 +376,34 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     };
     const waitUntilAccounted = (timeoutMs: number) => waitFor(() => [...upstreams.values()].every((u) => u.finished) && nothingMissing(), timeoutMs);
 
+    /** The stream's tip at drain time; Kinesis errors (a fault proxy) are retried until the deadline, then only this run's records are waited for. */
+    const readDrainTarget = async (deadline: number): Promise<() => boolean> => {
+      for (;;) {
+        try {
+          return await backlog.drainTarget();
+        } catch (error) {
+          if (performance.now() > deadline) {
+            logger.warn({ err: error }, "the stream's tip could not be read: the drain waits for this run's records only");
+            return () => true;
+          }
+          logger.warn({ err: error }, "reading the stream's tip for the drain failed; retrying");
+          await new Promise((r) => setTimeout(r, 500));
+        }
+      }
+    };
+
     let stopping: Promise<RunSummary> | undefined;
     const stop = (stopOptions: { drainTimeoutMs?: number } = {}): Promise<RunSummary> => {
       stopping ??= (async () => {
         state = 'draining';
         logger.info('draining: upstream stops, consumers finish what was produced');
         await Promise.all([...upstreams.values()].map((u) => u.stop()));
-        // Every upstream is finished now: wait until the consumers have checkpointed everything.
-        const drained = await waitFor(nothingMissing, stopOptions.drainTimeoutMs ?? 60_000);
+        // Every upstream is finished now: wait until the consumers have checkpointed everything, this run's
+        // records and the stream's tip as it is now (records of earlier runs included).
+        const drainTimeoutMs = stopOptions.drainTimeoutMs ?? 60_000;
+        const drainDeadline = performance.now() + drainTimeoutMs;
+        const atTip = await readDrainTarget(drainDeadline);
+        const drained = await waitFor(() => nothingMissing() && atTip(), Math.max(0, drainDeadline - performance.now()));
         if (!drained) logger.warn('drain timeout: some records were not processed in time');
         await Promise.all(consumers.map((c) => c.esm.stop()));
         await lambda.drainAsync();
@@ -392,8 +426,12 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     const summarise = (): RunSummary => {
       const perConsumer: ConsumerSummary[] = consumers.map((c) => {
         const esm = c.esm.stats();
+        const account = ledger.account(c.name);
+        const earlier = backlog.count(c);
         return {
-          ...ledger.account(c.name),
+          ...account,
+          ...earlier,
+          accounted: account.accounted && earlier.backlogCheckpointed === earlier.backlogAtStart,
           duplicatesSkipped: c.fn.emf.get('DuplicatesSkipped'),
           maxIteratorAgeMs: esm.maxIteratorAgeMs,
           // RecordsProcessed counts what the runtime filter left out too (as Lambda counts a filtered record);
@@ -423,6 +461,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
         onFailure: sum((c) => c.onFailure),
         duplicatesSkipped: sum((c) => c.duplicatesSkipped),
         missing: sum((c) => c.missing),
+        backlogAtStart: sum((c) => c.backlogAtStart),
+        backlogCheckpointed: sum((c) => c.backlogCheckpointed),
         maxIteratorAgeMs: perConsumer.reduce((max, c) => Math.max(max, c.maxIteratorAgeMs), 0),
         consumers: perConsumer,
         accounted: perConsumer.every((c) => c.accounted),

@@ -11,6 +11,7 @@ import type { KinesisEngineName } from './kinesis-engine';
 import type { LocalLambdaService } from './lambda/local-lambda-service';
 import type { RunnerStateFile } from './runner-state-file';
 import type { LocalStream } from './streams';
+import type { BacklogCount } from './stream-backlog';
 
 export interface LocalPipelineOptions {
   /** Default: the project's pipeline definition (pipeline/pipeline.ts). */
@@ -121,7 +122,9 @@ export interface RunnerSnapshot {
   business: BusinessFigures[];
 }
 
-export interface ConsumerSummary extends ConsumerAccount {
+export interface ConsumerSummary extends ConsumerAccount, BacklogCount {
+  /** This run's records are accounted for (ConsumerAccount) and so is the backlog of earlier runs (backlogCheckpointed = backlogAtStart). */
+  accounted: boolean;
   duplicatesSkipped: number;
   maxIteratorAgeMs: number;
   /** RecordsProcessed minus RecordsFiltered, summed from the consumer's EMF documents (its own count of handled records). */
@@ -143,9 +146,17 @@ export interface RunSummary {
   onFailure: number;
   duplicatesSkipped: number;
   missing: number;
+  /**
+   * Records already on the stream when this run started that a consumer had not checkpointed (an
+   * earlier run stopped before it caught up; `--persist-stream`, `--endpoint`), summed over consumers,
+   * and how many of them the consumers have checkpointed since (processed, filtered, quarantined or
+   * sent to on-failure). Not part of `produced`/`processed`, which count this run's upstream.
+   */
+  backlogAtStart: number;
+  backlogCheckpointed: number;
   maxIteratorAgeMs: number;
   consumers: ConsumerSummary[];
-  /** Every produced record is processed, filtered, quarantined or reported on-failure by every consumer of its stream. */
+  /** Every produced record (and every record of the backlog) is processed, filtered, quarantined or reported on-failure by every consumer of its stream. */
   accounted: boolean;
   /** Function crashes and timeouts, checkpoint writes, and the problems that fail the run (local/run-health.ts). */
   health: RunHealth;

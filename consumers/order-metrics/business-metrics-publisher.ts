@@ -14,4 +14,10 @@ export interface BusinessMetricsPublisher {
    * another invocation holds the key with a valid lease (WindowClaimHeldError).
    */
   publish(publication: WindowPublication, options?: PublishOptions): Promise<PublishOutcome>;
+  /**
+   * The event ids a published window counted (`publication.eventIds`, kept by this publisher's ledger);
+   * undefined when the window was not published or kept none. A publisher without it (a test double)
+   * gives windows no cross-window duplicate check (window-seed.ts).
+   */
+  publishedEventIds?(windowKey: string): Promise<readonly string[] | undefined>;
 }

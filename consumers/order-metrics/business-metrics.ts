@@ -43,6 +43,8 @@ export interface WindowPublication {
   /** Identifies the window and shard; publishers publish a key once (see publish-ledger.ts and publish-window.ts). */
   readonly windowKey: string;
   readonly data: readonly BusinessMetricDatum[];
+  /** Ids of the events counted (not published): kept with the ledger record for the next window (window-seed.ts). */
+  readonly eventIds?: readonly string[];
 }
 
 /**

@@ -45,7 +45,11 @@ export class CloudWatchBusinessMetricsPublisher implements BusinessMetricsPublis
       const { CloudWatchClient, PutMetricDataCommand } = await cloudWatchSdk();
       const client = (this.client ??= new CloudWatchClient({}));
       for (const data of requests) await client.send(new PutMetricDataCommand({ Namespace: this.namespace, MetricData: data }));
-    });
+    }, publication);
+  }
+
+  publishedEventIds(windowKey: string): Promise<readonly string[] | undefined> {
+    return this.ledger.completedEventIds(windowKey);
   }
 }
 

@@ -15,6 +15,9 @@
  *   own condition and report the window as held although nobody else holds it.
  * - complete: PutItem of the COMPLETED item on condition `claimToken = :token` (idempotent under SDK
  *   retries for the same reason; fails with ClaimLostError when the lease was taken over).
+ * - complete may keep the ids of the events the window counted (publish-ledger.ts) in `eventIds`, one
+ *   String of comma-separated ids (order kept, oldest first): at most 4096 UUIDs, ~150 KB, well inside
+ *   DynamoDB's 400 KB item limit. completedEventIds reads them with one consistent GetItem.
  * - release: DeleteItem on condition `claimToken = :token AND status = :inProgress`; a failed condition
  *   (already deleted by a lost-response retry, or taken over) is not an error.
  * - leaseUntil is epoch milliseconds (a Number); the conditions compare it with the caller's clock.
@@ -39,6 +42,7 @@ import {
   type Claim,
   type ClaimOptions,
   type ClaimResult,
+  type CompletedWindow,
   type PublishLedger,
 } from './publish-ledger';
 
@@ -54,6 +58,8 @@ export const COMPLETED_AT_ATTRIBUTE = 'completedAt';
 export const STATUS_ATTRIBUTE = 'status';
 /** End of an in-progress claim's lease, epoch milliseconds (Number). */
 export const LEASE_UNTIL_ATTRIBUTE = 'leaseUntil';
+/** Ids of the events a completed window counted, comma-separated (String). */
+export const EVENT_IDS_ATTRIBUTE = 'eventIds';
 
 export const IN_PROGRESS = 'IN_PROGRESS';
 export const COMPLETED = 'COMPLETED';
@@ -128,14 +134,23 @@ export class DynamoDbPublishLedger implements PublishLedger {
     }
   }
 
-  async complete(claim: Claim): Promise<void> {
+  async complete(claim: Claim, completed: CompletedWindow = {}): Promise<void> {
     const now = this.clock();
+    // An empty String is legal in a non-key attribute, but an absent one says "kept none" more plainly.
+    const ids: Record<string, AttributeValue> = completed.eventIds !== undefined && completed.eventIds.length > 0 ? { [EVENT_IDS_ATTRIBUTE]: { S: completed.eventIds.join(',') } } : {};
     const won = await this.conditionalPut(
-      { ...this.itemOf(claim, now), [STATUS_ATTRIBUTE]: { S: COMPLETED }, [COMPLETED_AT_ATTRIBUTE]: { S: now.toISOString() } },
+      { ...this.itemOf(claim, now), [STATUS_ATTRIBUTE]: { S: COMPLETED }, [COMPLETED_AT_ATTRIBUTE]: { S: now.toISOString() }, ...ids },
       '#token = :token',
       { ':token': { S: claim.token } },
     );
     if (!won) throw new ClaimLostError(claim.windowKey);
+  }
+
+  async completedEventIds(windowKey: string): Promise<readonly string[] | undefined> {
+    const item = await this.read(windowKey);
+    if (item?.[STATUS_ATTRIBUTE]?.S !== COMPLETED) return undefined;
+    const ids = item[EVENT_IDS_ATTRIBUTE]?.S;
+    return ids === undefined ? undefined : ids.split(',');
   }
 
   async release(claim: Claim): Promise<void> {

@@ -3,7 +3,8 @@
  * process of the local runner and surviving runner restarts.
  *
  * Each window key has a chain of generation files `<sha256(key)>.<n>.json`, each immutable once visible:
- * {status: IN_PROGRESS|COMPLETED|RELEASED, token, leaseUntil (epoch ms), windowKey}. The highest
+ * {status: IN_PROGRESS|COMPLETED|RELEASED, token, leaseUntil (epoch ms), windowKey, eventIds? (COMPLETED
+ * only: the ids the window counted, see publish-ledger.ts)}. The highest
  * generation is the window's state. Every transition from generation n (claim, take-over of an expired
  * lease, complete, release) creates generation n+1 with link(2) from a fully written temp file: link
  * fails with EEXIST when the target exists, so of any number of processes making a transition from the
@@ -26,6 +27,7 @@ import {
   type Claim,
   type ClaimOptions,
   type ClaimResult,
+  type CompletedWindow,
   type LedgerTiming,
   type PublishLedger,
 } from './publish-ledger';
@@ -37,6 +39,7 @@ interface Generation {
   readonly token: string;
   readonly leaseUntil: number;
   readonly windowKey: string;
+  readonly eventIds?: readonly string[];
 }
 
 /** Transitions tried before giving up under contention (each lost race means someone else progressed). */
@@ -80,12 +83,18 @@ export class FilePublishLedger implements PublishLedger {
     return { outcome: 'held-by-other', leaseUntil: new Date(top?.state.leaseUntil ?? this.clock().getTime()) };
   }
 
-  async complete(claim: Claim): Promise<void> {
+  async complete(claim: Claim, completed: CompletedWindow = {}): Promise<void> {
     const base = this.basePath(claim.windowKey);
     const top = await this.top(base);
     if (top?.state.token !== claim.token) throw new ClaimLostError(claim.windowKey);
     if (top.state.status === 'COMPLETED') return;
-    const done: Generation = { status: 'COMPLETED', token: claim.token, leaseUntil: top.state.leaseUntil, windowKey: claim.windowKey };
+    const done: Generation = {
+      status: 'COMPLETED',
+      token: claim.token,
+      leaseUntil: top.state.leaseUntil,
+      windowKey: claim.windowKey,
+      ...(completed.eventIds !== undefined ? { eventIds: completed.eventIds } : {}),
+    };
     // Losing this race means a take-over created the next generation first.
     if (!(await this.create(base, top.n + 1, done))) throw new ClaimLostError(claim.windowKey);
   }
@@ -96,6 +105,11 @@ export class FilePublishLedger implements PublishLedger {
     if (top?.state.token !== claim.token || top.state.status !== 'IN_PROGRESS') return;
     // Losing this race means the claim is no longer ours: nothing to give back.
     await this.create(base, top.n + 1, { status: 'RELEASED', token: claim.token, leaseUntil: top.state.leaseUntil, windowKey: claim.windowKey });
+  }
+
+  async completedEventIds(windowKey: string): Promise<readonly string[] | undefined> {
+    const top = await this.top(this.basePath(windowKey));
+    return top?.state.status === 'COMPLETED' ? top.state.eventIds : undefined;
   }
 
   /** The highest generation, probing upwards from 0 (a window has a handful of generations). */

@@ -46,7 +46,11 @@ export class FileBusinessMetricsPublisher implements BusinessMetricsPublisher {
     return publishOnce(this.ledger, publication.windowKey, options, async () => {
       // One append per window: readers never see half a window; a failed append (disk full) leaves no torn line.
       await appendWholeLines(this.path, publication.data.map((d) => JSON.stringify(this.toLine(d))).join('\n') + '\n');
-    });
+    }, publication);
+  }
+
+  publishedEventIds(windowKey: string): Promise<readonly string[] | undefined> {
+    return this.ledger.completedEventIds(windowKey);
   }
 
   private toLine(datum: BusinessMetricDatum): BusinessMetricLine {

@@ -20,7 +20,8 @@ import { DynamoDbPublishLedger } from './dynamodb-publish-ledger';
 import { FileBusinessMetricsPublisher } from './file-publisher';
 import { claimLeaseMs } from './claim-lease';
 import { closeWindow } from './publish-window';
-import { WindowAccumulator, emptyWindowState, readWindowState, type WindowState } from './window-state';
+import { seededWindowState } from './window-seed';
+import { WindowAccumulator, readWindowState, type WindowState } from './window-state';
 
 export const CONSUMER_NAME = 'order-metrics';
 
@@ -49,15 +50,20 @@ export interface OrderMetricsDependencies {
 export function createOrderMetricsHandler(deps: OrderMetricsDependencies): KinesisWindowBatchHandler {
   const { config, publisher } = deps;
   // One accumulator per state object: the state Lambda passes in is validated once per invocation,
-  // then each record is an O(1) fold (the reducer returns the accumulator's own state object).
+  // then each record is an O(1) fold. It folds into that very object (the validated fields written
+  // back onto it), so the object the runtime holds is always the state it returns, also when a batch
+  // only skips duplicates and the reducer never runs.
   const accumulators = new WeakMap<object, WindowAccumulator>();
+  // The last pair: skipDuplicate and reduce ask for the same state on every record.
+  let last: WindowAccumulator | undefined;
   const accumulatorFor = (state: object): WindowAccumulator => {
+    if (last?.state === state) return last;
     let acc = accumulators.get(state);
     if (acc === undefined) {
-      acc = new WindowAccumulator(readWindowState(state));
-      accumulators.set(acc.state, acc);
+      acc = new WindowAccumulator(Object.assign(state, readWindowState(state)));
+      accumulators.set(state, acc);
     }
-    return acc;
+    return (last = acc);
   };
 
   const onWindowEnd = async (state: WindowState, window: WindowInfo, log: Logger, context: Context): Promise<void> => {
@@ -73,8 +79,6 @@ export function createOrderMetricsHandler(deps: OrderMetricsDependencies): Kines
       ...(leaseMs !== undefined ? { leaseMs } : {}),
       ...(deps.now ? { now: deps.now() } : {}),
     });
-    // The runtime returns the object it holds: carry the marker there too (it may be the raw state).
-    state.publishedWindowKey = acc.state.publishedWindowKey;
     const s = acc.state;
     const figures = { placed: s.placed, paid: s.paid, shipped: s.shipped, cancelled: s.cancelled, revenueMinor: s.revenueMinor, duplicatesSkipped: s.duplicatesSkipped };
     const fields = { window: { start: window.start, end: window.end, terminatedEarly: window.terminatedEarly }, outcome, ...figures };
@@ -90,7 +94,10 @@ export function createOrderMetricsHandler(deps: OrderMetricsDependencies): Kines
     // window. Redeliveries are skipped by the ids kept in the state instead (window-state.ts).
     idempotency: false,
     ...deps.runtime,
-    initialState: emptyWindowState,
+    // A window starts empty, its duplicate check seeded with the previous window's ids (window-seed.ts).
+    initialState: (window, log) => seededWindowState(publisher, window, log),
+    // Copies already counted (this window, or the previous one) are skipped and counted as DuplicatesSkipped.
+    skipDuplicate: (state, event) => accumulatorFor(state).skipIfSeen(event.id),
     reduce: (state, event) => {
       const acc = accumulatorFor(state);
       acc.fold(event);

@@ -12,6 +12,9 @@
  *   in-progress claim with a valid lease is "held by someone else".
  * - `complete` marks the claim published after a successful write; `release` gives it back after a
  *   failed write. Both act only on the caller's own claim (its token).
+ * - `complete` may keep the ids of the events the window counted with the completed record, and
+ *   `completedEventIds` reads them back: the next window of the shard seeds its duplicate check with
+ *   them (window-seed.ts), so an event written twice across a window boundary is counted once.
  * Implementations: InMemoryPublishLedger (below), FilePublishLedger (file-publish-ledger.ts, local),
  * DynamoDbPublishLedger (dynamodb-publish-ledger.ts, deployed stacks).
  */
@@ -42,10 +45,18 @@ export interface ClaimOptions {
   readonly leaseMs?: number;
 }
 
+/** What a completed claim keeps beside "published". */
+export interface CompletedWindow {
+  /** Ids of the events counted in the window (at most MAX_RECENT_EVENT_IDS, the window state's own bound). */
+  readonly eventIds?: readonly string[];
+}
+
 export interface PublishLedger {
   claim(windowKey: string, options?: ClaimOptions): Promise<ClaimResult>;
   /** Marks the caller's claim published. Throws ClaimLostError when the claim is no longer the caller's. */
-  complete(claim: Claim): Promise<void>;
+  complete(claim: Claim, completed?: CompletedWindow): Promise<void>;
+  /** The event ids kept with the key's completed claim; undefined when the key is not completed or kept none. */
+  completedEventIds(windowKey: string): Promise<readonly string[] | undefined>;
   /** Gives the caller's claim back after a failed write; a no-op when it is no longer the caller's. */
   release(claim: Claim): Promise<void>;
 }
@@ -79,7 +90,11 @@ interface MemoryEntry {
   status: 'IN_PROGRESS' | 'COMPLETED';
   token: string;
   leaseUntil: number;
+  eventIds?: readonly string[];
 }
+
+/** Completed windows whose event ids the in-memory ledger keeps (up to ~150 KB each): the latest few. */
+const MEMORY_EVENT_ID_WINDOWS = 32;
 
 /**
  * Per container (Lambda sandbox) memory, bounded: covers a retry that lands on the same warm sandbox,
@@ -88,6 +103,8 @@ interface MemoryEntry {
  */
 export class InMemoryPublishLedger implements PublishLedger {
   private readonly entries = new Map<string, MemoryEntry>();
+  /** Keys whose entry holds event ids, oldest first (bounded by MEMORY_EVENT_ID_WINDOWS). */
+  private readonly withIds: string[] = [];
   private readonly leaseMs: number;
   private readonly clock: () => Date;
 
@@ -111,10 +128,22 @@ export class InMemoryPublishLedger implements PublishLedger {
     return { outcome: 'claimed', claim };
   }
 
-  async complete(claim: Claim): Promise<void> {
+  async complete(claim: Claim, completed: CompletedWindow = {}): Promise<void> {
     const current = this.entries.get(claim.windowKey);
     if (current?.token !== claim.token) throw new ClaimLostError(claim.windowKey);
     current.status = 'COMPLETED';
+    if (completed.eventIds === undefined || current.eventIds !== undefined) return;
+    current.eventIds = [...completed.eventIds];
+    this.withIds.push(claim.windowKey);
+    if (this.withIds.length > MEMORY_EVENT_ID_WINDOWS) {
+      const oldest = this.entries.get(this.withIds.shift()!);
+      if (oldest !== undefined) delete oldest.eventIds;
+    }
+  }
+
+  async completedEventIds(windowKey: string): Promise<readonly string[] | undefined> {
+    const current = this.entries.get(windowKey);
+    return current?.status === 'COMPLETED' ? current.eventIds : undefined;
   }
 
   async release(claim: Claim): Promise<void> {

@@ -3,7 +3,7 @@
  * write, over any PublishLedger (see publish-ledger.ts and publish-window.ts for the guarantee).
  */
 import type { PublishOutcome } from './business-metrics-publisher';
-import type { ClaimOptions, PublishLedger } from './publish-ledger';
+import type { ClaimOptions, CompletedWindow, PublishLedger } from './publish-ledger';
 
 /**
  * Another invocation holds the window's claim and its lease is still valid. Publishing now could publish
@@ -20,7 +20,14 @@ export class WindowClaimHeldError extends Error {
   }
 }
 
-export async function publishOnce(ledger: PublishLedger, windowKey: string, options: ClaimOptions, write: () => Promise<void>): Promise<PublishOutcome> {
+/** `completed` (e.g. the WindowPublication: its event ids) is kept with the completed claim (publish-ledger.ts). */
+export async function publishOnce(
+  ledger: PublishLedger,
+  windowKey: string,
+  options: ClaimOptions,
+  write: () => Promise<void>,
+  completed: CompletedWindow = {},
+): Promise<PublishOutcome> {
   const result = await ledger.claim(windowKey, options);
   if (result.outcome === 'already-published') return 'already-published';
   if (result.outcome === 'held-by-other') throw new WindowClaimHeldError(windowKey, result.leaseUntil);
@@ -36,6 +43,6 @@ export async function publishOnce(ledger: PublishLedger, windowKey: string, opti
     throw writeError;
   }
   // A failure here (after the SDK's retries) fails the invoke; see publish-window.ts for what follows.
-  await ledger.complete(result.claim);
+  await ledger.complete(result.claim, completed);
   return 'published';
 }

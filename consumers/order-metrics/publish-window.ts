@@ -76,7 +76,8 @@ export async function closeWindow(input: CloseWindowInput): Promise<{ state: Win
   const data = buildWindowMetrics(state, input.window, input.dimensions);
   let outcome: WindowCloseOutcome;
   if (!isPublishableTimestamp(data[0]!.Timestamp, input.now ?? new Date())) outcome = 'outside-cloudwatch-time-range';
-  else outcome = await input.publisher.publish({ windowKey, data }, input.leaseMs !== undefined ? { leaseMs: input.leaseMs } : {});
+  // The ids go with the ledger record, for the next window's duplicate check (window-seed.ts).
+  else outcome = await input.publisher.publish({ windowKey, data, eventIds: state.recentEventIds }, input.leaseMs !== undefined ? { leaseMs: input.leaseMs } : {});
   state.publishedWindowKey = windowKey;
   return { state, outcome };
 }

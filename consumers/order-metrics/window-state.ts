@@ -8,6 +8,8 @@
  * - revenue per currency: at most one entry per ISO-4217 code (the contracts reject anything else);
  * - the ids of the most recent events folded in, capped at MAX_RECENT_EVENT_IDS (FIFO), used to skip
  *   redeliveries inside a window even on a new container (Lambda processes window records at least once);
+ *   a window starts with the ids of the shard's previous window, so a copy of an event that window
+ *   counted is skipped too (window-seed.ts);
  * - the published-window marker.
  * `test/consumers/order-metrics-window.test.ts` checks the worst case stays far below 1 MB.
  */
@@ -81,13 +83,20 @@ export class WindowAccumulator {
     this.seen = new Set(state.recentEventIds);
   }
 
+  /**
+   * True when the event is already in this window (a redelivery, or a copy the previous window counted:
+   * window-seed.ts); the skip is counted in `duplicatesSkipped`.
+   */
+  skipIfSeen(eventId: string): boolean {
+    if (!this.seen.has(eventId)) return false;
+    this.state.duplicatesSkipped += 1;
+    return true;
+  }
+
   /** Returns false when the event is a redelivery of one already folded into this window. */
   fold(event: OrderEvent): boolean {
     const state = this.state;
-    if (this.seen.has(event.id)) {
-      state.duplicatesSkipped += 1;
-      return false;
-    }
+    if (this.skipIfSeen(event.id)) return false;
     switch (event.type) {
       case 'order.placed':
         state.placed += 1;

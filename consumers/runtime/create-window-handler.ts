@@ -14,7 +14,7 @@ import type { Context, KinesisStreamStateResponse, KinesisStreamTumblingWindowEv
 import type { Logger } from '../../telemetry/logger';
 import { shardIdOf } from './decode';
 import { RuntimeInvariantError } from './errors';
-import { HandlerRunner, type EventStep } from './handler-runner';
+import { DUPLICATE_SKIPPED, HandlerRunner, type EventStep } from './handler-runner';
 import type { ConsumerRuntimeOptions } from './options';
 import { ConsumerRuntime } from './runtime';
 import type { AnyEvent, RecordMeta } from './types';
@@ -35,8 +35,18 @@ export interface WindowInfo {
 
 /** Options of `createKinesisWindowHandler`. */
 export interface KinesisWindowHandlerOptions<E extends AnyEvent, S extends WindowState> extends ConsumerRuntimeOptions<E> {
-  /** State at the start of a window (Lambda sends an empty or no state then). */
-  initialState: () => S;
+  /**
+   * State at the start of a window: Lambda sends an empty or no state then ("a new window starts with
+   * a fresh state"), on the window's first invocation and on every retry of it. It may read elsewhere
+   * (async), e.g. what the shard's previous window left: once per window and shard, not per record.
+   */
+  initialState: (window: WindowInfo, log: Logger) => S | Promise<S>;
+  /**
+   * The event was already folded into this window (a redelivery, or a copy written twice): it is not
+   * reduced, and counts as a skipped duplicate (EMF DuplicatesSkipped), not as processed. May record
+   * the skip in the state (mutating it); must not throw. Runs per record: keep it O(1).
+   */
+  skipDuplicate?: (state: S, event: E) => boolean;
   /**
    * Fold one event into the state; return the new state (sync or async). Throw PermanentError to
    * quarantine the event. Do not mutate `state` before throwing (return a new object, or mutate last).
@@ -77,7 +87,7 @@ export function createKinesisWindowHandler<E extends AnyEvent, S extends WindowS
   // previous state, and an in-memory store would then skip (lose) the retried records. Dedupe by ids
   // kept in the state, or pass a store explicitly.
   const runtime = new ConsumerRuntime({ ...options, idempotency: options.idempotency ?? false } as unknown as ConsumerRuntimeOptions<AnyEvent>);
-  const { reduce, initialState, onWindowEnd } = options;
+  const { reduce, initialState, skipDuplicate, onWindowEnd } = options;
   // Rule 9: whatever is reported for redelivery is not in the returned state. Records are reduced one at a
   // time and the fold stops at the first one to redeliver; a permanent failure is written to the quarantine
   // before the fold goes on, so a failed write stops it there too (not after later records were folded in).
@@ -90,8 +100,12 @@ export function createKinesisWindowHandler<E extends AnyEvent, S extends WindowS
       }
       const incoming = event.state;
       if (!isEmptyState(incoming) && !isPlainObject(incoming)) throw new RuntimeInvariantError('window state from Lambda is not an object');
-      let state: S = isEmptyState(incoming) ? initialState() : (incoming as S);
+      const shardId = (event as { shardId?: string }).shardId ?? shardIdOf(event.Records[0]?.eventID);
+      const streamArn = (event as { eventSourceARN?: string }).eventSourceARN ?? event.Records[0]?.eventSourceARN;
+      const window: WindowInfo = { start: event.window.start, end: event.window.end, shardId, streamArn, terminatedEarly: event.isWindowTerminatedEarly === true };
+      let state: S = isEmptyState(incoming) ? await initialState(window, runtime.log) : (incoming as S);
       const step: EventStep = (ev, item) => {
+        if (skipDuplicate !== undefined && skipDuplicate(state, ev as E)) return DUPLICATE_SKIPPED;
         const next = reduce(state, ev as E, item);
         if (typeof (next as PromiseLike<S>)?.then === 'function') {
           return Promise.resolve(next).then((value) => {
@@ -109,14 +123,7 @@ export function createKinesisWindowHandler<E extends AnyEvent, S extends WindowS
         result.log.warn({ stateBytes: bytes }, 'window state exceeds 1 MB: Lambda will terminate the window early');
       }
       if (event.isFinalInvokeForWindow && result.batchItemFailures.length === 0 && onWindowEnd !== undefined) {
-        const shardId = (event as { shardId?: string }).shardId ?? shardIdOf(event.Records[0]?.eventID);
-        const streamArn = (event as { eventSourceARN?: string }).eventSourceARN ?? event.Records[0]?.eventSourceARN;
-        await onWindowEnd(
-          state,
-          { start: event.window.start, end: event.window.end, shardId, streamArn, terminatedEarly: event.isWindowTerminatedEarly === true },
-          result.log,
-          context,
-        );
+        await onWindowEnd(state, window, result.log, context);
       }
       return { state, batchItemFailures: result.batchItemFailures };
     } catch (error) {

@@ -23,6 +23,9 @@ import type { AnyEvent } from './types';
 /** What a runner calls per event: a handler or a window reducer step. Returns a promise only when async. */
 export type EventStep = (event: AnyEvent, item: RecordItem) => unknown;
 
+/** A step returns this (synchronously) when the event was already in effect: the record is a skipped duplicate. */
+export const DUPLICATE_SKIPPED: unique symbol = Symbol('duplicate-skipped');
+
 /** The durable store used for claims, set by the runtime once it is resolved (per container). */
 export interface ClaimStoreHolder {
   store: DurableRecordStore | undefined;
@@ -169,6 +172,10 @@ export class HandlerRunner implements RecordStarter {
       result = step(event, item);
     } catch (error) {
       return this.failed(item, error, claim);
+    }
+    if (result === DUPLICATE_SKIPPED) {
+      this.duplicate(item);
+      return undefined;
     }
     if (isPromiseLike(result)) {
       item.status = ItemStatus.Running;

@@ -24,10 +24,11 @@ describe('chaos matrix (short)', () => {
     const row = await runScenario(scenario('kinesis-faults'), options);
     // Each kind of fault really happened (scheduled, so deterministic in kind, counted by the proxy).
     expect(Object.keys(row.faults ?? {})).toEqual(expect.arrayContaining(['GetRecords:throttle', 'PutRecords:entryThrottle', 'PutRecords:resetAfterForward']));
-    expect({ lost: row.lost, stuck: row.stuck, problems: row.problems }).toEqual({ lost: 0, stuck: 0, problems: [] });
-    // Not asserted here: DOUBLE. An ambiguous write puts an event twice; when the two copies fall into
-    // different 60 s windows order-metrics counts it in both (its duplicate check is per window), which
-    // depends on where a minute boundary falls. The durable idempotency store of issue 12 closes that;
-    // `npm run chaos` reports it in its row (CHAOS.md).
+    // Ambiguous writes put events on the stream twice; whether copies straddle a minute boundary depends on
+    // the clock, and either way each effect counts once (order-metrics seeds a window's duplicate check
+    // with its previous window's ids: test/consumers/order-metrics-cross-window.test.ts builds that case).
+    expect(row.events).toBeGreaterThanOrEqual(row.unique);
+    expect({ lost: row.lost, double: row.double, stuck: row.stuck, problems: row.problems }).toEqual({ lost: 0, double: 0, stuck: 0, problems: [] });
+    expect(row.ok).toBe(true);
   }, 240_000);
 });

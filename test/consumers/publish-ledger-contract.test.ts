@@ -95,6 +95,22 @@ describe.each(implementations)('%s', (_name, newStore) => {
     expect(claimed(await ledger().claim(`${KEY}-other`)).windowKey).toBe(`${KEY}-other`);
   });
 
+  it('keeps the event ids given with the completion, for every later reader; nothing for a key not completed', async () => {
+    const { ledger } = await newStore();
+    const ids = Array.from({ length: 4096 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
+    expect(await ledger().completedEventIds(KEY)).toBeUndefined();
+    const claim = claimed(await ledger().claim(KEY));
+    expect(await ledger().completedEventIds(KEY)).toBeUndefined(); // in progress
+    await ledger().complete(claim, { eventIds: ids });
+    expect(await ledger().completedEventIds(KEY)).toEqual(ids); // order kept, the whole bounded list
+    const released = claimed(await ledger().claim(`${KEY}-released`));
+    await ledger().release(released);
+    expect(await ledger().completedEventIds(`${KEY}-released`)).toBeUndefined();
+    const bare = claimed(await ledger().claim(`${KEY}-bare`));
+    await ledger().complete(bare);
+    expect(await ledger().completedEventIds(`${KEY}-bare`)).toBeUndefined();
+  });
+
   it('a released claim (failed write) can be claimed again right away', async () => {
     const { ledger } = await newStore();
     const first = claimed(await ledger().claim(KEY));

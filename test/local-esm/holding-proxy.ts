@@ -13,25 +13,50 @@ export interface HoldingProxy {
   readonly held: number;
   /** Held requests whose connection the client closed (aborted). */
   readonly abortedByClient: number;
+  /** Forward the held requests (those still open) that pass `which` (default: all, and stop holding). */
+  release(which?: (body: Record<string, unknown>) => boolean): void;
   stop(): Promise<void>;
 }
 
+export interface HoldingOptions {
+  /** Hold only requests of `operation` whose JSON body passes this test (default: all of them). */
+  readonly holdWhen?: (body: Record<string, unknown>) => boolean;
+}
+
 /** `operation` is the Kinesis API name, e.g. 'GetRecords' (matched on the X-Amz-Target header). */
-export async function startHoldingProxy(target: string, operation: string): Promise<HoldingProxy> {
+export async function startHoldingProxy(target: string, operation: string, options: HoldingOptions = {}): Promise<HoldingProxy> {
   const upstream = new URL(target);
   const heldResponses: ServerResponse[] = [];
+  const heldForwards: { body: Record<string, unknown>; forward: () => void }[] = [];
+  let holding = true;
   let abortedByClient = 0;
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      if (String(req.headers['x-amz-target'] ?? '').endsWith(`.${operation}`)) {
+      let body: Record<string, unknown> = {};
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+      } catch {
+        /* not JSON: matched as an empty body */
+      }
+      const hold = holding && String(req.headers['x-amz-target'] ?? '').endsWith(`.${operation}`) && (options.holdWhen?.(body) ?? true);
+      if (hold) {
         heldResponses.push(res);
+        heldForwards.push({
+          body,
+          forward: () => {
+            if (!res.destroyed && !res.writableEnded) pass();
+          },
+        });
         res.on('close', () => {
           if (!res.writableEnded) abortedByClient += 1;
         });
         return;
       }
+      pass();
+    });
+    const pass = () => {
       const forward = request(
         { hostname: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers },
         (answer) => {
@@ -41,7 +66,7 @@ export async function startHoldingProxy(target: string, operation: string): Prom
       );
       forward.on('error', () => res.destroy());
       forward.end(Buffer.concat(chunks));
-    });
+    };
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -53,6 +78,14 @@ export async function startHoldingProxy(target: string, operation: string): Prom
     },
     get abortedByClient() {
       return abortedByClient;
+    },
+    release(which) {
+      if (which === undefined) holding = false;
+      for (const entry of [...heldForwards]) {
+        if (which !== undefined && !which(entry.body)) continue;
+        heldForwards.splice(heldForwards.indexOf(entry), 1);
+        entry.forward();
+      }
     },
     async stop() {
       server.closeAllConnections();
