@@ -58,6 +58,11 @@ export class Sandbox {
       execArgv: [...loader, '--enable-source-maps', `--max-old-space-size=${options.config.memoryLimitInMB}`],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'json',
+      // Its own process group: a terminal's Ctrl-C reaches the runner's group, and the runner drains,
+      // then stops its sandboxes itself. A sandbox still starting (before its SIGINT handler exists)
+      // would otherwise die of the Ctrl-C and fail the invocation waiting for it. A runner that dies
+      // closes the IPC channel, and the sandbox exits on 'disconnect' (sandbox-child.ts): no orphans.
+      detached: true,
     });
     if (this.child.stdout) onLines(this.child.stdout, (line) => options.onLine(line, 'stdout'));
     if (this.child.stderr) onLines(this.child.stderr, (line) => options.onLine(line, 'stderr'));

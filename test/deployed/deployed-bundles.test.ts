@@ -275,10 +275,13 @@ describe('the deployed bundles', () => {
     await asyncQueues.get(deployedName(pipeline, 'dev', 'review-intake'))!.drain();
     const intake = await emfDocuments('review-intake', 2);
     expect(intake.reduce((n, m) => n + (m.get('ReviewRequestsAccepted') ?? 0), 0)).toBe(2);
-    const intakeLines = get('review-intake').log.lines.filter((l) => l.includes('"orderId"')).join('\n');
-    expect(intakeLines).toContain(bigOne.data.orderId);
-    expect(intakeLines).toContain(aggregated[0]!.data.orderId);
-    expect(intakeLines).not.toContain(smallOne.data.orderId);
+    // The log lines travel on the same pipe as the EMF documents but need not precede them: wait for them.
+    const intakeLines = () => get('review-intake').log.lines.filter((l) => l.includes('"orderId"')).join('\n');
+    await vi.waitFor(() => {
+      expect(intakeLines()).toContain(bigOne.data.orderId);
+      expect(intakeLines()).toContain(aggregated[0]!.data.orderId);
+    }, { timeout: 10_000, interval: 20 });
+    expect(intakeLines()).not.toContain(smallOne.data.orderId);
 
     const [emf] = await emfDocuments('order-review', 1);
     // 4 Kinesis records + 1 more user record inside the aggregate = 6 records received.
