@@ -218,4 +218,26 @@ describe('HandlerRunner: a failing or slow idempotency level never loses a recor
     expect(a.status).toBe(ItemStatus.Done);
     expect(b.status).toBe(ItemStatus.Duplicate);
   });
+
+  it('an event another container completed is remembered in the first level: its next redelivery here asks the durable store no more', async () => {
+    const claims: string[] = [];
+    class Counting extends MemoryDurableStore {
+      override claim(eventId: string, leaseMs: number): Promise<EventClaimResult> {
+        claims.push(eventId);
+        return super.claim(eventId, leaseMs);
+      }
+    }
+    const durable = new Counting();
+    const other = await durable.claim(ID, 1000); // another container handled it
+    if (other.outcome !== 'claimed') throw new Error('setup');
+    await durable.complete(other.claim);
+    const { runner, batch, handled } = setup({ idempotency: new LruIdempotencyStore(10), durable });
+    const first = item(ID, batch);
+    await runner.start(first);
+    const again = item(ID, batch);
+    await runner.start(again);
+    expect(handled).toEqual([]);
+    expect([first.status, again.status]).toEqual([ItemStatus.Duplicate, ItemStatus.Duplicate]);
+    expect(claims).toEqual([ID, ID]); // the setup's own claim, then one from this container: not two
+  });
 });
