@@ -11,13 +11,15 @@ export const AREAS = {
   },
   // local/esm in two parts: its pure rule modules, judged by the fast unit tests, and the mapping itself
   // (shard workers, polling, checkpoints), judged by the kinesalite suites; together they are local/esm.
+  // The mapping's event-filter rule lives in kinesis/filter-pattern.ts (shared with the consumer runtime's
+  // after-deaggregation filter and the ops redrive), so it is measured here with its unit tests.
   'local-esm-rules': {
     mutate: [
       'local/esm/batch-assembly.ts',
       'local/esm/batch-response.ts',
       'local/esm/checkpoint-tracker.ts',
       'local/esm/failure-plan.ts',
-      'local/esm/filter-pattern.ts',
+      'kinesis/filter-pattern.ts',
       'local/esm/lanes.ts',
       'local/esm/on-failure-record.ts',
       'local/esm/poll-cadence.ts',
@@ -32,7 +34,6 @@ export const AREAS = {
       '!local/esm/batch-response.ts',
       '!local/esm/checkpoint-tracker.ts',
       '!local/esm/failure-plan.ts',
-      '!local/esm/filter-pattern.ts',
       '!local/esm/lanes.ts',
       '!local/esm/on-failure-record.ts',
       '!local/esm/poll-cadence.ts',
