@@ -25,7 +25,12 @@ export const AREAS = {
       'local/esm/poll-cadence.ts',
       'local/esm/tumbling-window.ts',
     ],
-    tests: ['test/local-esm/rules.test.ts', 'test/local-esm/filter-pattern.test.ts'],
+    tests: [
+      'test/local-esm/rules.test.ts',
+      'test/local-esm/rule-boundaries.test.ts',
+      'test/local-esm/filter-pattern.test.ts',
+      'test/local-esm/filter-pattern-edges.test.ts',
+    ],
   },
   'local-esm-mapping': {
     mutate: [
