@@ -72,6 +72,11 @@ export const AREAS = {
   },
   'kinesis-kpl': {
     mutate: ['kinesis/kpl.ts'],
-    tests: ['test/consumer-runtime/kpl.test.ts', 'test/consumer-runtime/decode-buffers.test.ts', 'test/producer/producer.test.ts'],
+    tests: [
+      'test/kinesis/kpl-format.test.ts',
+      'test/consumer-runtime/kpl.test.ts',
+      'test/consumer-runtime/decode-buffers.test.ts',
+      'test/producer/producer.test.ts',
+    ],
   },
 };
