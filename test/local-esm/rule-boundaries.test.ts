@@ -14,7 +14,7 @@ import { buildOnFailureRecord, type DiscardedBatch } from '../../local/esm/on-fa
 import { nextPollDelayMs } from '../../local/esm/poll-cadence';
 import type { StreamRecord } from '../../local/esm/stream-record';
 import type { KinesisEventRecord } from '../../local/esm/types';
-import { buildWindowEvent, formatWindowTime, stateSizeBytes, windowEventOverheadBytes, windowOf } from '../../local/esm/tumbling-window';
+import { buildWindowEvent, formatWindowTime, stateSizeBytes, WINDOW_STATE_LIMIT_BYTES, windowEventOverheadBytes, windowOf } from '../../local/esm/tumbling-window';
 
 function record(i: number, size = 100, arrivalMs = 0): StreamRecord {
   return { shardId: 's', sequenceNumber: String(i), partitionKey: 'k', arrivalMs, event: {} as StreamRecord['event'], size, data: new Uint8Array() };
@@ -73,6 +73,11 @@ describe('assembleBatch: when Lambda invokes (full batch, window expiry, 6 MB pa
     const result = assembleBatch(buffered([record(1, 1000), record(2, 10)]), 0, { batchSize: 10, maximumBatchingWindowInSeconds: 0, payloadLimitBytes: EVENT_ENVELOPE_BYTES + 500 });
     expect(seqs(result)).toEqual(['1']);
     expect(result.trigger).toBe('payload-limit');
+  });
+
+  it('the event envelope around the records is counted', () => {
+    expect(EVENT_ENVELOPE_BYTES).toBe(Buffer.byteLength(JSON.stringify({ Records: [] })));
+    expect(EVENT_ENVELOPE_BYTES).toBe(14);
   });
 
   it('the cap defaults to the 6 MB invocation payload quota', () => {
@@ -273,6 +278,9 @@ describe('tumbling windows ("Time windows")', () => {
   });
   it('formats window times without milliseconds', () => {
     expect(formatWindowTime(Date.parse('2020-12-09T07:04:00.999Z'))).toBe('2020-12-09T07:04:00Z');
+  });
+  it('"Your state can be a maximum of 1 MB per shard"', () => {
+    expect(WINDOW_STATE_LIMIT_BYTES).toBe(1_048_576);
   });
   it('an absent state weighs as JSON null', () => {
     expect(stateSizeBytes(undefined)).toBe(4);
