@@ -153,6 +153,7 @@ describe('a pattern Lambda would reject fails with a clear error naming where', 
   it.each([
     [[{ data: { a: ['x'] } }, { partitionKey: ['1'] }], 'filter pattern at filterPatterns[1]: Kinesis event source mappings only support filtering on the "data" key, got "partitionKey"'],
     [[{ data: 'x' }], 'filter pattern at filterPatterns[0]: "data" must be a pattern object or a rule list'],
+    [[{ data: [] }], 'filter pattern at filterPatterns[0].data: a rule list must not be empty'],
     [[{ data: { a: 'x' } }], 'filter pattern at filterPatterns[0].data.a: a field\'s rule must be a list or a nested pattern object, got "x"'],
     [[{ data: { a: [] } }], 'filter pattern at filterPatterns[0].data.a: a rule list must not be empty'],
     [[{ data: { a: { b: ['x', [1]] } } }], 'filter pattern at filterPatterns[0].data.a.b[1]: unsupported rule [1]'],
