@@ -11,19 +11,26 @@ export const AREAS = {
   },
   // local/esm in two parts: its pure rule modules, judged by the fast unit tests, and the mapping itself
   // (shard workers, polling, checkpoints), judged by the kinesalite suites; together they are local/esm.
+  // The mapping's event-filter rule lives in kinesis/filter-pattern.ts (shared with the consumer runtime's
+  // after-deaggregation filter and the ops redrive), so it is measured here with its unit tests.
   'local-esm-rules': {
     mutate: [
       'local/esm/batch-assembly.ts',
       'local/esm/batch-response.ts',
       'local/esm/checkpoint-tracker.ts',
       'local/esm/failure-plan.ts',
-      'local/esm/filter-pattern.ts',
+      'kinesis/filter-pattern.ts',
       'local/esm/lanes.ts',
       'local/esm/on-failure-record.ts',
       'local/esm/poll-cadence.ts',
       'local/esm/tumbling-window.ts',
     ],
-    tests: ['test/local-esm/rules.test.ts', 'test/local-esm/filter-pattern.test.ts'],
+    tests: [
+      'test/local-esm/rules.test.ts',
+      'test/local-esm/rule-boundaries.test.ts',
+      'test/local-esm/filter-pattern.test.ts',
+      'test/local-esm/filter-pattern-edges.test.ts',
+    ],
   },
   'local-esm-mapping': {
     mutate: [
@@ -32,7 +39,6 @@ export const AREAS = {
       '!local/esm/batch-response.ts',
       '!local/esm/checkpoint-tracker.ts',
       '!local/esm/failure-plan.ts',
-      '!local/esm/filter-pattern.ts',
       '!local/esm/lanes.ts',
       '!local/esm/on-failure-record.ts',
       '!local/esm/poll-cadence.ts',
@@ -66,6 +72,11 @@ export const AREAS = {
   },
   'kinesis-kpl': {
     mutate: ['kinesis/kpl.ts'],
-    tests: ['test/consumer-runtime/kpl.test.ts', 'test/consumer-runtime/decode-buffers.test.ts', 'test/producer/producer.test.ts'],
+    tests: [
+      'test/kinesis/kpl-format.test.ts',
+      'test/consumer-runtime/kpl.test.ts',
+      'test/consumer-runtime/decode-buffers.test.ts',
+      'test/producer/producer.test.ts',
+    ],
   },
 };
