@@ -47,6 +47,7 @@ import type { OrderEventOf } from '../schemas';
 import { deployedName, functionEnvironment } from '../pipeline/function-environment';
 import { buildReviewRequest } from '../consumers/order-review/review-request';
 import { IDEMPOTENCY_TABLE_VARIABLE } from '../pipeline/idempotency-table';
+import { PUBLISH_LEDGER_TABLE_VARIABLE } from '../pipeline/publish-ledger-table';
 import { createLedgerTable, startDynalite } from '../test/support/dynalite';
 import { makeBatch } from './consumer-contenders';
 
@@ -208,9 +209,11 @@ async function main(): Promise<void> {
     };
     const fn = (name: string) => pipeline.consumers[name] ?? pipeline.functions[name]!;
     // Every sample's table exists before the rounds: no emulator work overlaps a measured init.
-    const tablePerSample = (table: string) => async (sample: number) => {
-      if (sample === 0) for (let n = 0; n <= RUNS; n++) await createLedgerTable(dynamoClient, `${table}-${n}`);
-      return { [IDEMPOTENCY_TABLE_VARIABLE]: `${table}-${sample}` };
+    // Both DynamoDB tables a consumer may be given (idempotency claims, order-metrics' publish ledger,
+    // read when a window starts since issue 13) are created here, one per sample.
+    const tablesPerSample = (tables: Readonly<Record<string, string>>) => async (sample: number) => {
+      if (sample === 0) for (const table of Object.values(tables)) for (let n = 0; n <= RUNS; n++) await createLedgerTable(dynamoClient, `${table}-${n}`);
+      return Object.fromEntries(Object.entries(tables).map(([variable, table]) => [variable, `${table}-${sample}`]));
     };
     const reviewEnv = { ...lambdaEnv(deployedName(pipeline, stage, 'order-review'), fn('order-review').memoryMb), ...functionEnvironment(pipeline, 'order-review', resolved) };
     const variants: Variant[] = [
@@ -219,12 +222,14 @@ async function main(): Promise<void> {
         const env = { ...lambdaEnv(deployed, fn(bundle.name).memoryMb), ...functionEnvironment(pipeline, bundle.name, resolved) };
         const isWindow = pipeline.consumers[bundle.name]?.mapping.tumblingWindowInSeconds !== undefined;
         const isConsumer = bundle.name in pipeline.consumers;
-        const table = env[IDEMPOTENCY_TABLE_VARIABLE];
+        const tables = Object.fromEntries(
+          [IDEMPOTENCY_TABLE_VARIABLE, PUBLISH_LEDGER_TABLE_VARIABLE].flatMap((variable) => (env[variable] !== undefined ? [[variable, env[variable]]] : [])),
+        );
         return {
           name: bundle.name,
           bundle,
           env,
-          ...(table !== undefined ? { prepare: tablePerSample(table) } : {}),
+          ...(Object.keys(tables).length > 0 ? { prepare: tablesPerSample(tables) } : {}),
           eventFile: isConsumer ? (isWindow ? first.window : first.kinesis) : first.request,
           secondEventFile: isConsumer ? (isWindow ? second.window : second.kinesis) : second.request,
           check: isConsumer
@@ -241,7 +246,7 @@ async function main(): Promise<void> {
         samples: [],
       },
       // order-review's work the Powertools way (rules, Invoke, idempotency on DynamoDB), same environment.
-      { name: ANCHOR_REVIEW, bundle: reviewAnchorBundle, env: reviewEnv, prepare: tablePerSample(`${reviewEnv[IDEMPOTENCY_TABLE_VARIABLE] ?? 'review'}-anchor`),
+      { name: ANCHOR_REVIEW, bundle: reviewAnchorBundle, env: reviewEnv, prepare: tablesPerSample({ [IDEMPOTENCY_TABLE_VARIABLE]: `${reviewEnv[IDEMPOTENCY_TABLE_VARIABLE] ?? 'review'}-anchor` }),
         eventFile: first.kinesis,
         secondEventFile: second.kinesis,
         check: expectNoBatchItemFailures(ANCHOR_REVIEW),

@@ -4,7 +4,7 @@
  * take-over of an expired lease) and the attempt streaks of rule 13.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryDurableStore, type DurableRecordStore, type RecordLocation } from '../../consumers/runtime/durable-store';
+import { MemoryDurableStore, locationKey, type DurableRecordStore, type RecordLocation } from '../../consumers/runtime/durable-store';
 import { DynamoDbDurableStore } from '../../consumers/runtime/dynamodb-durable-store';
 import { createLedgerTable, startDynalite, type EmbeddedDynamoDb } from '../support/dynalite';
 
@@ -84,5 +84,72 @@ describe.each(Object.keys(stores))('durable store: %s', (kind) => {
     expect(await a.recordFailure(at('1', 0), 'Error: x', false)).toEqual({ attempts: 1, isolated: false });
     expect(await a.recordFailure(at('1'), 'Error: y', false)).toEqual({ attempts: 1, isolated: false });
     expect(await a.recordFailure(at('2'), 'Error: x', false)).toEqual({ attempts: 1, isolated: false });
+  });
+});
+
+describe('MemoryDurableStore (one container): the lease boundary, the bound on its maps, the location key', () => {
+  const start = Date.UTC(2026, 11, 2);
+
+  it('a lease ends at leaseUntil: one millisecond before it the claim is held, at it the claim can be taken over', async () => {
+    const clock = { now: start };
+    const store = new MemoryDurableStore(10, () => clock.now);
+    const first = await store.claim('e-1', 1000);
+    expect(first.outcome).toBe('claimed');
+    clock.now = start + 999;
+    expect(await store.claim('e-1', 1000)).toEqual({ outcome: 'in-progress', leaseUntil: new Date(start + 1000) });
+    clock.now = start + 1000;
+    const second = await store.claim('e-1', 1000);
+    expect(second.outcome).toBe('claimed');
+    // Two claims of one event never share a token: the dead holder's complete or release is a no-op.
+    if (first.outcome !== 'claimed' || second.outcome !== 'claimed') throw new Error('unreachable');
+    expect(second.claim.token).not.toBe(first.claim.token);
+    await store.complete(first.claim);
+    expect(await store.isCompleted('e-1')).toBe(false);
+  });
+
+  it('release gives back only an IN_PROGRESS claim: after complete, the event stays done', async () => {
+    const store = new MemoryDurableStore(10, () => start);
+    const claimed = await store.claim('e-1', 1000);
+    if (claimed.outcome !== 'claimed') throw new Error(`expected a claim, got ${claimed.outcome}`);
+    await store.complete(claimed.claim);
+    await store.release(claimed.claim);
+    expect(await store.isCompleted('e-1')).toBe(true);
+    expect(await store.claim('e-1', 1000)).toEqual({ outcome: 'completed' });
+  });
+
+  it('keeps at most maxEntries claims, dropping the least recently claimed first', async () => {
+    const store = new MemoryDurableStore(2, () => start);
+    for (const id of ['e-1', 'e-2']) {
+      const claimed = await store.claim(id, 60_000);
+      if (claimed.outcome === 'claimed') await store.complete(claimed.claim);
+    }
+    // Exactly maxEntries: both kept.
+    expect([await store.isCompleted('e-1'), await store.isCompleted('e-2')]).toEqual([true, true]);
+    await store.claim('e-3', 60_000);
+    // One over: the oldest (e-1) is forgotten, the two newest are kept.
+    expect([await store.isCompleted('e-1'), await store.isCompleted('e-2')]).toEqual([false, true]);
+    expect((await store.claim('e-3', 60_000)).outcome).toBe('in-progress');
+  });
+
+  it('keeps at most maxEntries attempt streaks, dropping the least recently failed first', async () => {
+    const store = new MemoryDurableStore(2, () => start);
+    await store.recordFailure(at('1'), 'sig', false);
+    await store.recordFailure(at('2'), 'sig', false);
+    // Record 1 failed again, so record 2 is now the least recently failed.
+    expect((await store.recordFailure(at('1'), 'sig', false)).attempts).toBe(2);
+    await store.recordFailure(at('3'), 'sig', false);
+    expect((await store.recordFailure(at('1'), 'sig', false)).attempts).toBe(3);
+    expect((await store.recordFailure(at('2'), 'sig', false)).attempts).toBe(1);
+  });
+
+  it('a user record of an aggregate has its own streak: the key carries the sub-sequence number, empty for a plain record', async () => {
+    expect(locationKey(at('7'))).toBe('arn:aws:kinesis:eu-west-1:111111111111:stream/orders|shardId-000000000000|7|');
+    expect(locationKey(at('7', 0))).toBe('arn:aws:kinesis:eu-west-1:111111111111:stream/orders|shardId-000000000000|7|0');
+    expect(locationKey(at('7', 3))).toBe('arn:aws:kinesis:eu-west-1:111111111111:stream/orders|shardId-000000000000|7|3');
+    const store = new MemoryDurableStore(10, () => start);
+    await store.recordFailure(at('7', 0), 'sig', false);
+    expect((await store.recordFailure(at('7', 1), 'sig', false)).attempts).toBe(1);
+    expect((await store.recordFailure(at('7'), 'sig', false)).attempts).toBe(1);
+    expect((await store.recordFailure(at('7', 0), 'sig', false)).attempts).toBe(2);
   });
 });
