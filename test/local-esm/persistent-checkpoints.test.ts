@@ -21,8 +21,13 @@ beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'esm-checkpoints-'));
 });
 afterEach(async () => {
+  // Hooks run in reverse order: this one before useStreamFixture's, so the second mapping (esm.running)
+  // is stopped here too. A mapping still running writes its checkpoint file while the folder is removed
+  // (rm then fails with ENOTEMPTY).
   await first?.stop();
   first = undefined;
+  await esm.running?.stop();
+  esm.running = undefined;
   await rm(dir, { recursive: true, force: true });
 });
 
