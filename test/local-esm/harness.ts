@@ -17,7 +17,7 @@ import { createKinesisClient, ensureStream, listAllShards, waitForStreamActive }
 import { LocalEventSourceMapping } from '../../local/esm';
 import type { CheckpointStore, EsmActivity, EsmClock, EsmStats, InvokeOutcome, KinesisEventRecord, OnFailureRecord, OnFailureSink } from '../../local/esm';
 import { mappingSchema, type MappingSettings } from '../../pipeline/definition-schema';
-import { createLogger } from '../../telemetry/logger';
+import { createLogger, type Logger } from '../../telemetry/logger';
 import { startKinesalite, type EmbeddedKinesis } from '../support/emulators';
 
 export const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:test-consumer';
@@ -153,7 +153,16 @@ export async function runMapping(
   fixture: StreamFixture,
   mappingSettings: MappingSettings,
   script: Script,
-  extra: { clock?: EsmClock; timing?: Record<string, number>; start?: boolean; client?: KinesisClient; checkpointStore?: CheckpointStore; closeWindowsAtStop?: boolean } = {},
+  extra: {
+    clock?: EsmClock;
+    timing?: Record<string, number>;
+    start?: boolean;
+    client?: KinesisClient;
+    checkpointStore?: CheckpointStore;
+    closeWindowsAtStop?: boolean;
+    /** The mapping's logger (default: silent); tests that assert log lines pass one writing to memory. */
+    logger?: Logger;
+  } = {},
 ): Promise<RunningMapping> {
   const invocations: Invocation[] = [];
   const activity: EsmActivity[] = [];
@@ -186,7 +195,7 @@ export async function runMapping(
       return script(invocation, invocations.length - 1);
     },
     onFailure: sink,
-    logger: createLogger({ name: 'esm-test', level: 'silent' }),
+    logger: extra.logger ?? createLogger({ name: 'esm-test', level: 'silent' }),
     ...(extra.clock ? { clock: extra.clock } : {}),
     ...(extra.checkpointStore ? { checkpointStore: extra.checkpointStore } : {}),
     ...(extra.closeWindowsAtStop !== undefined ? { closeWindowsAtStop: extra.closeWindowsAtStop } : {}),
