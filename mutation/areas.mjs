@@ -50,6 +50,7 @@ export const AREAS = {
       'test/local-esm/filtering.test.ts',
       'test/local-esm/lifecycle.test.ts',
       'test/local-esm/mapping-boundaries.test.ts',
+      'test/local-esm/mapping-lifecycle-edges.test.ts',
       'test/local-esm/metric-values.test.ts',
       'test/local-esm/parallelization.test.ts',
       'test/local-esm/persistent-checkpoints.test.ts',
