@@ -1,6 +1,8 @@
 /** Builders for Lambda Kinesis events and contexts, and a log capture, for the consumer-runtime tests. */
 import { Writable } from 'node:stream';
 import type { Context, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
+import { InMemoryQuarantineSink, createKinesisHandler, type KinesisHandlerOptions } from '../../consumers/runtime/index';
+import { registry, type OrderEvent } from '../../schemas/index';
 
 export const STREAM_ARN = 'arn:aws:kinesis:eu-west-1:123456789012:stream/orders';
 export const SHARD_ID = 'shardId-000000000003';
@@ -95,4 +97,24 @@ export class EmfCapture {
 /** Resolve after pino flushed (it writes synchronously to our Writable, but be safe). */
 export async function tick(): Promise<void> {
   await new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * An order-contract handler on the runtime with everything observable: quarantine in memory, log lines
+ * and EMF documents captured. `overrides` replace any option (handlers, stores, margins...).
+ */
+export function setupOrderHandler(overrides: Partial<KinesisHandlerOptions<OrderEvent>> = {}) {
+  const quarantine = new InMemoryQuarantineSink();
+  const logs = new LogCapture();
+  const emf = new EmfCapture();
+  const handler = createKinesisHandler<OrderEvent>({
+    consumerName: 'test-consumer',
+    registry,
+    quarantine,
+    logDestination: logs,
+    metrics: { writer: emf.writer },
+    handlers: {},
+    ...overrides,
+  });
+  return { handler, quarantine, logs, emf };
 }

@@ -13,7 +13,6 @@ import {
   createKinesisHandler,
   createKinesisWindowHandler,
   type IdempotencyStore,
-  type KinesisHandlerOptions,
   type QuarantineRecord,
   type QuarantineSink,
   type RecordMeta,
@@ -22,7 +21,7 @@ import {
 import { encodeAggregate } from '../../kinesis/kpl';
 import { createFixtures } from '../../schemas/fixtures';
 import { registry, type OrderEvent, type OrderEventOf } from '../../schemas/index';
-import { EmfCapture, LogCapture, SHARD_ID, STREAM_ARN, b64, kinesisEvent, kinesisRecord, lambdaContext, seq, tick } from './helpers';
+import { EmfCapture, LogCapture, SHARD_ID, STREAM_ARN, b64, kinesisEvent, kinesisRecord, lambdaContext, seq, setupOrderHandler, tick } from './helpers';
 
 const { RecordAggregator } = agg as unknown as {
   RecordAggregator: new () => {
@@ -37,22 +36,6 @@ function aggregateWithReference(events: readonly { key: string; payload: unknown
   return aggregator.build().data.toString('base64');
 }
 
-function setup(overrides: Partial<KinesisHandlerOptions<OrderEvent>> = {}) {
-  const quarantine = new InMemoryQuarantineSink();
-  const logs = new LogCapture();
-  const emf = new EmfCapture();
-  const handler = createKinesisHandler<OrderEvent>({
-    consumerName: 'test-consumer',
-    registry,
-    quarantine,
-    logDestination: logs,
-    metrics: { writer: emf.writer },
-    handlers: {},
-    ...overrides,
-  });
-  return { handler, quarantine, logs, emf };
-}
-
 const fixtures = () => createFixtures({ seed: 42 });
 
 const savedEnv = { ...process.env };
@@ -65,7 +48,7 @@ describe('rule 1: decode (base64, KPL deaggregation, corrupt aggregates)', () =>
     const f = fixtures();
     const events = [f.orderPlaced(), f.orderPlaced(), f.orderPlaced(), f.orderPlaced(), f.orderPlaced()];
     const seen: { id: string; key: string; seq: string; sub: number | undefined }[] = [];
-    const { handler } = setup({
+    const { handler } = setupOrderHandler({
       handlers: {
         'order.placed': (e, m) => void seen.push({ id: e.id, key: m.partitionKey, seq: m.sequenceNumber, sub: m.subSequenceNumber }),
       },
@@ -94,7 +77,7 @@ describe('rule 1: decode (base64, KPL deaggregation, corrupt aggregates)', () =>
     const events = Array.from({ length: 20 }, () => f.next());
     const collect = async (data: string) => {
       const got: unknown[] = [];
-      const { handler } = setup({
+      const { handler } = setupOrderHandler({
         handlers: {
           'order.placed': (e, m) => void got.push([e, m.partitionKey, m.subSequenceNumber]),
           'order.paid': (e, m) => void got.push([e, m.partitionKey, m.subSequenceNumber]),
@@ -124,7 +107,7 @@ describe('rule 1: decode (base64, KPL deaggregation, corrupt aggregates)', () =>
     const body = good.subarray(4, good.length - 16 - 10);
     const truncated = Buffer.concat([good.subarray(0, 4), body, createHash('md5').update(body).digest()]);
     const handled: string[] = [];
-    const { handler, quarantine } = setup({ handlers: { 'order.placed': (e) => void handled.push(e.id) } });
+    const { handler, quarantine } = setupOrderHandler({ handlers: { 'order.placed': (e) => void handled.push(e.id) } });
     const plain = f.orderPlaced();
     const res = await handler(
       { Records: [kinesisRecord(0, badMd5.toString('base64')), kinesisRecord(1, truncated.toString('base64')), kinesisRecord(2, b64(plain))] },
@@ -147,7 +130,7 @@ describe('rule 2: validate (envelope, then contract by type and version)', () =>
     const paid = f.orderPaid();
     const { hops: _hops, ...withoutHops } = paid;
     let got: { event: OrderEventOf<'order.paid'>; meta: RecordMeta } | undefined;
-    const { handler } = setup({ handlers: { 'order.paid': (event, meta) => void (got = { event, meta }) } });
+    const { handler } = setupOrderHandler({ handlers: { 'order.paid': (event, meta) => void (got = { event, meta }) } });
     const event = kinesisEvent([withoutHops], ['order-key']);
     await handler(event, lambdaContext());
     expect(got).toBeDefined();
@@ -165,7 +148,7 @@ describe('rule 2: validate (envelope, then contract by type and version)', () =>
   it('validates the envelope before the contract and the contract by (type, version)', async () => {
     const f = fixtures();
     const handled: string[] = [];
-    const { handler, quarantine } = setup({ handlers: { 'order.shipped': (e) => void handled.push(e.id) } });
+    const { handler, quarantine } = setupOrderHandler({ handlers: { 'order.shipped': (e) => void handled.push(e.id) } });
     const ok = f.orderShipped();
     await handler(
       kinesisEvent([{ ...f.orderShipped(), type: 42 }, { ...f.orderShipped(), version: 2 }, { ...f.orderShipped(), data: {} }, ok]),
@@ -182,7 +165,7 @@ describe('rule 3: classify failures (permanent vs transient)', () => {
     const looping = { ...f.orderPaid(), hops: 6 };
     const rejectMe = f.orderPaid({ paymentId: 'permanent' });
     const flaky = f.orderPaid({ paymentId: 'transient' });
-    const { handler, quarantine } = setup({
+    const { handler, quarantine } = setupOrderHandler({
       maxHops: 5,
       handlers: {
         'order.paid': (e) => {
@@ -202,7 +185,7 @@ describe('rule 3: classify failures (permanent vs transient)', () => {
 
   it('treats an async rejection like a throw', async () => {
     const f = fixtures();
-    const { handler, quarantine } = setup({
+    const { handler, quarantine } = setupOrderHandler({
       handlers: {
         'order.paid': async (e) => {
           await tick();
@@ -223,7 +206,7 @@ describe('rule 4: quarantine with everything needed to replay', () => {
     const bad = f.orderPlaced();
     bad.data.totalMinor += 1;
     const now = Date.UTC(2026, 5, 1, 12, 0, 0);
-    const { handler, quarantine } = setup({ now: () => now });
+    const { handler, quarantine } = setupOrderHandler({ now: () => now });
     const event = kinesisEvent([bad], ['order-key-1']);
     const res = await handler(event, lambdaContext());
     expect(res.batchItemFailures).toEqual([]);
@@ -265,7 +248,7 @@ describe('rule 4: quarantine with everything needed to replay', () => {
         { partitionKey: 'user-b', data: Buffer.from(JSON.stringify(bad)) },
       ]),
     ).toString('base64');
-    const { handler, quarantine } = setup();
+    const { handler, quarantine } = setupOrderHandler();
     await handler({ Records: [kinesisRecord(0, data, 'outer')] }, lambdaContext());
     const [q] = quarantine.records as [QuarantineRecord];
     expect(q.record).toMatchObject({ aggregated: true, subSequenceNumber: 1, partitionKey: 'outer', userPartitionKey: 'user-b', sequenceNumber: seq(0) });
@@ -276,7 +259,7 @@ describe('rule 4: quarantine with everything needed to replay', () => {
   it('reports the record for retry when the quarantine write fails, never drops it', async () => {
     const f = fixtures();
     const failing: QuarantineSink = { write: async () => Promise.reject(new Error('queue unavailable')) };
-    const { handler } = setup({ quarantine: failing });
+    const { handler } = setupOrderHandler({ quarantine: failing });
     const res = await handler(kinesisEvent([f.orderPaid(), { not: 'an event' }, f.orderPaid()]), lambdaContext());
     expect(res.batchItemFailures).toEqual([{ itemIdentifier: seq(1) }]);
   });
@@ -290,7 +273,7 @@ describe('rule 4: quarantine with everything needed to replay', () => {
         return records.map((_, i) => i).filter((i) => i > 0);
       },
     };
-    const { handler } = setup({ quarantine: partial });
+    const { handler } = setupOrderHandler({ quarantine: partial });
     const res = await handler(kinesisEvent([f.orderPaid(), 'x', f.orderPaid(), 'y', 'z']), lambdaContext());
     expect(written.map((r) => r.record.sequenceNumber)).toEqual([seq(1)]);
     expect(res.batchItemFailures).toEqual([{ itemIdentifier: seq(3) }]);
@@ -298,7 +281,7 @@ describe('rule 4: quarantine with everything needed to replay', () => {
 
   it('does not quarantine records after the first redelivered one (they come back with the retry)', async () => {
     const f = fixtures();
-    const { handler, quarantine } = setup({
+    const { handler, quarantine } = setupOrderHandler({
       handlers: { 'order.paid': () => Promise.reject(new Error('down')) },
     });
     const res = await handler(kinesisEvent(['bad-0', f.orderPaid(), 'bad-2']), lambdaContext());
@@ -316,7 +299,7 @@ describe('rule 5: ordering per partition key, bounded concurrency across keys', 
     const order: Record<string, string[]> = {};
     let running = 0;
     let maxRunning = 0;
-    const { handler } = setup({
+    const { handler } = setupOrderHandler({
       concurrency: 3,
       handlers: {
         'order.paid': async (e, m) => {
@@ -343,7 +326,7 @@ describe('rule 5: ordering per partition key, bounded concurrency across keys', 
     const payloads = Array.from({ length: 8 }, (_, i) => f.orderPaid({ paymentId: `p${i}` }));
     const recordKeys = ['a', 'b', 'a', 'b', 'a', 'b', 'a', 'b'];
     const started: string[] = [];
-    const { handler } = setup({
+    const { handler } = setupOrderHandler({
       handlers: {
         'order.paid': async (e) => {
           started.push(e.data.paymentId);
@@ -362,7 +345,7 @@ describe('rule 5: ordering per partition key, bounded concurrency across keys', 
     const f = fixtures();
     const payloads = Array.from({ length: 6 }, (_, i) => f.orderPaid({ paymentId: `p${i}` }));
     const started: string[] = [];
-    const { handler } = setup({
+    const { handler } = setupOrderHandler({
       handlers: {
         'order.paid': (e) => {
           started.push(e.data.paymentId);
@@ -380,7 +363,7 @@ describe('rule 6: partial batch response', () => {
   it('reports exactly one entry: the lowest sequence number to redeliver from', async () => {
     const f = fixtures();
     const payloads = Array.from({ length: 10 }, (_, i) => f.orderPaid({ paymentId: `p${i}` }));
-    const { handler } = setup({
+    const { handler } = setupOrderHandler({
       handlers: {
         'order.paid': async (e) => {
           // the later failure settles first
@@ -395,7 +378,7 @@ describe('rule 6: partial batch response', () => {
 
   it('returns an empty list when everything succeeded (including quarantined records)', async () => {
     const f = fixtures();
-    const { handler } = setup({ handlers: { 'order.paid': () => undefined } });
+    const { handler } = setupOrderHandler({ handlers: { 'order.paid': () => undefined } });
     expect(await handler(kinesisEvent([f.orderPaid(), 'garbage', f.orderPaid()]), lambdaContext())).toEqual({ batchItemFailures: [] });
   });
 
@@ -403,7 +386,7 @@ describe('rule 6: partial batch response', () => {
     const f = fixtures();
     const users = [f.orderPaid({ paymentId: 'ok' }), f.orderPaid({ paymentId: 'fail' })];
     const data = Buffer.from(encodeAggregate(users.map((u, i) => ({ partitionKey: `u${i}`, data: Buffer.from(JSON.stringify(u)) })))).toString('base64');
-    const { handler } = setup({
+    const { handler } = setupOrderHandler({
       handlers: {
         'order.paid': (e) => {
           if (e.data.paymentId === 'fail') throw new Error('transient');
@@ -420,7 +403,7 @@ describe('rule 7: timeout guard', () => {
     const f = fixtures();
     let remaining = 10_000;
     const started: number[] = [];
-    const { handler } = setup({
+    const { handler } = setupOrderHandler({
       timeoutMarginMs: 3500,
       handlers: {
         'order.paid': (_e, m) => {
@@ -440,7 +423,7 @@ describe('rule 7: timeout guard', () => {
   it('returns before the Lambda timeout when a handler hangs, reporting the unfinished record', async () => {
     const f = fixtures();
     const end = Date.now() + 400;
-    const { handler, logs } = setup({
+    const { handler, logs } = setupOrderHandler({
       timeoutMarginMs: 300,
       handlers: {
         'order.paid': (e) => (e.data.paymentId === 'hang' ? new Promise<void>(() => undefined) : undefined),
@@ -461,7 +444,7 @@ describe('rule 7: timeout guard (records waiting for a slot)', () => {
     const f = fixtures();
     const end = Date.now() + 300;
     const emf = new EmfCapture();
-    const { handler } = setup({
+    const { handler } = setupOrderHandler({
       concurrency: 1,
       timeoutMarginMs: 200,
       metrics: { writer: emf.writer },
@@ -479,7 +462,7 @@ describe('rule 8: duplicates are skipped by envelope id', () => {
     const f = fixtures();
     const events = [f.orderPaid(), f.orderPaid()];
     let calls = 0;
-    const { handler, emf } = setup({ handlers: { 'order.paid': () => void (calls += 1) } });
+    const { handler, emf } = setupOrderHandler({ handlers: { 'order.paid': () => void (calls += 1) } });
     await handler(kinesisEvent(events), lambdaContext());
     await handler(kinesisEvent([events[1], events[0], events[0]]), lambdaContext());
     expect(calls).toBe(2);
@@ -527,8 +510,8 @@ describe('rule 8: duplicates are skipped by envelope id', () => {
     const durable: IdempotencyStore = { has: async (id) => ids.has(id), add: async (id) => void ids.add(id) };
     const event = f.orderPaid();
     let calls = 0;
-    const a = setup({ idempotency: durable, handlers: { 'order.paid': () => void (calls += 1) } });
-    const b = setup({ idempotency: durable, handlers: { 'order.paid': () => void (calls += 1) } });
+    const a = setupOrderHandler({ idempotency: durable, handlers: { 'order.paid': () => void (calls += 1) } });
+    const b = setupOrderHandler({ idempotency: durable, handlers: { 'order.paid': () => void (calls += 1) } });
     await a.handler(kinesisEvent([event]), lambdaContext());
     await b.handler(kinesisEvent([event]), lambdaContext()); // another container, same store
     expect(calls).toBe(1);
@@ -539,7 +522,7 @@ describe('rule 8: duplicates are skipped by envelope id', () => {
     const f = fixtures();
     const event = f.orderPaid();
     let calls = 0;
-    const { handler } = setup({
+    const { handler } = setupOrderHandler({
       handlers: {
         'order.paid': () => {
           calls += 1;
@@ -668,7 +651,7 @@ describe('rule 10: logging', () => {
   it('binds request id, function name and shard id; record lines carry event id, type and sequence number; personal data redacted', async () => {
     const f = fixtures();
     const placed = f.orderPlaced();
-    const { handler, logs } = setup({
+    const { handler, logs } = setupOrderHandler({
       redact: ['event.data.lines'],
       handlers: { 'order.placed': (event, meta) => meta.log.info({ event }, 'handled order') },
     });
@@ -700,9 +683,9 @@ describe('rule 10: logging', () => {
   it('takes the level from LOG_LEVEL', async () => {
     const f = fixtures();
     process.env['LOG_LEVEL'] = 'debug';
-    const debug = setup({ handlers: { 'order.paid': () => undefined } });
+    const debug = setupOrderHandler({ handlers: { 'order.paid': () => undefined } });
     process.env['LOG_LEVEL'] = 'warn';
-    const quiet = setup({ handlers: { 'order.paid': () => undefined } });
+    const quiet = setupOrderHandler({ handlers: { 'order.paid': () => undefined } });
     await debug.handler(kinesisEvent([f.orderPaid()]), lambdaContext());
     await quiet.handler(kinesisEvent([f.orderPaid()]), lambdaContext());
     await tick();
@@ -717,7 +700,7 @@ describe('rule 11: metrics (one EMF document per invocation)', () => {
     const f = fixtures();
     process.env['METRICS_NAMESPACE'] = 'Test/Consumers';
     const now = 1_767_225_700_000; // 100 s after the first record's arrival
-    const { handler, emf } = setup({
+    const { handler, emf } = setupOrderHandler({
       now: () => now,
       metrics: { dimensions: { Stage: 'test' }, writer: (l) => emfLines.push(l) },
       handlers: {
@@ -750,7 +733,7 @@ describe('rule 11: metrics (one EMF document per invocation)', () => {
 
 describe('rule 12: a runtime crash throws so Lambda can retry and bisect', () => {
   it('throws on an event that is not a Kinesis batch', async () => {
-    const { handler } = setup();
+    const { handler } = setupOrderHandler();
     await expect(handler({} as never, lambdaContext())).rejects.toBeInstanceOf(RuntimeInvariantError);
     const broken = kinesisEvent([{}]);
     delete (broken.Records[0]!.kinesis as { data?: string }).data;
@@ -759,7 +742,7 @@ describe('rule 12: a runtime crash throws so Lambda can retry and bisect', () =>
 
   it('throws when a runtime component fails (not a handler)', async () => {
     const f = fixtures();
-    const { handler } = setup({
+    const { handler } = setupOrderHandler({
       handlers: { 'order.paid': () => undefined },
       metrics: {
         writer: () => {
@@ -773,7 +756,7 @@ describe('rule 12: a runtime crash throws so Lambda can retry and bisect', () =>
   it('throws when the runtime fails on the async path (no unhandled rejection, no hang)', async () => {
     const f = fixtures();
     let calls = 0;
-    const { handler } = setup({ handlers: { 'order.paid': async () => tick() } });
+    const { handler } = setupOrderHandler({ handlers: { 'order.paid': async () => tick() } });
     const context = lambdaContext({
       getRemainingTimeInMillis: () => {
         calls += 1;
@@ -786,7 +769,7 @@ describe('rule 12: a runtime crash throws so Lambda can retry and bisect', () =>
 
   it('does not throw for handler errors (they are partial failures)', async () => {
     const f = fixtures();
-    const { handler } = setup({
+    const { handler } = setupOrderHandler({
       handlers: {
         'order.paid': () => {
           throw new TypeError('bug in handler');
@@ -805,7 +788,7 @@ describe('rule 6: partial batch response (sequence numbers compare as numbers)',
       const sequenceNumber = i === 0 ? '999' : '1000'; // 999 < 1000, but '1000' < '999' as strings
       return { ...r, eventID: `${SHARD_ID}:${sequenceNumber}`, kinesis: { ...r.kinesis, sequenceNumber } };
     });
-    const { handler } = setup({ handlers: { 'order.paid': () => Promise.reject(new Error('transient')) } });
+    const { handler } = setupOrderHandler({ handlers: { 'order.paid': () => Promise.reject(new Error('transient')) } });
     expect(await handler({ Records: records }, lambdaContext())).toEqual({ batchItemFailures: [{ itemIdentifier: '999' }] });
   });
 });
@@ -815,7 +798,7 @@ describe('rule 4: quarantine write that outlasts the timeout guard', () => {
     const f = fixtures();
     const end = Date.now() + 300;
     const hanging: QuarantineSink = { write: () => new Promise<readonly number[]>(() => undefined) };
-    const { handler } = setup({ quarantine: hanging, timeoutMarginMs: 200, handlers: { 'order.paid': () => undefined } });
+    const { handler } = setupOrderHandler({ quarantine: hanging, timeoutMarginMs: 200, handlers: { 'order.paid': () => undefined } });
     const res = await handler(kinesisEvent([f.orderPaid(), 'not json', f.orderPaid()]), lambdaContext({ getRemainingTimeInMillis: () => end - Date.now() }));
     expect(res.batchItemFailures).toEqual([{ itemIdentifier: seq(1) }]);
   });

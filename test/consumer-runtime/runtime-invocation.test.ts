@@ -16,38 +16,20 @@ import {
   InMemoryQuarantineSink,
   PermanentError,
   RuntimeInvariantError,
-  createKinesisHandler,
   createKinesisWindowHandler,
-  type KinesisHandlerOptions,
   type QuarantineRecord,
 } from '../../consumers/runtime/index';
 import { MemoryDurableStore, type DurableRecordStore, type EventClaim, type RecordLocation } from '../../consumers/runtime/durable-store';
 import { encodeAggregate } from '../../kinesis/kpl';
 import { createFixtures } from '../../schemas/fixtures';
 import { registry, type OrderEvent } from '../../schemas/index';
-import { EmfCapture, LogCapture, SHARD_ID, STREAM_ARN, b64, kinesisEvent, kinesisRecord, lambdaContext, seq, tick } from './helpers';
+import { EmfCapture, LogCapture, SHARD_ID, STREAM_ARN, b64, kinesisEvent, kinesisRecord, lambdaContext, seq, setupOrderHandler, tick } from './helpers';
 
 const savedEnv = { ...process.env };
 afterEach(() => {
   process.env = { ...savedEnv };
   vi.useRealTimers();
 });
-
-function setup(overrides: Partial<KinesisHandlerOptions<OrderEvent>> = {}) {
-  const quarantine = new InMemoryQuarantineSink();
-  const logs = new LogCapture();
-  const emf = new EmfCapture();
-  const handler = createKinesisHandler<OrderEvent>({
-    consumerName: 'test-consumer',
-    registry,
-    quarantine,
-    logDestination: logs,
-    metrics: { writer: emf.writer },
-    handlers: {},
-    ...overrides,
-  });
-  return { handler, quarantine, logs, emf };
-}
 
 /** A promise the test settles. */
 function gate(): { promise: Promise<void>; open: () => void } {
@@ -88,7 +70,7 @@ describe('rule 10: the log lines of one invocation', () => {
     const f = fixtures();
     const first = { ...f.orderPaid(), traceId: 'trace-abc' };
     const failing = f.orderPaid({ paymentId: 'fail' });
-    const { handler, logs, quarantine } = setup({
+    const { handler, logs, quarantine } = setupOrderHandler({
       handlers: {
         'order.paid': (e) => {
           if (e.data.paymentId === 'fail') throw new Error('downstream said no');
@@ -132,7 +114,7 @@ describe('rule 10: the log lines of one invocation', () => {
   it('info level: no per-record debug lines; a clean batch logs "batch processed" without retry fields', async () => {
     process.env['LOG_LEVEL'] = 'info';
     const f = fixtures();
-    const { handler, logs } = setup({ handlers: { 'order.paid': () => undefined } });
+    const { handler, logs } = setupOrderHandler({ handlers: { 'order.paid': () => undefined } });
     const event = f.orderPaid();
     await handler(kinesisEvent([event, event], ['k', 'k']), lambdaContext());
     await tick();
@@ -155,14 +137,14 @@ describe('rule 10: the log lines of one invocation', () => {
         { partitionKey: 'k-2', data: Buffer.from(JSON.stringify(traced)) },
       ]),
     ).toString('base64');
-    const { handler, logs } = setup({ handlers: { 'order.paid': () => undefined } });
+    const { handler, logs } = setupOrderHandler({ handlers: { 'order.paid': () => undefined } });
     await handler({ Records: [kinesisRecord(0, data)] }, lambdaContext());
     await tick();
     const processed = logs.find('record processed');
     expect(processed).toHaveLength(2);
     expect(processed.find((l) => l['eventId'] === traced.id)).toMatchObject({ subSequenceNumber: 1, sequenceNumber: seq(0) });
     const failedTraced = { ...f.orderPaid({ paymentId: 'fail' }), traceId: 'trace-fail' };
-    const { handler: failingHandler, logs: failLogs } = setup({
+    const { handler: failingHandler, logs: failLogs } = setupOrderHandler({
       handlers: {
         'order.paid': (e) => {
           if (e.data.paymentId === 'fail') throw new Error('no');
@@ -185,7 +167,7 @@ describe('rule 4: quarantine write failures are logged and the records redeliver
         throw new Error('AccessDenied');
       },
     };
-    const { handler, logs } = setup({ quarantine: sink });
+    const { handler, logs } = setupOrderHandler({ quarantine: sink });
     const res = await handler(kinesisEvent([{ bad: 1 }, { bad: 2 }]), lambdaContext());
     await tick();
     expect(res.batchItemFailures).toEqual([{ itemIdentifier: seq(0) }]);
@@ -203,7 +185,7 @@ describe('rule 4: quarantine write failures are logged and the records redeliver
   it('a sink still writing at the timeout guard: the timeout line, not the failure line', async () => {
     const sink = { write: (): Promise<readonly number[]> => new Promise(() => undefined) };
     const end = Date.now() + 400;
-    const { handler, logs } = setup({ quarantine: sink, timeoutMarginMs: 300 });
+    const { handler, logs } = setupOrderHandler({ quarantine: sink, timeoutMarginMs: 300 });
     const res = await handler(kinesisEvent([{ bad: 1 }]), lambdaContext({ getRemainingTimeInMillis: () => end - Date.now() }));
     await tick();
     expect(res.batchItemFailures).toEqual([{ itemIdentifier: seq(0) }]);
@@ -221,7 +203,7 @@ describe('rule 4: quarantine write failures are logged and the records redeliver
         { partitionKey: 'k-2', data: Buffer.from(JSON.stringify({ not: 'an event' })) },
       ]),
     ).toString('base64');
-    const { handler, quarantine, emf } = setup({
+    const { handler, quarantine, emf } = setupOrderHandler({
       handlers: {
         'order.paid': (e) => {
           if (e.data.paymentId === 'fail') throw new Error('transient');
@@ -239,7 +221,7 @@ describe('rule 7: the timeout guard, exactly', () => {
   it('the margin is at most half the remaining time: a 100 ms handler finishes with 1 s left and a 5 s margin setting', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const f = fixtures();
-    const { handler } = setup({
+    const { handler } = setupOrderHandler({
       timeoutMarginMs: 5000,
       handlers: { 'order.paid': () => new Promise<void>((resolve) => setTimeout(resolve, 100)) },
     });
@@ -258,7 +240,7 @@ describe('rule 7: the timeout guard, exactly', () => {
   it('a hanging handler: the invocation answers at remaining - margin, not a millisecond earlier', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const f = fixtures();
-    const { handler } = setup({ timeoutMarginMs: 300, handlers: { 'order.paid': () => new Promise<void>(() => undefined) } });
+    const { handler } = setupOrderHandler({ timeoutMarginMs: 300, handlers: { 'order.paid': () => new Promise<void>(() => undefined) } });
     let settled = false;
     const pending = handler(kinesisEvent([f.orderPaid()]), lambdaContext({ getRemainingTimeInMillis: () => 1000 })).then((r) => {
       settled = true;
@@ -276,7 +258,7 @@ describe('rule 7: the timeout guard, exactly', () => {
     const calls = { n: 0 };
     const started: string[] = [];
     const remaining = (left: number) => () => (calls.n++ === 0 ? 10_000 : left);
-    const { handler } = setup({ timeoutMarginMs: 3000, concurrency: 1, handlers: { 'order.paid': (_e, m) => void started.push(m.sequenceNumber) } });
+    const { handler } = setupOrderHandler({ timeoutMarginMs: 3000, concurrency: 1, handlers: { 'order.paid': (_e, m) => void started.push(m.sequenceNumber) } });
     const res = await handler(kinesisEvent([f.orderPaid(), f.orderPaid(), f.orderPaid()]), lambdaContext({ getRemainingTimeInMillis: remaining(3000) }));
     expect(res.batchItemFailures).toEqual([]);
     expect(started).toEqual([seq(0), seq(1), seq(2)]);
@@ -293,7 +275,7 @@ describe('without a Lambda context (local tools, tests)', () => {
   it('runs the batch without a guard, logs without request fields, and leases claims for the Lambda maximum of 15 minutes', async () => {
     const f = fixtures();
     const store = new LeaseRecordingStore();
-    const { handler, logs, emf } = setup({ durableStore: store, handlers: { 'order.paid': () => new Promise<void>((resolve) => setTimeout(resolve, 5)) } });
+    const { handler, logs, emf } = setupOrderHandler({ durableStore: store, handlers: { 'order.paid': () => new Promise<void>((resolve) => setTimeout(resolve, 5)) } });
     const res = await handler(kinesisEvent([f.orderPaid(), f.orderPaid()]), undefined as unknown as Context);
     await tick();
     expect(res.batchItemFailures).toEqual([]);
@@ -305,7 +287,7 @@ describe('without a Lambda context (local tools, tests)', () => {
   it('with a context, a claim is leased for the remaining time plus the 5 s clock-skew margin', async () => {
     const f = fixtures();
     const store = new LeaseRecordingStore();
-    const { handler } = setup({ durableStore: store, handlers: { 'order.paid': () => undefined } });
+    const { handler } = setupOrderHandler({ durableStore: store, handlers: { 'order.paid': () => undefined } });
     await handler(kinesisEvent([f.orderPaid()]), lambdaContext({ getRemainingTimeInMillis: () => 42_000.4 }));
     expect(store.leases).toEqual([47_001]);
   });
@@ -316,7 +298,7 @@ describe('rule 12: not a Kinesis event', () => {
     ['null', null],
     ['Records not an array', { Records: 'x' }],
   ])('%s: RuntimeInvariantError naming the problem', async (_name, event) => {
-    const { handler } = setup();
+    const { handler } = setupOrderHandler();
     const call = handler(event as unknown as KinesisStreamEvent, lambdaContext());
     await expect(call).rejects.toBeInstanceOf(RuntimeInvariantError);
     await expect(call).rejects.toThrow('event.Records is not an array: this is not a Kinesis event');
@@ -327,7 +309,7 @@ describe('the durable store', () => {
   it('a store that fails to load fails the invocation (a runtime error, Lambda retries) and is loaded again next time', async () => {
     const f = fixtures();
     let loads = 0;
-    const { handler } = setup({
+    const { handler } = setupOrderHandler({
       durableStore: async () => {
         loads += 1;
         if (loads === 1) throw new Error('cannot reach DynamoDB');
@@ -343,7 +325,7 @@ describe('the durable store', () => {
   it('a claim that fails is an idempotency error: the record is redelivered and counted as a handler error', async () => {
     const f = fixtures();
     const ran: string[] = [];
-    const { handler, logs } = setup({ durableStore: new LeaseRecordingStore(true), handlers: { 'order.paid': (e) => void ran.push(e.id) } });
+    const { handler, logs } = setupOrderHandler({ durableStore: new LeaseRecordingStore(true), handlers: { 'order.paid': (e) => void ran.push(e.id) } });
     const res = await handler(kinesisEvent([f.orderPaid()]), lambdaContext());
     await tick();
     expect(ran).toEqual([]);
@@ -356,7 +338,7 @@ describe('the durable store', () => {
     const f = fixtures();
     const poison = f.orderPaid({ paymentId: 'poison' });
     const run = async (poisonAttempts: number, deliveries: number) => {
-      const { handler, quarantine } = setup({
+      const { handler, quarantine } = setupOrderHandler({
         poisonAttempts,
         handlers: {
           'order.paid': (e) => {
@@ -381,23 +363,34 @@ describe('the durable store', () => {
 });
 
 describe('rule 5 across invocations: a key cut short by the timeout guard', () => {
-  it('is not started again in the next invocation before its earlier execution ended; other keys go on meanwhile', async () => {
-    const f = fixtures();
-    const hang = gate();
-    const bDone = gate();
+  /** A context with 150 ms left: with a 50 ms margin the guard answers after ~100 ms. */
+  const shortContext = (): Context => {
+    const end = Date.now() + 150;
+    return lambdaContext({ getRemainingTimeInMillis: () => end - Date.now() });
+  };
+
+  /** A handler noting the payment id of each record it starts; 'a-1' hangs until `hang` opens, 'b-1' opens `bDone`. */
+  function recordingHandler(hang: ReturnType<typeof gate>, bDone?: ReturnType<typeof gate>) {
     const started: string[] = [];
-    const { handler } = setup({
+    const { handler } = setupOrderHandler({
       timeoutMarginMs: 50,
       handlers: {
         'order.paid': async (e) => {
           started.push(e.data.paymentId);
           if (e.data.paymentId === 'a-1') await hang.promise;
-          if (e.data.paymentId === 'b-1') bDone.open();
+          if (e.data.paymentId === 'b-1') bDone?.open();
         },
       },
     });
-    const end = Date.now() + 150;
-    const first = await handler(kinesisEvent([f.orderPaid({ paymentId: 'a-1' })], ['A']), lambdaContext({ getRemainingTimeInMillis: () => end - Date.now() }));
+    return { handler, started };
+  }
+
+  it('is not started again in the next invocation before its earlier execution ended; other keys go on meanwhile', async () => {
+    const f = fixtures();
+    const hang = gate();
+    const bDone = gate();
+    const { handler, started } = recordingHandler(hang, bDone);
+    const first = await handler(kinesisEvent([f.orderPaid({ paymentId: 'a-1' })], ['A']), shortContext());
     expect(first.batchItemFailures).toEqual([{ itemIdentifier: seq(0) }]);
 
     const second = handler(kinesisEvent([f.orderPaid({ paymentId: 'a-2' }), f.orderPaid({ paymentId: 'b-1' })], ['A', 'B']), lambdaContext());
@@ -412,22 +405,9 @@ describe('rule 5 across invocations: a key cut short by the timeout guard', () =
   it('is not started at all if the next invocation answered before the earlier execution ended', async () => {
     const f = fixtures();
     const hang = gate();
-    const started: string[] = [];
-    const { handler } = setup({
-      timeoutMarginMs: 50,
-      handlers: {
-        'order.paid': async (e) => {
-          started.push(e.data.paymentId);
-          if (e.data.paymentId === 'a-1') await hang.promise;
-        },
-      },
-    });
-    const short = () => {
-      const end = Date.now() + 150;
-      return lambdaContext({ getRemainingTimeInMillis: () => end - Date.now() });
-    };
-    await handler(kinesisEvent([f.orderPaid({ paymentId: 'a-1' })], ['A']), short());
-    const second = await handler(kinesisEvent([f.orderPaid({ paymentId: 'a-2' })], ['A']), short());
+    const { handler, started } = recordingHandler(hang);
+    await handler(kinesisEvent([f.orderPaid({ paymentId: 'a-1' })], ['A']), shortContext());
+    const second = await handler(kinesisEvent([f.orderPaid({ paymentId: 'a-2' })], ['A']), shortContext());
     expect(second.batchItemFailures).toEqual([{ itemIdentifier: seq(0) }]);
     hang.open();
     // A third invocation on another key proves the container went on after the release.

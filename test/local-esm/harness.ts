@@ -128,6 +128,30 @@ export class MemorySink implements OnFailureSink {
   }
 }
 
+/** "now" pinned by the test (records' ages are then exact); Date.now() until it is pinned. */
+export class PinnedClock implements EsmClock {
+  constructor(public pinned?: number) {}
+  now(): number {
+    return this.pinned ?? Date.now();
+  }
+}
+
+/** A JSON log line of the mapping, as an operator reads it. */
+export interface LogLine {
+  level: string;
+  msg: string;
+  [field: string]: unknown;
+}
+
+/** A debug-level logger whose JSON lines are kept in memory (for tests asserting log lines). */
+export function memoryLogger(): { logger: Logger; lines: LogLine[] } {
+  const lines: LogLine[] = [];
+  const logger = createLogger({ name: 'esm-test', level: 'debug', destination: { write: (line: string) => void lines.push(JSON.parse(line) as LogLine) } });
+  return { logger, lines };
+}
+
+export const linesWith = (lines: readonly LogLine[], msg: string): LogLine[] => lines.filter((line) => line.msg === msg);
+
 export class OffsetClock implements EsmClock {
   offsetMs = 0;
   now(): number {

@@ -7,34 +7,10 @@
  */
 import { GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-kinesis';
 import { describe, expect, it } from 'vitest';
-import type { EsmClock, OnFailureRecord } from '../../local/esm';
-import { createLogger, type Logger } from '../../telemetry/logger';
-import { FAST_TIMING, type Invocation, ok, quiesce, runMapping, seqs, settings, settlesWithin, thrown, useStreamFixture, waitFor, type StreamFixture } from './harness';
+import type { OnFailureRecord } from '../../local/esm';
+import { FAST_TIMING, type Invocation, linesWith, memoryLogger, ok, PinnedClock, quiesce, runMapping, seqs, settings, settlesWithin, thrown, useStreamFixture, waitFor, type StreamFixture } from './harness';
 
 const esm = useStreamFixture();
-
-interface LogLine {
-  level: string;
-  msg: string;
-  [field: string]: unknown;
-}
-
-/** A logger whose JSON lines are kept in memory, as an operator would read them. */
-function memoryLogger(): { logger: Logger; lines: LogLine[] } {
-  const lines: LogLine[] = [];
-  const logger = createLogger({ name: 'esm-test', level: 'debug', destination: { write: (line: string) => void lines.push(JSON.parse(line) as LogLine) } });
-  return { logger, lines };
-}
-
-const linesWith = (lines: LogLine[], msg: string) => lines.filter((line) => line.msg === msg);
-
-/** "now" pinned by the test (records' ages are then exact). */
-class PinnedClock implements EsmClock {
-  constructor(public pinned: number) {}
-  now(): number {
-    return this.pinned;
-  }
-}
 
 /** ApproximateArrivalTimestamp (ms) of the shard's records, read from Kinesis itself. */
 async function arrivalsMs(fixture: StreamFixture, shardId: string): Promise<number[]> {

@@ -12,24 +12,9 @@ import { createKinesisClient } from '../../kinesis/client';
 import { LocalEventSourceMapping, MemoryCheckpointStore, type EsmActivity, type MappingIdentity, type MappingProgress } from '../../local/esm';
 import type { MappingSettings } from '../../pipeline/definition-schema';
 import { createLogger, type Logger } from '../../telemetry/logger';
-import { FAST_TIMING, FUNCTION_ARN, MemorySink, ok, runMapping, seqs, settings, type StreamFixture, useStreamFixture, waitFor } from './harness';
+import { FAST_TIMING, FUNCTION_ARN, linesWith, memoryLogger, MemorySink, ok, runMapping, seqs, settings, type StreamFixture, useStreamFixture, waitFor } from './harness';
 
 const esm = useStreamFixture();
-
-interface LogLine {
-  level: string;
-  msg: string;
-  [field: string]: unknown;
-}
-
-/** A logger whose JSON lines are kept in memory, as an operator would read them. */
-function memoryLogger(): { logger: Logger; lines: LogLine[] } {
-  const lines: LogLine[] = [];
-  const logger = createLogger({ name: 'esm-test', level: 'debug', destination: { write: (line: string) => void lines.push(JSON.parse(line) as LogLine) } });
-  return { logger, lines };
-}
-
-const linesWith = (lines: LogLine[], msg: string) => lines.filter((line) => line.msg === msg);
 
 /** Kinesis calls seen by a client of the test's stream, by command name; `before` may hold or fail a call. */
 interface Tap {

@@ -6,18 +6,9 @@
  * by the function itself to a known distance from the last record's arrival time, as read from the event.
  */
 import { describe, expect, it } from 'vitest';
-import type { EsmClock } from '../../local/esm';
-import { ok, runMapping, settings, thrown, useStreamFixture, waitFor, type Invocation } from './harness';
+import { ok, PinnedClock, runMapping, settings, thrown, useStreamFixture, waitFor, type Invocation } from './harness';
 
 const esm = useStreamFixture();
-
-/** Date.now() until a test pins it. */
-class PinnedClock implements EsmClock {
-  pinned: number | undefined;
-  now(): number {
-    return this.pinned ?? Date.now();
-  }
-}
 
 /** Kinesis ApproximateArrivalTimestamp (seconds, millisecond precision) of an event record, in ms. */
 const arrivalMs = (invocation: Invocation, index: number): number => Math.round(invocation.event.Records[index]!.kinesis.approximateArrivalTimestamp * 1000);
