@@ -7,7 +7,7 @@
 import agg from 'aws-kinesis-agg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InMemoryQuarantineSink, RuntimeConfigError, createKinesisHandler, type KinesisHandlerOptions } from '../../consumers/runtime/index';
-import { recordFilterFromEnv } from '../../consumers/runtime/record-filter';
+import { compileRecordFilter, recordFilterFromEnv } from '../../consumers/runtime/record-filter';
 import { compileFilters } from '../../kinesis/filter-pattern';
 import { createFixtures } from '../../schemas/fixtures';
 import { registry, type OrderEvent } from '../../schemas/index';
@@ -115,5 +115,92 @@ describe('record filter after deaggregation (recordFilterPatterns)', () => {
     await handler(kinesisEvent(events), lambdaContext());
     expect(seen).toHaveLength(events.length);
     expect(logs.find('batch processed')[0]).not.toHaveProperty('filtered');
+  });
+});
+
+describe('compileRecordFilter', () => {
+  it('no patterns (undefined or an empty list): no filter at all, so no per-record call', () => {
+    expect(compileRecordFilter(undefined)).toBeUndefined();
+    expect(compileRecordFilter([])).toBeUndefined();
+  });
+
+  it('one pattern: true for matching data, false otherwise; several patterns: any of them', () => {
+    const placed = compileRecordFilter(PLACED_ONLY)!;
+    expect([placed({ type: 'order.placed' }), placed({ type: 'order.paid' }), placed('not an object')]).toEqual([true, false, false]);
+    const either = compileRecordFilter([{ data: { type: ['order.placed'] } }, { data: { type: ['order.paid'] } }])!;
+    expect([either({ type: 'order.placed' }), either({ type: 'order.paid' }), either({ type: 'order.shipped' })]).toEqual([true, true, false]);
+  });
+
+  it('an invalid pattern is a RuntimeConfigError (at cold start) naming recordFilterPatterns[i] by default', () => {
+    const compile = () => compileRecordFilter([{ data: { type: ['order.placed'] } }, { partitionKey: ['a'] }]);
+    expect(compile).toThrow(RuntimeConfigError);
+    expect(compile).toThrow(
+      new RuntimeConfigError('filter pattern at recordFilterPatterns[1]: Kinesis event source mappings only support filtering on the "data" key, got "partitionKey"'),
+    );
+    expect(() => compileRecordFilter([{ data: 1 }], 'mine')).toThrow(
+      new RuntimeConfigError('filter pattern at mine[0]: "data" must be a pattern object or a rule list'),
+    );
+  });
+
+  it('an error that is not about the pattern (a bug) is rethrown as is, not disguised as configuration', () => {
+    const compile = () => compileRecordFilter([null] as unknown as Record<string, unknown>[]);
+    expect(compile).toThrow(TypeError);
+    expect(compile).not.toThrow(RuntimeConfigError);
+  });
+});
+
+describe('recordFilterFromEnv (RECORD_FILTER_PATTERNS)', () => {
+  const fromEnv = (value: string) => recordFilterFromEnv({ RECORD_FILTER_PATTERNS: value });
+
+  it('unset, empty or blank: no filter', () => {
+    expect(recordFilterFromEnv({})).toBeUndefined();
+    expect(recordFilterFromEnv({ RECORD_FILTER_PATTERNS: undefined })).toBeUndefined();
+    expect(fromEnv('')).toBeUndefined();
+    expect(fromEnv('  \n\t ')).toBeUndefined();
+  });
+
+  it('an empty JSON array: no filter', () => {
+    expect(fromEnv('[]')).toBeUndefined();
+  });
+
+  it('a JSON array of pattern objects: the compiled filter', () => {
+    const filter = fromEnv(' [{"data":{"type":["order.placed"]}}] ')!;
+    expect([filter({ type: 'order.placed' }), filter({ type: 'order.paid' })]).toEqual([true, false]);
+  });
+
+  it('reads process.env by default', () => {
+    process.env['RECORD_FILTER_PATTERNS'] = JSON.stringify(PLACED_ONLY);
+    const filter = recordFilterFromEnv()!;
+    expect([filter({ type: 'order.placed' }), filter({ type: 'order.paid' })]).toEqual([true, false]);
+    delete process.env['RECORD_FILTER_PATTERNS'];
+    expect(recordFilterFromEnv()).toBeUndefined();
+  });
+
+  it('text that is not JSON: a RuntimeConfigError saying so', () => {
+    expect(() => fromEnv('{')).toThrow(
+      new RuntimeConfigError('environment variable RECORD_FILTER_PATTERNS is not JSON (expected an array of filter patterns)'),
+    );
+  });
+
+  it.each([
+    ['an object', '{"data":{"type":["a"]}}'],
+    ['a string', '"data"'],
+    ['null', 'null'],
+    ['a number item', '[1]'],
+    ['a string item', '["x"]'],
+    ['a null item', '[null]'],
+    ['an array item', '[[]]'],
+    ['a bad item after a good one', '[{"data":{"type":["a"]}},1]'],
+    ['a bad item before a good one', '[null,{"data":{"type":["a"]}}]'],
+  ])('JSON that is not an array of objects (%s): a RuntimeConfigError saying what is expected', (_name, value) => {
+    expect(() => fromEnv(value)).toThrow(
+      new RuntimeConfigError('environment variable RECORD_FILTER_PATTERNS must be a JSON array of filter pattern objects'),
+    );
+  });
+
+  it('an invalid pattern names the variable and the index', () => {
+    expect(() => fromEnv('[{"data":{"type":["a"]}},{"data":"x"}]')).toThrow(
+      new RuntimeConfigError('filter pattern at RECORD_FILTER_PATTERNS[1]: "data" must be a pattern object or a rule list'),
+    );
   });
 });
