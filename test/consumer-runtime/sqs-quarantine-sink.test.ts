@@ -4,8 +4,11 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   SQS_MAX_BATCH_ENTRIES,
+  SQS_MAX_MESSAGE_BYTES_LIMIT,
   SqsQuarantineSink,
   createKinesisHandler,
+  serializeQuarantineRecord,
+  withoutPayload,
   type QuarantineRecord,
 } from '../../consumers/runtime/index';
 import { registry, type OrderEvent } from '../../schemas/index';
@@ -168,5 +171,176 @@ describe('SqsQuarantineSink', () => {
     expect(q.error.kind).toBe('invalid-json');
     expect(q.record).toMatchObject({ sequenceNumber: seq(0), partitionKey: 'big-key', dataOmitted: 'too-large', dataBytes: Buffer.from(big, 'base64').length });
     expect(q.record.data).toBeUndefined(); // never a truncated payload
+  });
+});
+
+const client = () => new SQSClient({ region: 'eu-west-1' });
+const bytesOf = (text: string): number => Buffer.byteLength(text, 'utf8');
+const referenceBody = (r: QuarantineRecord): string => serializeQuarantineRecord(withoutPayload(r));
+
+/** record(i, dataBytes) with its message padded so that `measure(record)` is exactly `bytes` long. */
+function recordOfSize(i: number, bytes: number, dataBytes = 100, measure = serializeQuarantineRecord): QuarantineRecord {
+  const padded = record(i, dataBytes, 'm'.repeat(bytes - bytesOf(measure(record(i, dataBytes, '')))));
+  expect(bytesOf(measure(padded))).toBe(bytes);
+  return padded;
+}
+
+const batchIds = () => calls().map((c) => c.Entries!.map((e) => e.Id));
+
+describe('SqsQuarantineSink: limits and boundaries', () => {
+  // A queue's MaximumMessageSize is 1,024..1,048,576 bytes (SQS quotas); the sink refuses anything else.
+  it('maxMessageBytes / maxBatchBytes: integers within 1024..1048576, batch >= message; exact messages', () => {
+    const range = (name: string) => `${name} must be an integer between 1024 and 1048576 bytes (SQS limit)`;
+    expect(SQS_MAX_MESSAGE_BYTES_LIMIT).toBe(1_048_576);
+    expect(() => new SqsQuarantineSink({ queueUrl: QUEUE, maxMessageBytes: 1023 })).toThrow(new RangeError(range('maxMessageBytes')));
+    expect(new SqsQuarantineSink({ queueUrl: QUEUE, maxMessageBytes: 1024 }).maxBatchBytes).toBe(1024);
+    expect(new SqsQuarantineSink({ queueUrl: QUEUE, maxMessageBytes: 1_048_576 }).maxMessageBytes).toBe(1_048_576);
+    expect(() => new SqsQuarantineSink({ queueUrl: QUEUE, maxMessageBytes: 1_048_577 })).toThrow(new RangeError(range('maxMessageBytes')));
+    expect(() => new SqsQuarantineSink({ queueUrl: QUEUE, maxMessageBytes: 2048.5 })).toThrow(new RangeError(range('maxMessageBytes')));
+    expect(() => new SqsQuarantineSink({ queueUrl: QUEUE, maxMessageBytes: 1024, maxBatchBytes: 1_048_577 })).toThrow(
+      new RangeError(range('maxBatchBytes')),
+    );
+    expect(() => new SqsQuarantineSink({ queueUrl: QUEUE, maxMessageBytes: 4096, maxBatchBytes: 4095 })).toThrow(
+      new RangeError('maxBatchBytes must be >= maxMessageBytes'),
+    );
+    expect(new SqsQuarantineSink({ queueUrl: QUEUE, maxMessageBytes: 4096, maxBatchBytes: 4096 }).maxBatchBytes).toBe(4096);
+  });
+
+  it('a body of exactly maxMessageBytes is sent whole; one byte more is sent by reference (payload dropped)', async () => {
+    sqs.on(SendMessageBatchCommand).resolves({});
+    const sink = new SqsQuarantineSink({ queueUrl: QUEUE, client: client(), maxMessageBytes: 1024 });
+    const fits = recordOfSize(0, 1024);
+    const over = recordOfSize(1, 1025);
+    await sink.write([fits]);
+    await sink.write([over]);
+    expect(calls().map((c) => c.Entries![0]!.MessageBody)).toEqual([serializeQuarantineRecord(fits), referenceBody(over)]);
+    expect(bytesOf(referenceBody(over))).toBeLessThan(1024);
+  });
+
+  it('a reference of exactly maxMessageBytes keeps its issues; one byte more drops them for their count', async () => {
+    sqs.on(SendMessageBatchCommand).resolves({});
+    const sink = new SqsQuarantineSink({ queueUrl: QUEUE, client: client(), maxMessageBytes: 2048 });
+    /** A schema failure whose by-reference body (payload 3000 bytes dropped) is exactly `bytes` long. */
+    const withIssues = (i: number, bytes: number): QuarantineRecord => {
+      const build = (pad: number): QuarantineRecord => {
+        const base = record(i, 3000);
+        return { ...base, error: { kind: 'schema', message: 'invalid', issues: [{ path: 'data.note', message: 'x'.repeat(pad) }] } };
+      };
+      const r = build(bytes - bytesOf(referenceBody(build(0))));
+      expect(bytesOf(referenceBody(r))).toBe(bytes);
+      return r;
+    };
+    const fits = withIssues(0, 2048);
+    const over = withIssues(1, 2049);
+    await sink.write([fits]);
+    await sink.write([over]);
+    const [first, second] = calls().map((c) => c.Entries![0]!.MessageBody!);
+    expect(first).toBe(referenceBody(fits));
+    expect(second).toBe(
+      serializeQuarantineRecord({
+        ...withoutPayload(over),
+        error: { kind: 'schema', message: 'invalid [1 validation issues omitted: message too large]' },
+      }),
+    );
+  });
+
+  it('a reference still too large: the message is cut at 2000 characters and the issues counted (none: 0)', async () => {
+    sqs.on(SendMessageBatchCommand).resolves({});
+    const sink = new SqsQuarantineSink({ queueUrl: QUEUE, client: client(), maxMessageBytes: 4096 });
+    const long = `${'a'.repeat(1999)}b${'c'.repeat(3000)}`;
+    const issues = [1, 2, 3].map((n) => ({ path: `data.lines.${n}`, message: 'must be positive' }));
+    const counted: QuarantineRecord = { ...record(0, 10), error: { kind: 'schema', message: long, issues } };
+    const uncounted: QuarantineRecord = { ...record(1, 10), error: { kind: 'invalid-json', message: long } };
+    await sink.write([counted, uncounted]);
+    const bodies = calls().flatMap((c) => c.Entries!.map((e) => JSON.parse(e.MessageBody!) as QuarantineRecord));
+    expect(bodies.map((b) => b.error)).toStrictEqual([
+      { kind: 'schema', message: `${'a'.repeat(1999)}b [3 validation issues omitted: message too large]` },
+      { kind: 'invalid-json', message: `${'a'.repeat(1999)}b [0 validation issues omitted: message too large]` },
+    ]);
+    expect(bodies.map((b) => b.record.dataOmitted)).toEqual(['too-large', 'too-large']);
+    expect(bodies.map((b) => 'data' in b.record)).toEqual([false, false]);
+  });
+
+  // SendMessageBatch: at most 10 entries per call.
+  it('10 records go in one batch, 11 in two', async () => {
+    sqs.on(SendMessageBatchCommand).resolves({});
+    const sink = new SqsQuarantineSink({ queueUrl: QUEUE, client: client() });
+    await sink.write(Array.from({ length: 10 }, (_, i) => record(i)));
+    expect(calls().map((c) => c.Entries!.length)).toEqual([10]);
+    sqs.resetHistory();
+    await sink.write(Array.from({ length: 11 }, (_, i) => record(i)));
+    expect(calls().map((c) => c.Entries!.length)).toEqual([10, 1]);
+  });
+
+  // The sum of a batch's bodies must not exceed maxBatchBytes (SQS: the batch total has the message limit).
+  it('bodies summing to exactly maxBatchBytes share a batch; one byte over splits it', async () => {
+    sqs.on(SendMessageBatchCommand).resolves({});
+    const sink = new SqsQuarantineSink({ queueUrl: QUEUE, client: client(), maxMessageBytes: 1024, maxBatchBytes: 3000 });
+    await sink.write([recordOfSize(0, 1000), recordOfSize(1, 1000), recordOfSize(2, 1000)]);
+    expect(batchIds()).toEqual([['0', '1', '2']]);
+    sqs.resetHistory();
+    await sink.write([recordOfSize(0, 1000), recordOfSize(1, 1000), recordOfSize(2, 1001)]);
+    expect(batchIds()).toEqual([['0', '1'], ['2']]);
+  });
+
+  it('write([]) resolves [] without a call, without creating the client (it is made on the first record)', async () => {
+    sqs.on(SendMessageBatchCommand).resolves({});
+    const sink = new SqsQuarantineSink({ queueUrl: QUEUE });
+    expect(await sink.write([])).toEqual([]);
+    expect(calls()).toEqual([]);
+    expect((sink as unknown as { client: SQSClient | undefined }).client).toBeUndefined();
+  });
+
+  it('rejects only when every record failed; a partial failure resolves with the failed indexes', async () => {
+    sqs.on(SendMessageBatchCommand).callsFake((input: SendMessageBatchCommandInput) => ({
+      Failed: input.Entries!.filter((e) => e.Id !== 'ok').map((e) => ({ Id: e.Id, SenderFault: true, Code: 'InvalidMessageContents' })),
+    }));
+    const sink = new SqsQuarantineSink({ queueUrl: QUEUE, client: client() });
+    await expect(sink.write([record(0), record(1)])).rejects.toThrow(new Error(`SQS quarantine: no record could be written to ${QUEUE}`));
+    sqs.reset();
+    sqs.on(SendMessageBatchCommand).resolves({ Failed: [{ Id: '1', SenderFault: true, Code: 'InvalidMessageContents' }] });
+    expect(await sink.write([record(0), record(1)])).toEqual([1]);
+  });
+
+  it('an entry failing without sender fault is sent exactly twice; failing again, it is reported', async () => {
+    const internal = { Failed: [{ Id: '0', SenderFault: false, Code: 'InternalError' }] };
+    // Scheduled: the first three calls fail entry "0", every later call succeeds.
+    sqs.on(SendMessageBatchCommand).resolvesOnce(internal).resolvesOnce(internal).resolvesOnce(internal).resolves({});
+    const sink = new SqsQuarantineSink({ queueUrl: QUEUE, client: client() });
+    expect(await sink.write([record(0), record(1)])).toEqual([0]);
+    expect(batchIds()).toEqual([['0', '1'], ['0']]);
+  });
+
+  it('a failure with an Id the sink did not send (or an empty one) is ignored', async () => {
+    sqs
+      .on(SendMessageBatchCommand)
+      .resolvesOnce({ Failed: [{ Id: '7', SenderFault: false, Code: 'InternalError' }, { Id: '', SenderFault: true, Code: 'InternalError' }] })
+      .resolves({});
+    const sink = new SqsQuarantineSink({ queueUrl: QUEUE, client: client() });
+    expect(await sink.write([record(0), record(1)])).toEqual([]);
+    expect(batchIds()).toEqual([['0', '1']]);
+  });
+
+  it('a standard queue (no ".fifo" suffix) gets neither MessageGroupId nor MessageDeduplicationId', async () => {
+    sqs.on(SendMessageBatchCommand).resolves({});
+    for (const queueUrl of [QUEUE, `${QUEUE}-fifo`]) {
+      sqs.resetHistory();
+      await new SqsQuarantineSink({ queueUrl, client: client() }).write([record(0)]);
+      expect(calls()[0]!.Entries).toStrictEqual([{ Id: '0', MessageBody: serializeQuarantineRecord(record(0)) }]);
+    }
+  });
+
+  // SendMessageBatchRequestEntry.MessageDeduplicationId: at most 128 characters.
+  it('FIFO: the deduplication id `<sequence>-<sub-sequence>` is cut to 128 characters', async () => {
+    sqs.on(SendMessageBatchCommand).resolves({});
+    const at = (sequenceNumber: string): QuarantineRecord => {
+      const base = record(0);
+      return { ...base, record: { ...base.record, sequenceNumber, subSequenceNumber: 7 } };
+    };
+    await new SqsQuarantineSink({ queueUrl: `${QUEUE}.fifo`, client: client() }).write([at('9'.repeat(126)), at('8'.repeat(127))]);
+    expect(calls()[0]!.Entries!.map((e) => [e.MessageGroupId, e.MessageDeduplicationId])).toEqual([
+      ['shardId-000000000000', `${'9'.repeat(126)}-7`],
+      ['shardId-000000000000', `${'8'.repeat(127)}-`],
+    ]);
   });
 });
