@@ -82,11 +82,30 @@ export class SqsQuarantineSink implements QuarantineSink {
     body = serializeQuarantineRecord(reference);
     if (Buffer.byteLength(body, 'utf8') <= this.maxMessageBytes) return body;
     // Even without payload (e.g. thousands of validation issues): keep the reason's headline and count.
-    const issues = reference.error.issues?.length ?? 0;
-    return serializeQuarantineRecord({
-      ...reference,
-      error: { kind: reference.error.kind, message: `${reference.error.message.slice(0, 2000)} [${issues} validation issues omitted: message too large]` },
-    });
+    // The headline is at most 2000 characters and, when the message limit is small and the text
+    // multi-byte (or escaped), cut further until the body fits in maxMessageBytes: SQS refuses a larger
+    // message on every delivery.
+    const { message } = reference.error;
+    const suffix = ` [${reference.error.issues?.length ?? 0} validation issues omitted: message too large]`;
+    const bodyWith = (chars: number): string =>
+      serializeQuarantineRecord({ ...reference, error: { kind: reference.error.kind, message: `${headline(message, chars)}${suffix}` } });
+    const longest = Math.min(2000, message.length);
+    body = bodyWith(longest);
+    if (Buffer.byteLength(body, 'utf8') <= this.maxMessageBytes) return body;
+    // The largest headline that fits (binary search: serialising is the only exact measure of escapes).
+    let fits = 0;
+    let lo = 1;
+    let hi = longest - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (Buffer.byteLength(bodyWith(mid), 'utf8') <= this.maxMessageBytes) {
+        fits = mid;
+        lo = mid + 1;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    return bodyWith(fits);
   }
 
   async write(records: readonly QuarantineRecord[]): Promise<readonly number[]> {
@@ -155,4 +174,11 @@ export class SqsQuarantineSink implements QuarantineSink {
     }
     return entry;
   }
+}
+
+/** The first `chars` UTF-16 units of `text`, without a high surrogate cut from its pair. */
+function headline(text: string, chars: number): string {
+  const cut = text.slice(0, chars);
+  const last = cut.charCodeAt(cut.length - 1);
+  return last >= 0xd800 && last <= 0xdbff ? cut.slice(0, -1) : cut;
 }

@@ -261,6 +261,37 @@ describe('SqsQuarantineSink: limits and boundaries', () => {
     expect(bodies.map((b) => 'data' in b.record)).toEqual([false, false]);
   });
 
+  // SQS refuses a body over the queue's maximum message size on every delivery: the headline is cut in
+  // bytes, not only at 2000 characters, and never through a surrogate pair.
+  it('a reference still too large for a small limit: the multi-byte headline is cut to the longest that fits', async () => {
+    sqs.on(SendMessageBatchCommand).resolves({});
+    const sink = new SqsQuarantineSink({ queueUrl: QUEUE, client: client(), maxMessageBytes: 1024 });
+    const issues = [{ path: 'data.note', message: 'x'.repeat(2000) }];
+    const euro: QuarantineRecord = { ...record(0, 10), error: { kind: 'schema', message: '€'.repeat(3000), issues } };
+    const emoji: QuarantineRecord = { ...record(1, 10), error: { kind: 'schema', message: '😀'.repeat(1500), issues } };
+    await sink.write([euro, emoji]);
+    const bodies = calls().flatMap((c) => c.Entries!.map((e) => e.MessageBody!));
+    expect(bodies).toHaveLength(2);
+    const suffix = ' [1 validation issues omitted: message too large]';
+    const bodyWithHeadline = (r: QuarantineRecord, h: string) =>
+      serializeQuarantineRecord({ ...withoutPayload(r), error: { kind: 'schema', message: `${h}${suffix}` } });
+    for (const [r, unit, body] of [
+      [euro, '€', bodies[0]!],
+      [emoji, '😀', bodies[1]!],
+    ] as const) {
+      expect(bytesOf(body)).toBeLessThanOrEqual(1024);
+      const message = (JSON.parse(body) as QuarantineRecord).error.message;
+      expect(message.endsWith(suffix)).toBe(true);
+      const head = message.slice(0, -suffix.length);
+      const count = [...head].length;
+      expect(head).toBe(unit.repeat(count));
+      expect(count).toBeGreaterThan(50);
+      // The longest that fits: one more character would not.
+      expect(bodyWithHeadline(r, head)).toBe(body);
+      expect(bytesOf(bodyWithHeadline(r, unit.repeat(count + 1)))).toBeGreaterThan(1024);
+    }
+  });
+
   // SendMessageBatch: at most 10 entries per call.
   it('10 records go in one batch, 11 in two', async () => {
     sqs.on(SendMessageBatchCommand).resolves({});
