@@ -3,19 +3,12 @@
  * store and the DynamoDB store on dynalite: claims (IN_PROGRESS with a lease, COMPLETED, release,
  * take-over of an expired lease) and the attempt streaks of rule 13.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MemoryDurableStore, locationKey, type DurableRecordStore, type RecordLocation } from '../../consumers/runtime/durable-store';
 import { DynamoDbDurableStore } from '../../consumers/runtime/dynamodb-durable-store';
-import { createLedgerTable, startDynalite, type EmbeddedDynamoDb } from '../support/dynalite';
+import { useDynalite } from '../support/dynalite';
 
-let dynamo: EmbeddedDynamoDb;
-let tables = 0;
-beforeAll(async () => {
-  dynamo = await startDynalite();
-});
-afterAll(async () => {
-  await dynamo.stop();
-});
+const dynalite = useDynalite('durable');
 
 /** Two containers sharing one store (one table), on a clock the test moves. */
 interface Pair {
@@ -32,9 +25,8 @@ const stores: Record<string, () => Promise<Pair>> = {
   },
   'dynamodb (dynalite)': async () => {
     const clock = { now: Date.UTC(2026, 11, 2) };
-    const tableName = `durable-${++tables}`;
-    await createLedgerTable(dynamo.client(), tableName);
-    const make = () => new DynamoDbDurableStore({ client: dynamo.client(), tableName, clock: () => new Date(clock.now) });
+    const tableName = await dynalite.newLedgerTable();
+    const make = () => new DynamoDbDurableStore({ client: dynalite.db().client(), tableName, clock: () => new Date(clock.now) });
     return { a: make(), b: make(), clock };
   },
 };

@@ -6,19 +6,12 @@
  * Commands are observed with a middleware on the client; faults are scheduled there too.
  */
 import { ConditionalCheckFailedException, GetItemCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { locationKey, type RecordLocation } from '../../consumers/runtime/durable-store';
 import { DEFAULT_DURABLE_RETENTION_SECONDS, DynamoDbDurableStore, eventKey } from '../../consumers/runtime/dynamodb-durable-store';
-import { createLedgerTable, startDynalite, type EmbeddedDynamoDb } from '../support/dynalite';
+import { useDynalite } from '../support/dynalite';
 
-let dynamo: EmbeddedDynamoDb;
-let tables = 0;
-beforeAll(async () => {
-  dynamo = await startDynalite();
-});
-afterAll(async () => {
-  await dynamo.stop();
-});
+const dynalite = useDynalite('durable-extra');
 
 /** 2026-12-02T00:00:01.500Z: half a second past a whole second, so the rounding up shows. */
 const CLOCK_MS = Date.UTC(2026, 11, 2) + 1_500;
@@ -48,14 +41,10 @@ function recordCommands(client: DynamoDBClient): Sent[] {
   return sent;
 }
 
-async function table(): Promise<string> {
-  const name = `durable-extra-${++tables}`;
-  await createLedgerTable(dynamo.client(), name);
-  return name;
-}
+const table = (): Promise<string> => dynalite.newLedgerTable();
 
 async function readItem(tableName: string, key: Record<string, { S: string }>) {
-  return (await dynamo.client().send(new GetItemCommand({ TableName: tableName, Key: key, ConsistentRead: true }))).Item;
+  return (await dynalite.db().client().send(new GetItemCommand({ TableName: tableName, Key: key, ConsistentRead: true }))).Item;
 }
 
 describe('DynamoDbDurableStore on dynalite', () => {
@@ -66,7 +55,7 @@ describe('DynamoDbDurableStore on dynalite', () => {
   it('recordFailure writes expiresAt = ceil(clock in seconds) + retention, on the update and on the reset', async () => {
     const tableName = await table();
     const clock = { now: CLOCK_MS };
-    const store = new DynamoDbDurableStore({ client: dynamo.client(), tableName, clock: () => new Date(clock.now) });
+    const store = new DynamoDbDurableStore({ client: dynalite.db().client(), tableName, clock: () => new Date(clock.now) });
     expect(await store.recordFailure(location, 'Error: x', false)).toEqual({ attempts: 1, isolated: false });
     expect(await readItem(tableName, attemptKey)).toStrictEqual({
       ...attemptKey,
@@ -93,14 +82,14 @@ describe('DynamoDbDurableStore on dynalite', () => {
 
   it('a configured retention replaces the default in expiresAt', async () => {
     const tableName = await table();
-    const store = new DynamoDbDurableStore({ client: dynamo.client(), tableName, retentionSeconds: 3_600, clock: () => new Date(CLOCK_MS) });
+    const store = new DynamoDbDurableStore({ client: dynalite.db().client(), tableName, retentionSeconds: 3_600, clock: () => new Date(CLOCK_MS) });
     await store.recordFailure(location, 'Error: x', false);
     expect((await readItem(tableName, attemptKey))?.['expiresAt']).toStrictEqual({ N: String(1_796_169_602 + 3_600) });
   });
 
   it('a new signature resets the count through ConditionalCheckFailedException: UpdateItem, then PutItem', async () => {
     const tableName = await table();
-    const client = dynamo.client();
+    const client = dynalite.db().client();
     const sent = recordCommands(client);
     const store = new DynamoDbDurableStore({ client, tableName, clock: () => new Date(CLOCK_MS) });
     await store.recordFailure(location, 'Error: x', false);
@@ -113,7 +102,7 @@ describe('DynamoDbDurableStore on dynalite', () => {
 
   it('a ConditionalCheckFailedException that is not an instance of this SDK copy\'s class is recognised by its name', async () => {
     const tableName = await table();
-    const client = dynamo.client();
+    const client = dynalite.db().client();
     // Scheduled fault: dynalite's conditional failure, rethrown as a plain Error with the same name
     // (what another bundled copy of the SDK would produce: instanceof fails, the name does not).
     client.middlewareStack.add(
@@ -134,7 +123,7 @@ describe('DynamoDbDurableStore on dynalite', () => {
   });
 
   it('any other error propagates and resets nothing (missing table: ResourceNotFoundException, no PutItem)', async () => {
-    const client = dynamo.client();
+    const client = dynalite.db().client();
     const sent = recordCommands(client);
     const store = new DynamoDbDurableStore({ client, tableName: 'no-such-table', clock: () => new Date(CLOCK_MS) });
     await expect(store.recordFailure(location, 'Error: x', false)).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
@@ -143,7 +132,7 @@ describe('DynamoDbDurableStore on dynalite', () => {
 
   it('isCompleted reads strongly consistently and is true only for a COMPLETED item', async () => {
     const tableName = await table();
-    const client = dynamo.client();
+    const client = dynalite.db().client();
     const sent = recordCommands(client);
     const store = new DynamoDbDurableStore({ client, tableName, clock: () => new Date(CLOCK_MS) });
 
@@ -153,7 +142,7 @@ describe('DynamoDbDurableStore on dynalite', () => {
     ]);
 
     // An item under the event key without a status attribute (e.g. written by hand): not completed.
-    await dynamo.client().send(new PutItemCommand({ TableName: tableName, Item: { ledgerKey: { S: eventKey('no-status') }, note: { S: 'x' } } }));
+    await dynalite.db().client().send(new PutItemCommand({ TableName: tableName, Item: { ledgerKey: { S: eventKey('no-status') }, note: { S: 'x' } } }));
     expect(await store.isCompleted('no-status')).toBe(false);
 
     const claimed = await store.claim('e-1', 60_000);

@@ -12,7 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileQuarantineSink, localQuarantineFile } from '../../consumers/runtime/file-quarantine-sink';
 import { serializeQuarantineRecord } from '../../consumers/runtime/quarantine';
 import type { QuarantineRecord } from '../../consumers/runtime/types';
-import { seq } from './helpers';
+import { quarantineRecord } from './helpers';
 
 let dir: string;
 beforeEach(async () => {
@@ -22,26 +22,7 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function record(i: number, message: string): QuarantineRecord {
-  return {
-    format: 'kinesis-pipeline.quarantine.v1',
-    consumer: 'orders',
-    quarantinedAt: '2026-01-01T00:00:00.000Z',
-    error: { kind: 'invalid-json', message },
-    record: {
-      streamArn: 'arn:aws:kinesis:eu-west-1:123456789012:stream/orders',
-      shardId: 'shardId-000000000000',
-      sequenceNumber: seq(i),
-      eventId: `shardId-000000000000:${seq(i)}`,
-      partitionKey: `k${i}`,
-      approximateArrivalTimestamp: 1_767_225_600,
-      arrivalTime: '2026-01-01T00:00:00.000Z',
-      aggregated: false,
-      data: 'bm90IGpzb24=',
-      dataBytes: 8,
-    },
-  };
-}
+const record = (i: number, message: string): QuarantineRecord => quarantineRecord(i, { consumer: 'orders', message });
 
 describe('FileQuarantineSink', () => {
   it('the local quarantine file is <dataDir>/quarantine/<consumer>.ndjson', () => {

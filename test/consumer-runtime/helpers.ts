@@ -1,7 +1,7 @@
 /** Builders for Lambda Kinesis events and contexts, and a log capture, for the consumer-runtime tests. */
 import { Writable } from 'node:stream';
 import type { Context, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
-import { InMemoryQuarantineSink, createKinesisHandler, type KinesisHandlerOptions } from '../../consumers/runtime/index';
+import { InMemoryQuarantineSink, createKinesisHandler, type KinesisHandlerOptions, type QuarantineRecord } from '../../consumers/runtime/index';
 import { registry, type OrderEvent } from '../../schemas/index';
 
 export const STREAM_ARN = 'arn:aws:kinesis:eu-west-1:123456789012:stream/orders';
@@ -117,4 +117,29 @@ export function setupOrderHandler(overrides: Partial<KinesisHandlerOptions<Order
     ...overrides,
   });
   return { handler, quarantine, logs, emf };
+}
+
+/** The quarantine record of Kinesis record `i` (shard 0, key `k<i>`) failed as invalid JSON, with `data` as its payload. */
+export function quarantineRecord(
+  i: number,
+  { consumer = 'c', message = 'data is not valid JSON', data = Buffer.from('not json') }: { consumer?: string; message?: string; data?: Buffer } = {},
+): QuarantineRecord {
+  return {
+    format: 'kinesis-pipeline.quarantine.v1',
+    consumer,
+    quarantinedAt: '2026-01-01T00:00:00.000Z',
+    error: { kind: 'invalid-json', message },
+    record: {
+      streamArn: 'arn:aws:kinesis:eu-west-1:123456789012:stream/orders',
+      shardId: 'shardId-000000000000',
+      sequenceNumber: seq(i),
+      eventId: `shardId-000000000000:${seq(i)}`,
+      partitionKey: `k${i}`,
+      approximateArrivalTimestamp: 1_767_225_600,
+      arrivalTime: '2026-01-01T00:00:00.000Z',
+      aggregated: false,
+      data: data.toString('base64'),
+      dataBytes: data.length,
+    },
+  };
 }

@@ -13,32 +13,14 @@ import {
 } from '../../consumers/runtime/index';
 import { registry, type OrderEvent } from '../../schemas/index';
 import { createFixtures } from '../../schemas/fixtures';
-import { LogCapture, b64, kinesisEvent, kinesisRecord, lambdaContext, seq } from './helpers';
+import { LogCapture, b64, kinesisEvent, kinesisRecord, lambdaContext, quarantineRecord, seq } from './helpers';
 
 const QUEUE = 'https://sqs.eu-west-1.amazonaws.com/123456789012/orders-quarantine';
 const sqs = mockClient(SQSClient);
 afterEach(() => sqs.reset());
 
-function record(i: number, dataBytes = 100, message = 'data is not valid JSON'): QuarantineRecord {
-  return {
-    format: 'kinesis-pipeline.quarantine.v1',
-    consumer: 'c',
-    quarantinedAt: '2026-01-01T00:00:00.000Z',
-    error: { kind: 'invalid-json', message },
-    record: {
-      streamArn: 'arn:aws:kinesis:eu-west-1:123456789012:stream/orders',
-      shardId: 'shardId-000000000000',
-      sequenceNumber: seq(i),
-      eventId: `shardId-000000000000:${seq(i)}`,
-      partitionKey: `k${i}`,
-      approximateArrivalTimestamp: 1_767_225_600,
-      arrivalTime: '2026-01-01T00:00:00.000Z',
-      aggregated: false,
-      data: Buffer.alloc(dataBytes, 65).toString('base64'),
-      dataBytes,
-    },
-  };
-}
+const record = (i: number, dataBytes = 100, message = 'data is not valid JSON'): QuarantineRecord =>
+  quarantineRecord(i, { message, data: Buffer.alloc(dataBytes, 65) });
 
 const calls = () => sqs.commandCalls(SendMessageBatchCommand).map((c) => c.args[0].input as SendMessageBatchCommandInput);
 

@@ -8,6 +8,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
+import { afterAll, beforeAll } from 'vitest';
 import { LOCAL_CREDENTIALS } from '../../kinesis/client';
 import { LEDGER_KEY_ATTRIBUTE } from '../../pipeline/publish-ledger-table';
 
@@ -62,4 +63,31 @@ export async function createLedgerTable(client: DynamoDBClient, tableName: strin
       KeySchema: [{ AttributeName: LEDGER_KEY_ATTRIBUTE, KeyType: 'HASH' }],
     }),
   );
+}
+
+/**
+ * One dynalite for the calling test file (started before its tests, stopped after them), and fresh
+ * ledger tables in it: `newLedgerTable()` returns `<prefix>-1`, `<prefix>-2`, ...
+ */
+export function useDynalite(prefix: string): { readonly db: () => EmbeddedDynamoDb; newLedgerTable(): Promise<string> } {
+  let db: EmbeddedDynamoDb | undefined;
+  let tables = 0;
+  beforeAll(async () => {
+    db = await startDynalite();
+  });
+  afterAll(async () => {
+    await db?.stop();
+  });
+  const started = (): EmbeddedDynamoDb => {
+    if (db === undefined) throw new Error('useDynalite: dynalite is started in beforeAll; use it inside a test');
+    return db;
+  };
+  return {
+    db: started,
+    async newLedgerTable() {
+      const name = `${prefix}-${++tables}`;
+      await createLedgerTable(started().client(), name);
+      return name;
+    },
+  };
 }
