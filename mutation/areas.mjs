@@ -58,6 +58,15 @@ export const AREAS = {
       'test/local-esm/read-faults.test.ts',
       'test/local-esm/retries.test.ts',
       'test/local-esm/tumbling-windows.test.ts',
+      // Unit tests of the small modules (session 5) and the shard worker's reading and processing edges.
+      'test/local-esm/atomic-json-file.test.ts',
+      'test/local-esm/checkpoint-store.test.ts',
+      'test/local-esm/file-checkpoint-store.test.ts',
+      'test/local-esm/progress-recorder.test.ts',
+      'test/local-esm/signal.test.ts',
+      'test/local-esm/stream-record.test.ts',
+      'test/local-esm/shard-worker-reading.test.ts',
+      'test/local-esm/shard-worker-processing.test.ts',
     ],
   },
   producers: {
