@@ -78,8 +78,11 @@ const HEX = (() => {
   return table;
 })();
 
-/** Reads `count` hex digits of `id` from `from` onto `acc`; NaN when one is not a lower-case hex digit. */
+/** Reads `count` hex digits of `id` from `from` onto `acc`; NaN when one is not a lower-case hex digit, or `acc` is NaN. */
 function hexWord(id: string, from: number, count: number, acc: number): number {
+  // A NaN accumulator (a bad digit in the group read before) must stay NaN: `NaN << 4` is 0, so the bad
+  // group would vanish and the id collide with a real UUID (a false "seen").
+  if (Number.isNaN(acc)) return Number.NaN;
   let x = acc;
   for (let i = from; i < from + count; i++) {
     const v = HEX[id.charCodeAt(i)]!;
@@ -157,14 +160,9 @@ export class LruIdempotencyStore implements IdempotencyStore {
     if (id.length !== 36 || id.charCodeAt(8) !== 45 || id.charCodeAt(13) !== 45 || id.charCodeAt(18) !== 45 || id.charCodeAt(23) !== 45) {
       return false;
     }
-    // Groups 2 and 4 are checked before they are shifted into 3 and 5: `NaN << 4` is 0 in JavaScript,
-    // so a bad digit there would otherwise vanish and the id collide with a real UUID (a false "seen").
-    const g2 = hexWord(id, 9, 4, 0);
-    const g4 = hexWord(id, 19, 4, 0);
-    if (Number.isNaN(g2) || Number.isNaN(g4)) return false;
     const w0 = hexWord(id, 0, 8, 0);
-    const w1 = hexWord(id, 14, 4, g2);
-    const w2 = hexWord(id, 24, 4, g4);
+    const w1 = hexWord(id, 14, 4, hexWord(id, 9, 4, 0));
+    const w2 = hexWord(id, 24, 4, hexWord(id, 19, 4, 0));
     const w3 = hexWord(id, 28, 8, 0);
     if (Number.isNaN(w0) || Number.isNaN(w1) || Number.isNaN(w2) || Number.isNaN(w3)) return false;
     const w = this.words;

@@ -76,11 +76,11 @@ export class SqsQuarantineSink implements QuarantineSink {
 
   /** The message body for a record: the full record, or by reference when it is too large. */
   messageBody(record: QuarantineRecord): string {
-    let body = serializeQuarantineRecord(record);
-    if (Buffer.byteLength(body, 'utf8') <= this.maxMessageBytes) return body;
+    const full = serializeQuarantineRecord(record);
+    if (this.fits(full)) return full;
     const reference = withoutPayload(record);
-    body = serializeQuarantineRecord(reference);
-    if (Buffer.byteLength(body, 'utf8') <= this.maxMessageBytes) return body;
+    const byReference = serializeQuarantineRecord(reference);
+    if (this.fits(byReference)) return byReference;
     // Even without payload (e.g. thousands of validation issues): keep the reason's headline and count.
     // The headline is at most 2000 characters and, when the message limit is small and the text
     // multi-byte (or escaped), cut further until the body fits in maxMessageBytes: SQS refuses a larger
@@ -90,22 +90,27 @@ export class SqsQuarantineSink implements QuarantineSink {
     const bodyWith = (chars: number): string =>
       serializeQuarantineRecord({ ...reference, error: { kind: reference.error.kind, message: `${headline(message, chars)}${suffix}` } });
     const longest = Math.min(2000, message.length);
-    body = bodyWith(longest);
-    if (Buffer.byteLength(body, 'utf8') <= this.maxMessageBytes) return body;
-    // The largest headline that fits (binary search: serialising is the only exact measure of escapes).
-    let fits = 0;
+    const whole = bodyWith(longest);
+    if (this.fits(whole)) return whole;
+    // The longest headline that fits (binary search: serialising is the only exact measure of escapes).
+    let best: string | undefined;
     let lo = 1;
     let hi = longest - 1;
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;
-      if (Buffer.byteLength(bodyWith(mid), 'utf8') <= this.maxMessageBytes) {
-        fits = mid;
+      const candidate = bodyWith(mid);
+      if (this.fits(candidate)) {
+        best = candidate;
         lo = mid + 1;
       } else {
         hi = mid - 1;
       }
     }
-    return bodyWith(fits);
+    return best ?? bodyWith(0);
+  }
+
+  private fits(body: string): boolean {
+    return Buffer.byteLength(body, 'utf8') <= this.maxMessageBytes;
   }
 
   async write(records: readonly QuarantineRecord[]): Promise<readonly number[]> {
