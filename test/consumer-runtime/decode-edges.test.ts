@@ -51,6 +51,19 @@ function varint(value: number): Buffer {
 const blobV1 = defineEvent({ type: 'test.blob', version: 1, description: 'test blob', data: z.object({ text: z.string() }) });
 const blobRegistry = new EventRegistry([blobV1]);
 
+/** A validator over `registry` that records every input reaching its safeParse; its contracts exposed only when asked. */
+function recordingValidator(registry: EventValidator<AnyEvent>, { withDefinitions }: { withDefinitions: boolean }) {
+  const safeParsed: unknown[] = [];
+  const validator: EventValidator<AnyEvent> = {
+    ...(withDefinitions ? { definitions: registry.definitions! } : {}),
+    safeParse: (input) => {
+      safeParsed.push(input);
+      return registry.safeParse(input);
+    },
+  };
+  return { validator, safeParsed };
+}
+
 let counter = 0;
 function blobEvent(text: string, extra: Record<string, unknown> = {}) {
   counter++;
@@ -456,33 +469,24 @@ describe('load: validation outcome of a decoded record', () => {
   });
 
   it('works with a validator that exposes no definitions (every record through safeParse)', () => {
-    const calls: unknown[] = [];
-    const validator: EventValidator<AnyEvent> = {
-      safeParse: (input) => {
-        calls.push(input);
-        return blobRegistry.safeParse(input) as never;
-      },
-    };
+    const { validator, safeParsed } = recordingValidator(blobRegistry, { withDefinitions: false });
     const d = decoder({ registry: validator });
     const event = blobEvent('plain');
     const { item, ok } = loadPlain(d, b64(event));
     expect(ok).toBe(true);
     expect(item.event).toEqual(event);
-    expect(calls).toEqual([event]);
+    expect(safeParsed).toEqual([event]);
   });
 
   it('validates a well-formed event with the contract schema the validator provides (once per contract), without safeParse', () => {
     const blobV2 = defineEvent({ type: 'test.blob', version: 2, description: 'test blob v2', data: z.object({ text: z.string() }) });
     const inner = new EventRegistry([blobV1, blobV2]);
-    const safeParsed: unknown[] = [];
+    const recording = recordingValidator(inner, { withDefinitions: true });
+    const { safeParsed } = recording;
     const validatorFor: string[] = [];
     const schemaRuns: unknown[] = [];
     const validator: EventValidator<AnyEvent> = {
-      definitions: inner.definitions,
-      safeParse: (input) => {
-        safeParsed.push(input);
-        return inner.safeParse(input) as never;
-      },
+      ...recording.validator,
       validator: (definition) => {
         validatorFor.push(`${definition.type} v${definition.version}`);
         const schema = definition.schema as z.ZodType;
@@ -509,14 +513,7 @@ describe('load: validation outcome of a decoded record', () => {
   });
 
   it('validates with the definition schema when the validator exposes definitions but no per-contract schema', () => {
-    const safeParsed: unknown[] = [];
-    const validator: EventValidator<AnyEvent> = {
-      definitions: blobRegistry.definitions,
-      safeParse: (input) => {
-        safeParsed.push(input);
-        return blobRegistry.safeParse(input) as never;
-      },
-    };
+    const { validator, safeParsed } = recordingValidator(blobRegistry, { withDefinitions: true });
     const d = decoder({ registry: validator });
     const event = blobEvent('no-validator');
     const { item, ok } = loadPlain(d, b64(event));

@@ -11,12 +11,13 @@ import { startHoldingProxy } from './holding-proxy';
 const esm = useStreamFixture();
 
 describe('lifecycle', () => {
-  it('stop() aborts a Kinesis call that gets no answer instead of waiting for the request timeout', async () => {
-    const proxy = await startHoldingProxy(esm.fixture.engine.endpoint, 'GetRecords');
+  // GetShardIterator: the shard's first call, before any record is read; GetRecords: the polling loop.
+  it.each(['GetShardIterator', 'GetRecords'] as const)('stop() aborts a %s call that gets no answer instead of waiting for the request timeout', async (operation) => {
+    const proxy = await startHoldingProxy(esm.fixture.engine.endpoint, operation);
     const client = createKinesisClient({ endpoint: proxy.endpoint, region: 'us-east-1' });
     try {
       esm.running = await runMapping(esm.fixture, settings({}), () => ok(), { client });
-      await waitFor(() => proxy.held === 1, 'a GetRecords call held by the proxy');
+      await waitFor(() => proxy.held === 1, `a ${operation} call held by the proxy`);
       expect(await settlesWithin(esm.running.mapping.stop())).toBe('settled');
       expect(esm.running.mapping.stats().state).toBe('stopped');
       await waitFor(() => proxy.abortedByClient === 1, 'the held call aborted by the client');

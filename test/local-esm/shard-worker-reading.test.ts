@@ -28,8 +28,7 @@ import {
 import { afterEach, describe, expect, it } from 'vitest';
 import { createKinesisClient, listAllShards } from '../../kinesis/client';
 import { type InvokeOutcome, MemoryCheckpointStore } from '../../local/esm';
-import { linesWith, memoryLogger, ok, quiesce, runMapping, seqs, settings, settlesWithin, StreamFixture, useStreamFixture, waitFor } from './harness';
-import { startHoldingProxy } from './holding-proxy';
+import { linesWith, memoryLogger, ok, quiesce, runMapping, seqs, settings, StreamFixture, useStreamFixture, waitFor } from './harness';
 
 const esm = useStreamFixture();
 
@@ -319,22 +318,6 @@ describe('read-ahead', () => {
 });
 
 describe('GetShardIterator errors', () => {
-  it('stop() while a GetShardIterator call gets no answer: the call is aborted and stop() resolves', async () => {
-    const proxy = await startHoldingProxy(esm.fixture.engine.endpoint, 'GetShardIterator');
-    const client = createKinesisClient({ endpoint: proxy.endpoint, region: 'us-east-1' });
-    clients.push(client);
-    try {
-      esm.running = await runMapping(esm.fixture, settings({}), () => ok(), { client });
-      await waitFor(() => proxy.held === 1, 'the GetShardIterator call held by the proxy');
-      expect(await settlesWithin(esm.running.mapping.stop())).toBe('settled');
-      expect(esm.running.mapping.stats().state).toBe('stopped');
-      await waitFor(() => proxy.abortedByClient === 1, 'the held call aborted by the client');
-      expect(proxy.held).toBe(1);
-    } finally {
-      await proxy.stop();
-    }
-  });
-
   it('a TRIM_HORIZON start whose first GetShardIterator fails is retried from TRIM_HORIZON; no checkpoint is claimed unreadable', async () => {
     const puts = await esm.fixture.put([{ data: 1 }, { data: 2 }]);
     let failures = 0;
