@@ -2,7 +2,11 @@
  * JSON parsing for untrusted record data. JSON.parse itself is safe (it defines `__proto__` as an
  * own property instead of setting the prototype), but such keys turn into prototype pollution as
  * soon as handler code spreads or merges the object, and deep nesting turns into stack overflows in
- * recursive code. Both are rejected here, with a readable reason, before any schema sees the value.
+ * recursive code. Neither reaches a handler. decode.ts walks the value here, and quarantines it with
+ * a readable reason, when validation fails (the more specific reason) and when the contract is open. A closed
+ * contract (closed-schema.ts: strict or stripping objects of closed fields) skips the walk: a key it
+ * rejects fails validation, and a key it strips, with whatever nesting is under it, never reaches
+ * the event, so such a record is accepted without it (pinned in decode-edges.test.ts).
  */
 
 /** Keys that are never legitimate in an event and dangerous in merges. */

@@ -557,6 +557,48 @@ describe('load: validation outcome of a decoded record', () => {
     });
   });
 
+  // A closed contract (safe-json.ts, closed-schema.ts): its output names only the keys it declares, so a
+  // forbidden key or deep nesting under a key it does not name is stripped by the schema, not rejected,
+  // and the handler never sees it. Where the schema does not strip (the strict envelope), the key fails
+  // validation and the reason given is the more specific forbidden-key one.
+  describe('a closed contract (strict envelope, stripping data object)', () => {
+    it('strips a forbidden key or deep nesting inside a stripping object: accepted, absent from the event', () => {
+      for (const extra of [{ constructor: { prototype: { admin: true } } }, { nested: JSON.parse('{"a":'.repeat(40) + '1' + '}'.repeat(40)) as unknown }]) {
+        const event = blobEvent('kept');
+        const text = JSON.stringify({ ...event, data: { ...event.data, ...extra } });
+        const { item, ok } = loadPlain(decoder({ maxJsonDepth: 8 }), Buffer.from(text).toString('base64'));
+        expect(item.permanent).toBeUndefined();
+        expect(ok).toBe(true);
+        expect(item.event).toEqual(event);
+        const data = (item.event as { data: object }).data;
+        expect(Object.keys(data)).toEqual(['text']);
+        expect(Object.getPrototypeOf(data)).toBe(Object.prototype);
+      }
+    });
+
+    it('strips "__proto__" inside a stripping object without touching any prototype', () => {
+      const event = blobEvent('kept');
+      const text = JSON.stringify(event).replace('"data":{', '"data":{"__proto__":{"admin":true},');
+      const { item, ok } = loadPlain(decoder(), Buffer.from(text).toString('base64'));
+      expect(ok).toBe(true);
+      const data = (item.event as { data: Record<string, unknown> }).data;
+      expect(Object.hasOwn(data, '__proto__')).toBe(false);
+      expect(Object.getPrototypeOf(data)).toBe(Object.prototype);
+      expect(({} as Record<string, unknown>)['admin']).toBeUndefined();
+    });
+
+    it.each(['__proto__', 'constructor', 'prototype'])('quarantines "%s" in the strict envelope with the forbidden-key reason', (key) => {
+      const event = blobEvent('x');
+      const text = JSON.stringify(event).replace('{', `{"${key}":{"x":1},`);
+      const { item, ok } = loadPlain(decoder(), Buffer.from(text).toString('base64'));
+      expect(ok).toBe(false);
+      expect(item.status).toBe(ItemStatus.ToQuarantine);
+      expect(item.permanent?.kind).toBe('forbidden-key');
+      expect(item.permanent?.message).toContain(`"${key}"`);
+      expect(item.event).toBeUndefined();
+    });
+  });
+
   describe('a recursive contract that overflows the stack on deep input', () => {
     type Tree = { c: Tree[] };
     const tree: z.ZodType<Tree> = z.lazy(() => z.object({ c: z.array(tree) }));
