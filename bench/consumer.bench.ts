@@ -209,23 +209,32 @@ function report(samples: Map<string, Samples>, meanJsonBytes: number): void {
     })),
   );
   const ratio = (a: string, b: string): string => `wall ${(wall(a) / wall(b)).toFixed(3)}, cpu ${(cpu(a) / cpu(b)).toFixed(3)}`;
-  const lines = [
-    `runtime / floor: ${ratio(RUNTIME, FLOOR)} (target <= 1.15)`,
-    `runtime / floor-compiled: ${ratio(RUNTIME, FLOOR_COMPILED)}; runtime / decode-only: ${ratio(RUNTIME, DECODE_ONLY)}`,
-    `pt-zod parallel / runtime: ${ratio(PT_ZOD_PARALLEL, RUNTIME)}; pt-zod sequential / runtime: ${ratio(PT_ZOD_SEQUENTIAL, RUNTIME)} (target > 1)`,
-    `validation alone: zod ${((cpu(ZOD_ONLY) * 1000) / RECORDS).toFixed(2)} us/record, compiled ${((cpu(COMPILED_ONLY) * 1000) / RECORDS).toFixed(2)} us/record`,
-  ];
-  if (samples.has(RUNTIME_MEMORY_CLAIMS)) lines.push(`claims in memory / runtime (LRU only): ${ratio(RUNTIME_MEMORY_CLAIMS, RUNTIME)}`);
-  if (samples.has(RUNTIME_DYNAMODB)) {
+  // A summary line only when every contender it compares ran (BENCH_ONLY may leave some out).
+  const ran = (...names: string[]): boolean => names.every((n) => samples.has(n));
+  const lines: string[] = [];
+  if (ran(RUNTIME, FLOOR)) lines.push(`runtime / floor: ${ratio(RUNTIME, FLOOR)} (target <= 1.15)`);
+  if (ran(RUNTIME, FLOOR_COMPILED, DECODE_ONLY)) {
+    lines.push(`runtime / floor-compiled: ${ratio(RUNTIME, FLOOR_COMPILED)}; runtime / decode-only: ${ratio(RUNTIME, DECODE_ONLY)}`);
+  }
+  if (ran(RUNTIME, PT_ZOD_PARALLEL, PT_ZOD_SEQUENTIAL)) {
+    lines.push(`pt-zod parallel / runtime: ${ratio(PT_ZOD_PARALLEL, RUNTIME)}; pt-zod sequential / runtime: ${ratio(PT_ZOD_SEQUENTIAL, RUNTIME)} (target > 1)`);
+  }
+  if (ran(ZOD_ONLY, COMPILED_ONLY)) {
+    lines.push(`validation alone: zod ${((cpu(ZOD_ONLY) * 1000) / RECORDS).toFixed(2)} us/record, compiled ${((cpu(COMPILED_ONLY) * 1000) / RECORDS).toFixed(2)} us/record`);
+  }
+  if (ran(RUNTIME_MEMORY_CLAIMS, RUNTIME)) lines.push(`claims in memory / runtime (LRU only): ${ratio(RUNTIME_MEMORY_CLAIMS, RUNTIME)}`);
+  if (ran(RUNTIME_DYNAMODB, RUNTIME)) {
     const perRecord = (name: string) => ((wall(name) - wall(RUNTIME)) * 1000) / RECORDS;
     lines.push(
       `DynamoDB claims / runtime (LRU only): ${ratio(RUNTIME_DYNAMODB, RUNTIME)}; added per record: wall ${perRecord(RUNTIME_DYNAMODB).toFixed(1)} us, ` +
         `cpu ${(((cpu(RUNTIME_DYNAMODB) - cpu(RUNTIME)) * 1000) / RECORDS).toFixed(1)} us (dynalite's own work excluded: it runs in the main thread)`,
     );
   }
-  if (samples.has(PT_PARSER_PARALLEL)) {
+  if (ran(PT_PARSER_PARALLEL, PT_PARSER_SEQUENTIAL, RUNTIME)) {
+    lines.push(`pt-parser parallel / runtime: ${ratio(PT_PARSER_PARALLEL, RUNTIME)}; pt-parser sequential / runtime: ${ratio(PT_PARSER_SEQUENTIAL, RUNTIME)} (target >= 100)`);
+  }
+  if (ran(PT_PARSER_PARALLEL, PT_PARSER_SEQUENTIAL, DECODE_ONLY)) {
     lines.push(
-      `pt-parser parallel / runtime: ${ratio(PT_PARSER_PARALLEL, RUNTIME)}; pt-parser sequential / runtime: ${ratio(PT_PARSER_SEQUENTIAL, RUNTIME)} (target >= 100)`,
       `pt-parser parallel / decode-only (no validation at all): ${ratio(PT_PARSER_PARALLEL, DECODE_ONLY)}; pt-parser sequential / decode-only: ${ratio(PT_PARSER_SEQUENTIAL, DECODE_ONLY)}`,
     );
   }
