@@ -93,6 +93,18 @@ function hexWord(id: string, from: number, count: number, acc: number): number {
 }
 
 /**
+ * The hash-table hash of a UUID's four 32-bit words: a murmur3-style mix (v7 and other time-ordered
+ * UUIDs share prefixes). Exported for the tests, which build ids whose table tags collide.
+ */
+export function uuidHash(w0: number, w1: number, w2: number, w3: number): number {
+  let h = w0 ^ Math.imul(w1, 0x9e3779b1) ^ Math.imul(w2, 0x85ebca6b) ^ Math.imul(w3, 0xc2b2ae35);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  return h >>> 0;
+}
+
+/**
  * Bounded in-memory store with least-recently-used eviction, per Lambda container. Ids live in two
  * generations of `maxEntries / 2` each: ids are added to the current one; when it is full the
  * previous generation is dropped and the current one becomes the previous. An id seen again (`has`)
@@ -170,12 +182,7 @@ export class LruIdempotencyStore implements IdempotencyStore {
     w[1] = w1;
     w[2] = w2;
     w[3] = w3;
-    // murmur3-style mix of the four words (v7 and other time-ordered UUIDs share prefixes)
-    let h = w0 ^ Math.imul(w1, 0x9e3779b1) ^ Math.imul(w2, 0x85ebca6b) ^ Math.imul(w3, 0xc2b2ae35);
-    h ^= h >>> 16;
-    h = Math.imul(h, 0x85ebca6b);
-    h ^= h >>> 13;
-    this.hash = h >>> 0;
+    this.hash = uuidHash(w0, w1, w2, w3);
     this.lastOk = true;
     return true;
   }
