@@ -142,10 +142,12 @@ describe('LruIdempotencyStore: ids whose hash-table tags collide', () => {
   };
   /** An id (not `avoid`) whose home slot in an 8-slot table is `slot`. */
   const fillerAt = (slot: number, avoid: readonly string[]): string => {
-    for (let n = 0; ; n++) {
+    // About one id in eight qualifies; the bound only stops a broken hash from looping for ever.
+    for (let n = 0; n < 10_000; n++) {
       const id = `ffffffff-0000-4000-8000-${String(n).padStart(12, '0')}`;
       if ((hashOf(id) & 7) === slot && !avoid.includes(id)) return id;
     }
+    throw new Error(`no id with home slot ${slot} among 10,000 candidates: is uuidHash still mixing its words?`);
   };
   // One id with an even hash and one with an odd one: the partner's home slot is then after or before it.
   const bases = ['0123abcd-4567-89ef-0a1b-2c3d4e5f6789', '11111111-2222-3333-4444-555555555555', '9e3779b1-85eb-ca6b-c2b2-ae35deadbeef'];
