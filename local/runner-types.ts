@@ -41,6 +41,8 @@ export interface LocalPipelineOptions {
   functionLogLevel?: string;
   /** Asynchronous invocation retry delays (default Lambda's 60 s and 120 s). */
   asyncRetryDelaysMs?: readonly number[];
+  /** At stop, wait out those delays instead of retrying at once (default false: a stop never waits minutes). */
+  waitForAsyncRetriesAtStop?: boolean;
   /** Init phase limit of the local functions (default Lambda's 10 s); tests on a busy machine raise it. */
   lambdaInitTimeoutMs?: number;
   /** Timing knobs of the event source mappings (default: AWS-like). */

@@ -246,7 +246,20 @@ export const consumerSchema = z.strictObject({
   poisonRecordAttempts: z.int({ error: 'must be a whole number of deliveries' }).min(0, { error: 'must be 0 (off) or more' }).max(10_000).default(3),
 });
 
-export const plainFunctionSchema = z.strictObject(functionFields);
+export const plainFunctionSchema = z.strictObject({
+  ...functionFields,
+  /**
+   * A durable idempotency store: a DynamoDB table (the consumer's shape, see ./idempotency-table.ts)
+   * where the function claims the idempotency key of each asynchronous invocation IN_PROGRESS with a
+   * lease before its effect and marks it COMPLETED after, so a duplicate delivery never repeats the
+   * effect (Lambda asynchronous invocation may deliver an event more than once; a retried or redriven
+   * upstream batch invokes again). Its name reaches the function as IDEMPOTENCY_TABLE; the role may
+   * only GetItem, PutItem and DeleteItem on it. Locally the runner creates the same table on dynalite.
+   */
+  idempotencyTable: z
+    .boolean({ error: 'must be true or false (true: deploy a DynamoDB idempotency table for this function)' })
+    .default(false),
+});
 
 export const pipelineSchema = z
   .strictObject({

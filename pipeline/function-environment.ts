@@ -28,8 +28,8 @@ export interface ResolvedFunctionNames {
   quarantineQueueUrl?(consumer: string): string | undefined;
   /** Publish ledger table of a consumer declaring `publishLedger` (absent locally). */
   publishLedgerTable?(consumer: string): string | undefined;
-  /** Idempotency table of a consumer declaring `idempotencyTable` (the local runner's on dynalite). */
-  idempotencyTable?(consumer: string): string | undefined;
+  /** Idempotency table of a function or consumer declaring `idempotencyTable` (the local runner's on dynalite). */
+  idempotencyTable?(functionOrConsumer: string): string | undefined;
   logLevel?: string;
   /** Extra variables (e.g. LOCAL_DATA_DIR, AWS_ENDPOINT_URL_LAMBDA locally). */
   extra?: Record<string, string>;
@@ -59,6 +59,15 @@ export function functionEnvironment(
   if (consumer !== undefined && idempotencyTable !== undefined) {
     env[IDEMPOTENCY_TABLE_VARIABLE] = idempotencyTable;
     const retentionHours = definition.streams[consumer.stream]?.retentionHours ?? 24;
+    env[IDEMPOTENCY_RETENTION_VARIABLE] = String(idempotencyRetentionSeconds(retentionHours));
+  }
+  const plainFunction = consumer === undefined ? definition.functions[name] : undefined;
+  const functionTable = plainFunction?.idempotencyTable ? resolved.idempotencyTable?.(name) : undefined;
+  if (functionTable !== undefined) {
+    env[IDEMPOTENCY_TABLE_VARIABLE] = functionTable;
+    // Its duplicates come from retried or redriven records of any stream: keep claims past the longest
+    // retention (24 h floor: the Kinesis minimum, should a definition declare no stream).
+    const retentionHours = Math.max(24, ...Object.values(definition.streams).map((stream) => stream.retentionHours));
     env[IDEMPOTENCY_RETENTION_VARIABLE] = String(idempotencyRetentionSeconds(retentionHours));
   }
   if (consumer !== undefined) env[POISON_RECORD_ATTEMPTS_VARIABLE] = String(consumer.poisonRecordAttempts);

@@ -1,7 +1,8 @@
 /**
- * The contract of a consumer's idempotency table (consumer option `idempotencyTable`), shared by the
- * cdktf stack that declares it, the local runner that creates it on dynalite, and the consumer runtime
- * that writes to it. Plain constants, no imports: consumer bundles import this file directly.
+ * The contract of an idempotency table (option `idempotencyTable` of a consumer or a plain function),
+ * shared by the cdktf stack that declares it, the local runner that creates it on dynalite, and the
+ * code that writes to it (the consumer runtime; review-intake's accept-once.ts). Plain constants, no
+ * imports: function bundles import this file directly.
  *
  * The table has the publish ledger's shape (pipeline/publish-ledger-table.ts): partition key
  * `ledgerKey` (String), TTL attribute `expiresAt` (Number, epoch seconds). Items: `event|<event id>`
@@ -15,9 +16,9 @@ export const IDEMPOTENCY_TABLE_VARIABLE = 'IDEMPOTENCY_TABLE';
 /** Environment variable: how long an item is kept after its last write (whole seconds). */
 export const IDEMPOTENCY_RETENTION_VARIABLE = 'IDEMPOTENCY_RETENTION_SECONDS';
 
-/** `<deployed consumer name>-idempotency`, e.g. `orders-prod-order-review-idempotency`. */
-export function idempotencyTableName(deployedConsumerName: string): string {
-  return `${deployedConsumerName}-idempotency`;
+/** `<deployed consumer or function name>-idempotency`, e.g. `orders-prod-review-intake-idempotency`. */
+export function idempotencyTableName(deployedName: string): string {
+  return `${deployedName}-idempotency`;
 }
 
 /**

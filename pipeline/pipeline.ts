@@ -53,9 +53,6 @@ export const pipeline = definePipeline({
       timeoutSeconds: 30,
       invokes: ['review-intake'],
       environment: { REVIEW_AMOUNT_THRESHOLD_MINOR: '250000' },
-      // One review request per order across retries on any container and redrives: each event id is
-      // claimed in DynamoDB before the Invoke and marked completed after it.
-      idempotencyTable: true,
       mapping: {
         batchSize: 100,
         maximumBatchingWindowInSeconds: 0,
@@ -78,6 +75,10 @@ export const pipeline = definePipeline({
       entry: 'consumers/review-intake/handler.ts',
       memoryMb: 128,
       timeoutSeconds: 10,
+      // One review per order: review-intake claims each request's sourceEventId before accepting it, so a
+      // redelivered order (order-review retries, redrives) or a duplicate asynchronous delivery never
+      // opens a second review.
+      idempotencyTable: true,
     },
   },
 });

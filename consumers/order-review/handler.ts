@@ -6,6 +6,11 @@
  * the record is reported for redelivery (and, per partition key, nothing after it starts). A review
  * request failing its own schema is a bug in this consumer: PermanentError, the record is quarantined.
  *
+ * Exactly-once: a redelivered order (a retried or bisected batch, a redrive) sends its review request
+ * again, byte for byte the same; review-intake accepts each `sourceEventId` once
+ * (consumers/review-intake/accept-once.ts), which also covers Lambda delivering one asynchronous
+ * invocation twice. So this consumer keeps no claims of its own: no DynamoDB request on its batches.
+ *
  * Environment: REVIEW_AMOUNT_THRESHOLD_MINOR (required), REVIEW_INTAKE_FUNCTION_NAME (required),
  * REVIEW_MAX_UNITS_PER_SKU (default 20), REVIEW_MAX_LINES (default 30), CONSUMER_NAME (default
  * "order-review"), AWS_ENDPOINT_URL_LAMBDA (local runner), and the runtime's variables.
@@ -32,9 +37,6 @@ export function createOrderReviewHandler(deps: OrderReviewDependencies): Kinesis
   return createKinesisHandler<OrderEvent>({
     registry,
     consumerName: process.env['CONSUMER_NAME'] || CONSUMER_NAME,
-    // Only an order that matches a rule causes an effect (an Invoke): only those are claimed in the
-    // idempotency table (IDEMPOTENCY_TABLE), two requests per review request instead of per order.
-    hasEffect: (event) => event.type === 'order.placed' && evaluateReviewRules(event, rules).length > 0,
     ...deps.runtime,
     handlers: {
       'order.placed': async (event, meta) => {

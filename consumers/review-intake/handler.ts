@@ -4,17 +4,28 @@
  * validates it, logs it without personal data, counts it (EMF), and locally appends it to
  * `<LOCAL_DATA_DIR>/invocations/review-intake.ndjson`.
  *
+ * Each request is accepted once per `sourceEventId` (accept-once.ts): a copy of a request already
+ * accepted (Lambda's duplicate asynchronous delivery, order-review sending again after a retried or
+ * redriven batch) is answered without a second effect and counted as ReviewRequestsDuplicate. The
+ * claims live in the function's idempotency table (IDEMPOTENCY_TABLE, pipeline option
+ * `idempotencyTable`; the DynamoDB client loads with the first request, not at init); without one,
+ * in this sandbox's memory.
+ *
  * An invalid request throws: for an asynchronous invocation Lambda then retries twice and hands the
  * event to the function's failure destination or dead-letter queue, if configured ("Lambda
  * asynchronous invocation": error handling).
  *
  * Environment: LOCAL_DATA_DIR (optional), METRICS_NAMESPACE (default "KinesisPipeline/Consumers"),
- * MAX_HOPS (default 5), LOG_LEVEL.
+ * MAX_HOPS (default 5), IDEMPOTENCY_TABLE and IDEMPOTENCY_RETENTION_SECONDS (optional), LOG_LEVEL.
  */
 import type { Context } from 'aws-lambda';
 import { DEFAULT_MAX_HOPS } from '../../schemas/envelope';
 import { formatEmf, stdoutEmfWriter, type EmfWriter } from '../../telemetry/emf';
 import { createLogger, type Logger } from '../../telemetry/logger';
+import { MemoryDurableStore, type DurableRecordStore } from '../runtime/durable-store';
+import { createDynamoDbDurableStore, durableTableFromEnv } from '../runtime/durable-store-from-env';
+import { onFirstUse } from '../runtime/on-first-use';
+import { acceptLeaseMs, acceptOnce } from './accept-once';
 import { InvalidReviewRequestError, ReviewRequestFileLog, parseReviewRequest, reviewIntakeLogPath } from './intake';
 
 export const FUNCTION_NAME = 'review-intake';
@@ -25,6 +36,8 @@ export interface ReviewIntakeConfig {
   readonly localDataDir: string | undefined;
   readonly metricsNamespace: string;
   readonly maxHops: number;
+  /** The idempotency table (IDEMPOTENCY_TABLE), or undefined: claims in this sandbox's memory. */
+  readonly idempotencyTable: { readonly tableName: string; readonly retentionSeconds: number | undefined } | undefined;
 }
 
 export function readReviewIntakeConfig(env: NodeJS.ProcessEnv = process.env): ReviewIntakeConfig {
@@ -40,6 +53,8 @@ export function readReviewIntakeConfig(env: NodeJS.ProcessEnv = process.env): Re
     localDataDir: env['LOCAL_DATA_DIR']?.trim() || undefined,
     metricsNamespace: namespace,
     maxHops: rawHops ? Number(rawHops) : DEFAULT_MAX_HOPS,
+    // Validated here, so a bad table name fails the cold start with the variable's name.
+    idempotencyTable: durableTableFromEnv(env),
   };
 }
 
@@ -47,20 +62,32 @@ export interface ReviewIntakeResult {
   readonly accepted: true;
   readonly orderId: string;
   readonly sourceEventId: string;
+  /** True when this request had been accepted before: nothing was done again. */
+  readonly duplicate: boolean;
 }
 
 export interface ReviewIntakeDependencies {
   readonly config: ReviewIntakeConfig;
   readonly logger: Logger;
   readonly emf?: EmfWriter;
+  /**
+   * Where accepted source event ids are claimed. Default: the DynamoDB table of `config` (created with
+   * the first request), else a MemoryDurableStore (this sandbox only).
+   */
+  readonly store?: DurableRecordStore | (() => Promise<DurableRecordStore>);
 }
+
+type ReviewIntakeMetric = 'ReviewRequestsAccepted' | 'ReviewRequestsRejected' | 'ReviewRequestsDuplicate';
 
 /** The handler with its dependencies injected (tests); `handler` below is the Lambda entry point. */
 export function createReviewIntakeHandler(deps: ReviewIntakeDependencies) {
   const { config, logger } = deps;
   const emf = deps.emf ?? stdoutEmfWriter;
   const fileLog = config.localDataDir === undefined ? undefined : new ReviewRequestFileLog(reviewIntakeLogPath(config.localDataDir));
-  const count = (name: 'ReviewRequestsAccepted' | 'ReviewRequestsRejected', requestId: string) =>
+  const table = config.idempotencyTable;
+  const configured = deps.store ?? (table === undefined ? new MemoryDurableStore() : () => createDynamoDbDurableStore(table));
+  const store = typeof configured === 'function' ? onFirstUse(configured) : () => Promise.resolve(configured);
+  const count = (name: ReviewIntakeMetric, requestId: string) =>
     emf(
       formatEmf({
         namespace: config.metricsNamespace,
@@ -70,7 +97,10 @@ export function createReviewIntakeHandler(deps: ReviewIntakeDependencies) {
       }),
     );
 
-  return async function reviewIntake(event: unknown, context: Pick<Context, 'awsRequestId'>): Promise<ReviewIntakeResult> {
+  return async function reviewIntake(
+    event: unknown,
+    context: Pick<Context, 'awsRequestId'> & Partial<Pick<Context, 'getRemainingTimeInMillis'>>,
+  ): Promise<ReviewIntakeResult> {
     let request;
     try {
       request = parseReviewRequest(event, config.maxHops);
@@ -82,20 +112,31 @@ export function createReviewIntakeHandler(deps: ReviewIntakeDependencies) {
       }
       throw error;
     }
-    if (fileLog) await fileLog.append(request);
-    logger.info(
-      {
-        requestId: context.awsRequestId,
-        orderId: request.orderId,
-        sourceEventId: request.sourceEventId,
-        traceId: request.traceId,
-        hops: request.hops,
-        reasons: request.reasons.map((r) => r.code),
+    const fields = {
+      requestId: context.awsRequestId,
+      orderId: request.orderId,
+      sourceEventId: request.sourceEventId,
+      traceId: request.traceId,
+      hops: request.hops,
+    };
+    const outcome = await acceptOnce(
+      await store(),
+      request.sourceEventId,
+      acceptLeaseMs(context),
+      async () => {
+        // The effect: teams replace this with their case-management call (see the module comment).
+        if (fileLog) await fileLog.append(request);
+        logger.info({ ...fields, reasons: request.reasons.map((r) => r.code) }, 'review request accepted');
       },
-      'review request accepted',
+      logger,
     );
-    count('ReviewRequestsAccepted', context.awsRequestId);
-    return { accepted: true, orderId: request.orderId, sourceEventId: request.sourceEventId };
+    if (outcome === 'duplicate') {
+      logger.info(fields, 'duplicate review request: accepted before, nothing done again');
+      count('ReviewRequestsDuplicate', context.awsRequestId);
+    } else {
+      count('ReviewRequestsAccepted', context.awsRequestId);
+    }
+    return { accepted: true, orderId: request.orderId, sourceEventId: request.sourceEventId, duplicate: outcome === 'duplicate' };
   };
 }
 

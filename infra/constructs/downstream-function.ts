@@ -4,11 +4,14 @@
  * DROPS the event unless an on-failure destination is configured ("Lambda asynchronous
  * invocation": error handling and destinations). So every plain function gets an on-failure
  * queue, an explicit retry/age policy, and alarms: nothing a consumer hands over disappears.
+ * Asynchronous invocation is at least once (an event may arrive twice): a function declaring
+ * `idempotencyTable` gets one to claim each invocation's key in.
  */
 import { Construct } from 'constructs';
 import { LambdaFunctionEventInvokeConfig } from '@cdktf/provider-aws/lib/lambda-function-event-invoke-config';
 import type { FunctionDefinition } from '../../pipeline';
 import { notifyingAlarm } from './alarm';
+import { IdempotencyTable } from './idempotency-table';
 import { payloadQueueAgeThresholdSeconds } from '../thresholds';
 import { queueAlarms } from './pipeline-consumer';
 import { PipelineFunction, type AwsLocation, type FunctionObservability } from './pipeline-function';
@@ -22,7 +25,10 @@ export interface DownstreamFunctionProps {
   functionName: string;
   definition: FunctionDefinition;
   bundlePath: string;
-  environment: Record<string, string>;
+  /** Table name of the idempotency table, used when the definition declares `idempotencyTable`. */
+  idempotencyTableName?: string;
+  /** Environment of the function given its idempotency table's name (resolved by the stack). */
+  environment: (idempotencyTable: string | undefined) => Record<string, string>;
   location: AwsLocation;
   invokeTargets: string[];
   stageKeyArn: string;
@@ -30,7 +36,7 @@ export interface DownstreamFunctionProps {
   /** Alarm period (s): the definition has no alarms block for plain functions, so the stage's consumer period. */
   alarmPeriodSeconds: number;
   observability: FunctionObservability;
-  /** `prevent_destroy` on the on-failure queue (it holds the only copy of failed requests). */
+  /** `prevent_destroy` on the on-failure queue (it holds the only copy of failed requests) and the table. */
   protect: boolean;
 }
 
@@ -38,6 +44,7 @@ export class DownstreamFunction extends Construct {
   readonly fn: PipelineFunction;
   readonly onFailureQueue: SecureQueue;
   readonly invokeConfig: LambdaFunctionEventInvokeConfig;
+  readonly idempotency: IdempotencyTable | undefined;
 
   constructor(scope: Construct, id: string, props: DownstreamFunctionProps) {
     super(scope, id);
@@ -48,15 +55,25 @@ export class DownstreamFunction extends Construct {
       account: location.account,
       protect: props.protect,
     });
+    if (props.definition.idempotencyTable && props.idempotencyTableName === undefined) {
+      throw new Error(`function ${functionName} declares idempotencyTable but was given no idempotencyTableName`);
+    }
+    this.idempotency =
+      props.definition.idempotencyTable && props.idempotencyTableName !== undefined
+        ? new IdempotencyTable(this, 'idempotency', { name: props.idempotencyTableName, protect: props.protect })
+        : undefined;
     this.fn = new PipelineFunction(this, 'function', {
       functionName,
       definition: props.definition,
       bundlePath: props.bundlePath,
-      environment: props.environment,
+      environment: props.environment(this.idempotency?.table.name),
       location,
       invokeTargets: props.invokeTargets,
-      // Asynchronous-invocation destinations are written with the function's execution role.
-      statements: queueSendStatements([this.onFailureQueue.queue.arn], props.stageKeyArn, location.region),
+      statements: [
+        // Asynchronous-invocation destinations are written with the function's execution role.
+        ...queueSendStatements([this.onFailureQueue.queue.arn], props.stageKeyArn, location.region),
+        ...(this.idempotency ? [this.idempotency.eventClaimStatement()] : []),
+      ],
       observability: props.observability,
     });
     const queuePolicy = this.onFailureQueue.grantSend([this.fn.role.arn]);

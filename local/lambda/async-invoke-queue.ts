@@ -8,6 +8,9 @@
  *
  * Local deviation, documented: when the runner stops, events waiting for a retry delay are retried
  * at once (attempts are still counted), so shutdown never waits minutes and never drops an event.
+ * `waitForRetriesAtStop` keeps the delays instead (the chaos harness: its delays are short, and a
+ * retry must not come before a crashed attempt's idempotency lease has ended, as on AWS, where the
+ * first retry comes a minute later).
  */
 import type { InvocationResult, LocalFunction } from './local-function';
 import type { NdjsonFile } from '../ndjson-file';
@@ -18,6 +21,8 @@ export interface AsyncInvokeQueueOptions {
   onFailure: NdjsonFile;
   /** Waits before retry 1, 2, ... (default [60 s, 120 s]); its length is MaximumRetryAttempts. */
   retryDelaysMs?: readonly number[];
+  /** At stop, wait out the retry delays instead of retrying at once (default false). */
+  waitForRetriesAtStop?: boolean;
   /** At most this many events of this function run at once (default: reserved concurrency, else 2). */
   concurrency?: number;
   onResult?(result: InvocationResult, attempt: number): void;
@@ -107,7 +112,8 @@ export class AsyncInvokeQueue {
       this.ready.push(event);
       this.pump();
     }, delay);
-    event.timer.unref();
+    // A stop that waits for retries keeps the process alive for them; otherwise a delay never does.
+    if (!this.options.waitForRetriesAtStop) event.timer.unref();
   }
 
   private async writeFailure(
@@ -137,14 +143,16 @@ export class AsyncInvokeQueue {
     });
   }
 
-  /** Run everything still queued (retry delays cut short) and wait until nothing is pending. */
+  /** Run everything still queued (retry delays cut short unless `waitForRetriesAtStop`) and wait until nothing is pending. */
   async drain(): Promise<void> {
-    this.draining = true;
-    for (const event of this.delayed) {
-      clearTimeout(event.timer);
-      this.ready.push(event);
+    this.draining = !this.options.waitForRetriesAtStop;
+    if (this.draining) {
+      for (const event of this.delayed) {
+        clearTimeout(event.timer);
+        this.ready.push(event);
+      }
+      this.delayed.clear();
     }
-    this.delayed.clear();
     if (this.concurrency === 0) {
       // Reserved concurrency 0 throttles every invocation: nothing can run, so record them all.
       for (const event of this.ready.splice(0)) {

@@ -25,6 +25,8 @@ export interface LocalLambdaServiceOptions {
   functionLogLevel?: string;
   /** Asynchronous invocation retry delays (default Lambda's 1 min, 2 min). */
   asyncRetryDelaysMs?: readonly number[];
+  /** At stop, wait out those delays instead of retrying at once (async-invoke-queue.ts; default false). */
+  waitForAsyncRetriesAtStop?: boolean;
   initTimeoutMs?: number;
   /** Port of the Invoke endpoint (default: a free one). */
   port?: number;
@@ -97,7 +99,7 @@ export class LocalLambdaService {
       const configured = functionEnvironment(definition, name, {
         functionName: (target) => target,
         logLevel: 'warn',
-        ...(idempotency !== undefined ? { idempotencyTable: (consumer: string) => idempotency.tableName(consumer) } : {}),
+        ...(idempotency !== undefined ? { idempotencyTable: (owner: string) => idempotency.tableName(owner) } : {}),
         extra: {
           LOCAL_DATA_DIR: dataDir.root,
           AWS_ENDPOINT_URL_LAMBDA: this.endpoint.url,
@@ -129,6 +131,7 @@ export class LocalLambdaService {
           fn,
           onFailure: new NdjsonFile(dataDir.onFailureFile(name)),
           ...(this.options.asyncRetryDelaysMs !== undefined ? { retryDelaysMs: this.options.asyncRetryDelaysMs } : {}),
+          ...(this.options.waitForAsyncRetriesAtStop ? { waitForRetriesAtStop: true } : {}),
         }),
       );
     }

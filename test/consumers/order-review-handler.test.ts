@@ -146,32 +146,48 @@ function invokeBody(e: OrderEventOf<'order.placed'>) {
   };
 }
 
-describe('order-review claims only the orders it sends a review request for (hasEffect)', () => {
-  it('asks the idempotency store for the orders matching a rule, not for the others', async () => {
+describe('one review per order across redeliveries: order-review sends again, review-intake accepts once', () => {
+  it('a retried batch and a duplicate asynchronous delivery open one review per matching order', async () => {
     await loadHandler(); // the module reads its configuration at load
     const { createOrderReviewHandler } = await import('../../consumers/order-review/handler');
     const { readOrderReviewConfig } = await import('../../consumers/order-review/config');
-    const { MemoryDurableStore } = await import('../../consumers/runtime/durable-store');
+    const { createReviewIntakeHandler, readReviewIntakeConfig } = await import('../../consumers/review-intake/handler');
+    const { createLogger } = await import('../../telemetry/logger');
     const { InMemoryQuarantineSink } = await import('../../consumers/runtime');
-    const claimed: string[] = [];
-    class Counting extends MemoryDurableStore {
-      override claim(eventId: string, leaseMs: number) {
-        claimed.push(eventId);
-        return super.claim(eventId, leaseMs);
-      }
-    }
-    const sent: object[] = [];
-    const handler = createOrderReviewHandler({
+    const intake = createReviewIntakeHandler({
+      config: readReviewIntakeConfig({ LOCAL_DATA_DIR: dataDir }),
+      logger: createLogger({ name: 'review-intake', level: 'silent' }),
+      emf: () => undefined,
+    });
+    const sent: string[] = [];
+    const outcomes: boolean[] = [];
+    let request = 0;
+    // One order-review container per delivery: a batch retried after a timeout or crash runs on a new one.
+    const container = () => createOrderReviewHandler({
       config: readOrderReviewConfig({ REVIEW_AMOUNT_THRESHOLD_MINOR: '50000', REVIEW_INTAKE_FUNCTION_NAME: 'orders-test-review-intake' }),
-      invoker: { invoke: async (payload) => void sent.push(payload) },
-      runtime: { durableStore: new Counting(), quarantine: new InMemoryQuarantineSink(), metrics: false },
+      invoker: {
+        // Lambda may deliver one asynchronous invocation twice: every request arrives twice here.
+        invoke: async (payload) => {
+          sent.push(JSON.stringify(payload));
+          for (let copy = 0; copy < 2; copy++) outcomes.push((await intake(JSON.parse(JSON.stringify(payload)), { awsRequestId: `r${++request}` })).duplicate);
+        },
+      },
+      runtime: { quarantine: new InMemoryQuarantineSink(), metrics: false },
     });
     const small = placed(11, 1000);
     const big = placed(12, 60_000);
     const bulk = placed(13, 100, 25); // above the default 20 units per SKU
-    const response = await handler(kinesisEvent([small, big, bulk]), lambdaContext('order-review'));
-    expect(response).toEqual({ batchItemFailures: [] });
-    expect(sent).toHaveLength(2);
-    expect(claimed.sort()).toEqual([big.id, bulk.id].sort());
+    const batch = kinesisEvent([small, big, bulk]);
+    expect(await container()(batch, lambdaContext('order-review'))).toEqual({ batchItemFailures: [] });
+    // Lambda retries the batch (e.g. the invocation timed out after the Invokes): the same records again.
+    expect(await container()(batch, lambdaContext('order-review'))).toEqual({ batchItemFailures: [] });
+
+    // order-review sent each request once per delivery, byte for byte the same (no claim of its own) ...
+    expect(sent).toHaveLength(4);
+    expect(sent.slice(2)).toEqual(sent.slice(0, 2));
+    // ... and review-intake opened one review per order: 8 deliveries, 2 accepted, 6 duplicates.
+    expect(outcomes.filter((duplicate) => !duplicate)).toHaveLength(2);
+    const lines = (await readFile(join(dataDir, 'invocations', 'review-intake.ndjson'), 'utf8')).trimEnd().split('\n');
+    expect(lines.map((l) => (JSON.parse(l) as { sourceEventId: string }).sourceEventId).sort()).toEqual([big.id, bulk.id].sort());
   });
 });

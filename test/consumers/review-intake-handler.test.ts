@@ -38,7 +38,7 @@ describe('review-intake handler', () => {
     const handler = await loadHandler({ LOCAL_DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
     const request = buildReviewRequest(createFixtures({ seed: 51 }).orderPlaced(), REASONS);
     const result = await handler(JSON.parse(JSON.stringify(request)), context);
-    expect(result).toEqual({ accepted: true, orderId: request.orderId, sourceEventId: request.sourceEventId });
+    expect(result).toEqual({ accepted: true, orderId: request.orderId, sourceEventId: request.sourceEventId, duplicate: false });
     const lines = (await readFile(join(dataDir, 'invocations', 'review-intake.ndjson'), 'utf8')).trimEnd().split('\n');
     expect(lines.map((l) => JSON.parse(l))).toEqual([request]);
     const emf = stdout.map((l) => JSON.parse(l)).find((d) => d._aws !== undefined);

@@ -14,7 +14,7 @@
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { deployedFunctions } from '../../infra/bundle';
@@ -342,11 +342,18 @@ describe('the deployed bundles', () => {
     expect(cloudwatch.requests).toHaveLength(1);
   });
 
-  it('review-intake: accepts a valid request and rejects an invalid one with a typed error', async () => {
+  it('review-intake: accepts a valid request once (a copy is a duplicate, claimed in its DynamoDB table) and rejects an invalid one with a typed error', async () => {
     const placed = createFixtures({ seed: 1903, startTime: Date.now() }).orderPlaced();
     const request = buildReviewRequest(placed, [{ code: 'amount-above-threshold', message: 'total above the threshold' }]);
     const ok = await invoke('review-intake', request);
-    expect(ok).toEqual({ accepted: true, orderId: placed.data.orderId, sourceEventId: placed.id });
+    expect(ok).toEqual({ accepted: true, orderId: placed.data.orderId, sourceEventId: placed.id, duplicate: false });
+    // The same request again (order-review retried, or Lambda delivered the event twice): nothing done again.
+    expect(await invoke('review-intake', request)).toEqual({ accepted: true, orderId: placed.data.orderId, sourceEventId: placed.id, duplicate: true });
+    const table = get('review-intake').env['IDEMPOTENCY_TABLE']!;
+    const { Item } = await dynamo.client().send(new GetItemCommand({ TableName: table, Key: { ledgerKey: { S: `event|${placed.id}` } }, ConsistentRead: true }));
+    expect(Item?.['status']?.S).toBe('COMPLETED');
+    // order-review keeps no claims of its own: no table, so no DynamoDB request on its batches.
+    expect(get('order-review').env).not.toHaveProperty('IDEMPOTENCY_TABLE');
     const result = await get('review-intake').fn.invoke({ payload: JSON.stringify({ nope: true }) });
     expect(result.ok).toBe(false);
     expect(!result.ok && result.error.errorType).toBe('InvalidReviewRequestError');

@@ -4,7 +4,7 @@
  * retention). Each check is also shown to catch a violation, so a green run means something.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { pipeline } from '../../pipeline';
+import { pipeline, type PipelineDefinition } from '../../pipeline';
 import {
   alarmActionViolations,
   allViolations,
@@ -25,11 +25,27 @@ import { asArray, stageConfig, STAGE_NAMES, synthStage, type Synthesized } from 
 import { deployedBundles } from '../support/deployed-bundles';
 
 const stages: Record<string, Synthesized> = {};
+/** The stages of the reference definition with every table option on (see everyTable). */
+const tableStages: Record<string, Synthesized> = {};
+
+/**
+ * The reference definition with every DynamoDB table a definition can declare (a consumer's publish
+ * ledger and idempotency table, a plain function's idempotency table), whichever pipeline/pipeline.ts
+ * declares today: the table checks see every kind of statement.
+ */
+function everyTable(): PipelineDefinition {
+  const definition = structuredClone(pipeline);
+  definition.consumers['order-metrics']!.publishLedger = true;
+  definition.consumers['order-review']!.idempotencyTable = true;
+  definition.functions['review-intake']!.idempotencyTable = true;
+  return definition;
+}
 
 beforeAll(async () => {
   // The real bundles, built as `npm run build:lambdas` builds them (test/deployed runs them).
   const bundles = (await deployedBundles()).dir;
   for (const stage of STAGE_NAMES) stages[stage] = synthStage(pipeline, stageConfig(stage), bundles);
+  for (const stage of STAGE_NAMES) tableStages[stage] = synthStage(everyTable(), stageConfig(stage), bundles);
 });
 
 describe.each(STAGE_NAMES)('stage %s', (stage) => {
@@ -41,10 +57,18 @@ describe.each(STAGE_NAMES)('stage %s', (stage) => {
   });
   it('grants no wildcard IAM action', () => expect(wildcardActionViolations(tf())).toEqual([]));
   it('uses Resource "*" only where the allow-list justifies it', () => expect(wildcardResourceViolations(tf())).toEqual([]));
-  it('grants DynamoDB item access only on the tables of this stack (the publish ledger, the idempotency table)', () => {
+  it('grants DynamoDB item access only on the tables of this stack (the publish ledger, the idempotency tables)', () => {
     const dynamo = policyStatements(tf()).filter(({ statement }) => asArray(statement.Action).some((a) => a.startsWith('dynamodb:')));
-    expect(dynamo.map(({ statement }) => statement.Sid).sort()).toEqual(['ClaimInOwnIdempotencyTable', 'ClaimInOwnPublishLedger']);
+    expect(dynamo.length).toBeGreaterThan(0);
     expect(tableAccessViolations(tf())).toEqual([]);
+  });
+  it('with every table option on (consumer ledger and idempotency table, function idempotency table): each statement passes every check', () => {
+    const withTables = tableStages[stage]!.tf;
+    const dynamo = policyStatements(withTables).filter(({ statement }) => asArray(statement.Action).some((a) => a.startsWith('dynamodb:')));
+    expect(dynamo.map(({ statement }) => statement.Sid).sort()).toEqual(['ClaimEventsInOwnIdempotencyTable', 'ClaimInOwnIdempotencyTable', 'ClaimInOwnPublishLedger']);
+    expect(tableAccessViolations(withTables)).toEqual([]);
+    expect(protectionViolations(withTables, stageConfig(stage).protectStatefulResources)).toEqual([]);
+    expect(allViolations(withTables)).toEqual([]);
   });
   it('encrypts every stream, queue and topic with KMS (rotated keys)', () => expect(encryptionViolations(tf())).toEqual([]));
   it('gives every mapping an on-failure destination, bounded retries and record age, ReportBatchItemFailures', () => {
@@ -96,7 +120,7 @@ describe('the checks catch violations', () => {
   });
 
   it('unprotected stateful resources in a protected stage, a stream deregistering consumers', () => {
-    const tf = structuredClone(stages['dev']!.tf);
+    const tf = structuredClone(tableStages['dev']!.tf);
     for (const s of Object.values(tf.resource['aws_kinesis_stream']!)) s['enforce_consumer_deletion'] = true;
     expect(protectionViolations(tf, false)).toEqual([expect.stringMatching(/^aws_kinesis_stream\..+: enforce_consumer_deletion deregisters consumers silently$/)]);
     // dev's resources are unprotected on purpose: held to the protected rules they fail on every stateful resource.
@@ -163,7 +187,7 @@ describe('the checks catch violations', () => {
   });
 
   it('DynamoDB access beyond the stack\'s own tables (another table, "*") and a DynamoDB wildcard action', () => {
-    const tf = structuredClone(stages['dev']!.tf);
+    const tf = structuredClone(tableStages['dev']!.tf);
     const [id, policy] = Object.entries(tf.resource['aws_iam_role_policy']!).find(([, p]) => String(p['policy']).includes('ClaimInOwnPublishLedger'))!;
     const doc = JSON.parse(policy['policy'] as string) as { Statement: object[] };
     doc.Statement.push({ Sid: 'OtherTable', Effect: 'Allow', Action: ['dynamodb:GetItem'], Resource: 'arn:aws:dynamodb:eu-west-1:111111111111:table/other' });
@@ -177,16 +201,26 @@ describe('the checks catch violations', () => {
     expect(wildcardResourceViolations(tf)).toEqual([`aws_iam_role_policy.${id} statement AnyTable: Resource "*" for dynamodb:* is not on the allow-list`]);
   });
 
-  it('a Scan or BatchWriteItem on an own table (more than the single-item actions)', () => {
-    const tf = structuredClone(stages['dev']!.tf);
-    const [id, policy] = Object.entries(tf.resource['aws_iam_role_policy']!).find(([, p]) => String(p['policy']).includes('ClaimInOwnIdempotencyTable'))!;
+  it.each(['ClaimInOwnIdempotencyTable', 'ClaimEventsInOwnIdempotencyTable'])('a Scan or BatchWriteItem on an own table (more than the single-item actions): %s', (sid) => {
+    const tf = structuredClone(tableStages['dev']!.tf);
+    const [id, policy] = Object.entries(tf.resource['aws_iam_role_policy']!).find(([, p]) => String(p['policy']).includes(`"${sid}"`))!;
     const doc = JSON.parse(policy['policy'] as string) as { Statement: { Sid?: string; Action: string[] }[] };
-    doc.Statement.find((st) => st.Sid === 'ClaimInOwnIdempotencyTable')!.Action.push('dynamodb:Scan', 'dynamodb:BatchWriteItem');
+    doc.Statement.find((st) => st.Sid === sid)!.Action.push('dynamodb:Scan', 'dynamodb:BatchWriteItem');
     tf.resource['aws_iam_role_policy']![id] = { ...policy, policy: JSON.stringify(doc) };
     expect(tableAccessViolations(tf)).toEqual([
-      `aws_iam_role_policy.${id} statement ClaimInOwnIdempotencyTable: DynamoDB action dynamodb:Scan is not a single-item action`,
-      `aws_iam_role_policy.${id} statement ClaimInOwnIdempotencyTable: DynamoDB action dynamodb:BatchWriteItem is not a single-item action`,
+      `aws_iam_role_policy.${id} statement ${sid}: DynamoDB action dynamodb:Scan is not a single-item action`,
+      `aws_iam_role_policy.${id} statement ${sid}: DynamoDB action dynamodb:BatchWriteItem is not a single-item action`,
     ]);
+  });
+
+  it('a function\'s idempotency statement pointed at another stack\'s table', () => {
+    const tf = structuredClone(tableStages['dev']!.tf);
+    const [id, policy] = Object.entries(tf.resource['aws_iam_role_policy']!).find(([, p]) => String(p['policy']).includes('"ClaimEventsInOwnIdempotencyTable"'))!;
+    const doc = JSON.parse(policy['policy'] as string) as { Statement: { Sid?: string; Resource: string }[] };
+    const other = 'arn:aws:dynamodb:eu-west-1:111111111111:table/orders-prod-review-intake-idempotency';
+    doc.Statement.find((st) => st.Sid === 'ClaimEventsInOwnIdempotencyTable')!.Resource = other;
+    tf.resource['aws_iam_role_policy']![id] = { ...policy, policy: JSON.stringify(doc) };
+    expect(tableAccessViolations(tf)).toEqual([`aws_iam_role_policy.${id} statement ClaimEventsInOwnIdempotencyTable: DynamoDB access to "${other}", not a table of this stack`]);
   });
 
   it('PutMetricData on "*" without the namespace condition is not justified', () => {

@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Testing } from 'cdktf';
-import { pipeline } from '../../pipeline';
+import { pipeline, type PipelineDefinition } from '../../pipeline';
 import { applyStage } from '../../infra/apply-stage';
 import { consumerIteratorAgeThresholdMs, durationThresholdMs, streamIteratorAgeThresholdMs } from '../../infra/thresholds';
 import {
@@ -156,7 +156,7 @@ describe('functions', () => {
   it('passes configuration through the environment: names, namespaces, queue URLs, log level', () => {
     const metrics = findResource(prod, 'aws_lambda_function', 'function_name', 'orders-prod-order-metrics');
     const quarantineId = Object.entries(prod.tf.resource['aws_sqs_queue']!).find(([, q]) => q['name'] === 'orders-prod-order-metrics-quarantine')![0];
-    const ledgerId = Object.keys(prod.tf.resource['aws_dynamodb_table']!)[0]!;
+    const ledgerId = Object.entries(prod.tf.resource['aws_dynamodb_table']!).find(([, t]) => t['name'] === 'orders-prod-order-metrics-publish-ledger')![0];
     expect((metrics['environment'] as { variables: Record<string, string> }).variables).toEqual({
       CONSUMER_NAME: 'order-metrics',
       METRICS_NAMESPACE: 'KinesisPipeline/Consumers',
@@ -212,7 +212,7 @@ describe('least-privilege roles', () => {
     );
     expect(bySid['WriteXRayTraces']).toEqual({ Sid: 'WriteXRayTraces', Effect: 'Allow', Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Resource: '*' });
     expect(policyOf(dev, 'orders-dev-order-metrics').map((st) => st.Sid)).not.toContain('WriteXRayTraces');
-    const ledgerId = Object.keys(prod.tf.resource['aws_dynamodb_table']!)[0]!;
+    const ledgerId = Object.entries(prod.tf.resource['aws_dynamodb_table']!).find(([, t]) => t['name'] === 'orders-prod-order-metrics-publish-ledger')![0];
     expect(bySid['ClaimInOwnPublishLedger']).toEqual({
       Sid: 'ClaimInOwnPublishLedger',
       Effect: 'Allow',
@@ -232,19 +232,28 @@ describe('least-privilege roles', () => {
     expect(bySid['WriteOwnLogGroup']!.Resource).toMatch(/^\$\{aws_cloudwatch_log_group\.consumer-order-metrics_.+\.arn\}:\*$/);
   });
 
-  it('order-review may invoke exactly review-intake, publishes no metrics, and touches only its idempotency table', () => {
+  // The idempotency tables these roles may touch follow pipeline/pipeline.ts (its flags move between
+  // definitions); the describe block on idempotency tables below pins each case on definitions of its own.
+  it('order-review may invoke exactly review-intake, publishes no metrics, and touches no table but an idempotency table it declares', () => {
     const sts = policyOf(dev, 'orders-dev-order-review');
     const invoke = sts.find((s) => s.Sid === 'InvokeDownstreamFunctions')!;
     expect(invoke).toMatchObject({ Action: ['lambda:InvokeFunction'], Resource: ['arn:aws:lambda:eu-west-1:111111111111:function:orders-dev-review-intake'] });
     expect(sts.some((s) => asArray(s.Action).includes('cloudwatch:PutMetricData'))).toBe(false);
-    expect(sts.filter((s) => asArray(s.Action).some((a) => a.startsWith('dynamodb:'))).map((s) => s.Sid)).toEqual(['ClaimInOwnIdempotencyTable']);
+    expect(sts.filter((s) => asArray(s.Action).some((a) => a.startsWith('dynamodb:'))).map((s) => s.Sid)).toEqual(
+      pipeline.consumers['order-review']!.idempotencyTable ? ['ClaimInOwnIdempotencyTable'] : [],
+    );
     // dev reads with the AWS managed key: its key policy authorises account principals via Kinesis.
     expect(sts.some((s) => s.Sid === 'DecryptOwnStream')).toBe(false);
   });
 
-  it('review-intake (no stream, no downstream) only writes its logs and sends to its own on-failure queue', () => {
+  it('review-intake (no stream, no downstream) only writes its logs, sends to its own on-failure queue and claims in an idempotency table it declares', () => {
     const sts = policyOf(dev, 'orders-dev-review-intake');
-    expect(sts.map((s) => s.Sid)).toEqual(['WriteOwnLogGroup', 'SendToOwnQueues', 'EncryptMessagesForOwnQueues']);
+    expect(sts.map((s) => s.Sid)).toEqual([
+      'WriteOwnLogGroup',
+      'SendToOwnQueues',
+      'EncryptMessagesForOwnQueues',
+      ...(pipeline.functions['review-intake']!.idempotencyTable ? ['ClaimEventsInOwnIdempotencyTable'] : []),
+    ]);
     const queueId = Object.entries(dev.tf.resource['aws_sqs_queue']!).find(([, q]) => q['name'] === 'orders-dev-review-intake-on-failure')![0];
     expect(sts[1]!.Resource).toEqual([`\${aws_sqs_queue.${queueId}.arn}`]);
   });
@@ -273,18 +282,49 @@ describe('least-privilege roles', () => {
   });
 });
 
-describe('publish ledger (consumer option publishLedger) and idempotency table (idempotencyTable)', () => {
+describe('publish ledger (consumer option publishLedger) and idempotency tables (consumer and function option idempotencyTable)', () => {
+  // Definitions built here (copies of the reference one), so these hold whichever consumer or function
+  // pipeline/pipeline.ts gives a table: every table option on, and every one off.
+  const everyTable = (): PipelineDefinition => {
+    const definition = structuredClone(pipeline);
+    definition.consumers['order-metrics']!.publishLedger = true;
+    definition.consumers['order-review']!.idempotencyTable = true;
+    definition.functions['review-intake']!.idempotencyTable = true;
+    // A second, longer-lived stream: a function's claims must outlive the longest retention, not one stream's.
+    definition.streams['returns'] = { ...structuredClone(definition.streams['orders']!), retentionHours: 72 };
+    return definition;
+  };
+  const noTable = (): PipelineDefinition => {
+    const definition = structuredClone(pipeline);
+    definition.consumers['order-metrics']!.publishLedger = false;
+    definition.consumers['order-review']!.idempotencyTable = false;
+    definition.functions['review-intake']!.idempotencyTable = false;
+    return definition;
+  };
+  const synthesized: Record<'dev' | 'staging' | 'prod', Synthesized> = {} as Record<'dev' | 'staging' | 'prod', Synthesized>;
+  beforeAll(() => {
+    for (const stage of ['dev', 'staging', 'prod'] as const) synthesized[stage] = synthStage(everyTable(), stageConfig(stage));
+  });
   const table = (s: Synthesized, name: string) => Object.entries(s.tf.resource['aws_dynamodb_table']!).find(([, t]) => t['name'] === name);
+  const variablesOf = (s: Synthesized, functionName: string) =>
+    (findResource(s, 'aws_lambda_function', 'function_name', functionName)['environment'] as { variables: Record<string, string> }).variables;
+  const dynamoGrants = (s: Synthesized) =>
+    resources(s, 'aws_iam_role_policy').flatMap((p) =>
+      statements(p['policy'])
+        .filter((st) => asArray(st.Action).some((a) => a.startsWith('dynamodb:')))
+        .map((st) => ({ role: String(p['role']), statement: st })),
+    );
 
-  it('one on-demand table each per stage: order-metrics publish ledger, order-review idempotency; string partition key, TTL on the expiry attribute; deletion protection, PITR and prevent_destroy where protected', () => {
-    for (const [s, stage, protect] of [
-      [dev, 'dev', false],
-      [staging, 'staging', true],
-      [prod, 'prod', true],
+  it('one on-demand table per declaring consumer or function and stage (order-metrics publish ledger, order-review and review-intake idempotency): string partition key ledgerKey, TTL on expiresAt; deletion protection, PITR and prevent_destroy where protected', () => {
+    for (const [stage, protect] of [
+      ['dev', false],
+      ['staging', true],
+      ['prod', true],
     ] as const) {
-      const tables = resources(s, 'aws_dynamodb_table');
-      expect(tables.map((t) => t['name']).sort()).toEqual([`orders-${stage}-order-metrics-publish-ledger`, `orders-${stage}-order-review-idempotency`]);
-      for (const name of [`orders-${stage}-order-metrics-publish-ledger`, `orders-${stage}-order-review-idempotency`]) {
+      const s = synthesized[stage];
+      const names = [`orders-${stage}-order-metrics-publish-ledger`, `orders-${stage}-order-review-idempotency`, `orders-${stage}-review-intake-idempotency`];
+      expect(resources(s, 'aws_dynamodb_table').map((t) => t['name']).sort()).toEqual(names);
+      for (const name of names) {
         expect(table(s, name)![1]).toEqual({
           name,
           billing_mode: 'PAY_PER_REQUEST',
@@ -296,51 +336,90 @@ describe('publish ledger (consumer option publishLedger) and idempotency table (
           lifecycle: { prevent_destroy: protect },
         });
       }
-      const [ledgerId] = table(s, `orders-${stage}-order-metrics-publish-ledger`)!;
-      const [idempotencyId] = table(s, `orders-${stage}-order-review-idempotency`)!;
-      expect(s.tf.output['consumer-order-metrics-publish-ledger-table']!['value']).toBe(`\${aws_dynamodb_table.${ledgerId}.name}`);
-      expect(s.tf.output['consumer-order-review-idempotency-table']!['value']).toBe(`\${aws_dynamodb_table.${idempotencyId}.name}`);
+      const ref = (name: string) => `\${aws_dynamodb_table.${table(s, name)![0]}.name}`;
+      expect(s.tf.output['consumer-order-metrics-publish-ledger-table']!['value']).toBe(ref(names[0]!));
+      expect(s.tf.output['consumer-order-review-idempotency-table']!['value']).toBe(ref(names[1]!));
+      expect(s.tf.output['function-review-intake-idempotency-table']!['value']).toBe(ref(names[2]!));
     }
-    expect(prod.tf.output).not.toHaveProperty('consumer-order-review-publish-ledger-table');
-    expect(prod.tf.output).not.toHaveProperty('consumer-order-metrics-idempotency-table');
+    expect(synthesized.prod.tf.output).not.toHaveProperty('consumer-order-review-publish-ledger-table');
+    expect(synthesized.prod.tf.output).not.toHaveProperty('consumer-order-metrics-idempotency-table');
   });
 
-  it('only the role of the consumer declaring a table may touch it: the ledger with GetItem, PutItem, DeleteItem; the idempotency table also with UpdateItem', () => {
-    const grants = resources(staging, 'aws_iam_role_policy').flatMap((p) =>
-      statements(p['policy'])
-        .filter((st) => asArray(st.Action).some((a) => a.startsWith('dynamodb:')))
-        .map((st) => ({ role: String(p['role']), statement: st })),
-    );
-    expect(grants).toHaveLength(2);
-    const ledger = grants.find((g) => g.statement.Sid === 'ClaimInOwnPublishLedger')!;
-    const idempotency = grants.find((g) => g.statement.Sid === 'ClaimInOwnIdempotencyTable')!;
-    expect(ledger.role).toMatch(/aws_iam_role\.consumer-order-metrics_/);
-    expect(ledger.statement.Action).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem']);
-    expect(ledger.statement.Resource).toBe(`\${aws_dynamodb_table.${table(staging, 'orders-staging-order-metrics-publish-ledger')![0]}.arn}`);
-    expect(idempotency.role).toMatch(/aws_iam_role\.consumer-order-review_/);
-    expect(idempotency.statement.Action).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']);
-    expect(idempotency.statement.Resource).toBe(`\${aws_dynamodb_table.${table(staging, 'orders-staging-order-review-idempotency')![0]}.arn}`);
+  it('only the role declaring a table may touch it: the ledger with GetItem, PutItem, DeleteItem; a consumer\'s idempotency table also with UpdateItem; a function\'s with GetItem, PutItem, DeleteItem only', () => {
+    const s = synthesized.staging;
+    const arn = (name: string) => `\${aws_dynamodb_table.${table(s, name)![0]}.arn}`;
+    const grants = dynamoGrants(s);
+    expect(grants.map((g) => g.statement.Sid).sort()).toEqual(['ClaimEventsInOwnIdempotencyTable', 'ClaimInOwnIdempotencyTable', 'ClaimInOwnPublishLedger']);
+    const bySid = Object.fromEntries(grants.map((g) => [g.statement.Sid, g]));
+    expect(bySid['ClaimInOwnPublishLedger']!.role).toMatch(/aws_iam_role\.consumer-order-metrics_/);
+    expect(bySid['ClaimInOwnPublishLedger']!.statement).toEqual({
+      Sid: 'ClaimInOwnPublishLedger',
+      Effect: 'Allow',
+      Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+      Resource: arn('orders-staging-order-metrics-publish-ledger'),
+    });
+    expect(bySid['ClaimInOwnIdempotencyTable']!.role).toMatch(/aws_iam_role\.consumer-order-review_/);
+    expect(bySid['ClaimInOwnIdempotencyTable']!.statement).toEqual({
+      Sid: 'ClaimInOwnIdempotencyTable',
+      Effect: 'Allow',
+      Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+      Resource: arn('orders-staging-order-review-idempotency'),
+    });
+    // A plain function keeps no attempt counters: no UpdateItem (Lambda retries a failed asynchronous invocation itself).
+    expect(bySid['ClaimEventsInOwnIdempotencyTable']!.role).toMatch(/aws_iam_role\.function-review-intake_/);
+    expect(bySid['ClaimEventsInOwnIdempotencyTable']!.statement).toEqual({
+      Sid: 'ClaimEventsInOwnIdempotencyTable',
+      Effect: 'Allow',
+      Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+      Resource: arn('orders-staging-review-intake-idempotency'),
+    });
   });
 
-  it('the idempotency table name and the item retention (stream retention + 1 day) reach order-review only', () => {
-    const fns = resources(staging, 'aws_lambda_function');
-    const review = fns.find((f) => f['function_name'] === 'orders-staging-order-review')!;
-    const variables = (review['environment'] as { variables: Record<string, string> }).variables;
-    expect(variables['IDEMPOTENCY_TABLE']).toBe(`\${aws_dynamodb_table.${table(staging, 'orders-staging-order-review-idempotency')![0]}.name}`);
-    const retentionHours = Number(resources(staging, 'aws_kinesis_stream')[0]!['retention_period']);
-    expect(variables['IDEMPOTENCY_RETENTION_SECONDS']).toBe(String(retentionHours * 3600 + 86_400));
-    for (const f of fns.filter((f) => f !== review)) expect(JSON.stringify(f)).not.toContain('IDEMPOTENCY_TABLE');
+  it('the idempotency table name and the item retention reach the declaring function and consumer only: a consumer\'s stream retention + 1 day, a function\'s longest stream retention + 1 day', () => {
+    for (const stage of ['dev', 'staging', 'prod'] as const) {
+      const s = synthesized[stage];
+      const retention = (stream: string) => Number(findResource(s, 'aws_kinesis_stream', 'name', `orders-${stage}-${stream}`)['retention_period']);
+      const review = variablesOf(s, `orders-${stage}-order-review`);
+      expect(review['IDEMPOTENCY_TABLE']).toBe(`\${aws_dynamodb_table.${table(s, `orders-${stage}-order-review-idempotency`)![0]}.name}`);
+      expect(review['IDEMPOTENCY_RETENTION_SECONDS']).toBe(String(retention('orders') * 3600 + 86_400));
+      const intake = variablesOf(s, `orders-${stage}-review-intake`);
+      expect(intake['IDEMPOTENCY_TABLE']).toBe(`\${aws_dynamodb_table.${table(s, `orders-${stage}-review-intake-idempotency`)![0]}.name}`);
+      expect(intake['IDEMPOTENCY_RETENTION_SECONDS']).toBe(String(Math.max(retention('orders'), retention('returns')) * 3600 + 86_400));
+      expect(JSON.stringify(variablesOf(s, `orders-${stage}-order-metrics`))).not.toContain('IDEMPOTENCY_');
+    }
+    // dev: orders 24 h, returns 72 h; the function follows the longest (72 h), the consumer its own stream (24 h).
+    expect(variablesOf(synthesized.dev, 'orders-dev-review-intake')['IDEMPOTENCY_RETENTION_SECONDS']).toBe(String(72 * 3600 + 86_400));
+    expect(variablesOf(synthesized.dev, 'orders-dev-order-review')['IDEMPOTENCY_RETENTION_SECONDS']).toBe(String(24 * 3600 + 86_400));
   });
 
-  it('a consumer without the options gets no table, no statement and no variable', () => {
-    const definition = structuredClone(pipeline);
-    definition.consumers['order-metrics']!.publishLedger = false;
-    definition.consumers['order-review']!.idempotencyTable = false;
+  it('a function without idempotencyTable gets no table, no statement and no variable, while a consumer keeps its own', () => {
+    const definition = noTable();
+    definition.consumers['order-review']!.idempotencyTable = true;
     const s = synthStage(definition, stageConfig('dev'));
+    expect(resources(s, 'aws_dynamodb_table').map((t) => t['name'])).toEqual(['orders-dev-order-review-idempotency']);
+    expect(dynamoGrants(s).map((g) => g.statement.Sid)).toEqual(['ClaimInOwnIdempotencyTable']);
+    expect(policyOf(s, 'orders-dev-review-intake').some((st) => asArray(st.Action).some((a) => a.startsWith('dynamodb:')))).toBe(false);
+    expect(JSON.stringify(variablesOf(s, 'orders-dev-review-intake'))).not.toContain('IDEMPOTENCY_');
+    expect(s.tf.output).not.toHaveProperty('function-review-intake-idempotency-table');
+  });
+
+  it('a function declaring idempotencyTable gets its table even when no consumer has one', () => {
+    const definition = noTable();
+    definition.functions['review-intake']!.idempotencyTable = true;
+    const s = synthStage(definition, stageConfig('dev'));
+    expect(resources(s, 'aws_dynamodb_table').map((t) => t['name'])).toEqual(['orders-dev-review-intake-idempotency']);
+    expect(dynamoGrants(s).map((g) => [g.statement.Sid, g.role.match(/aws_iam_role\.([a-z-]+)_/)?.[1]])).toEqual([['ClaimEventsInOwnIdempotencyTable', 'function-review-intake']]);
+    expect(variablesOf(s, 'orders-dev-review-intake')).toMatchObject({ IDEMPOTENCY_TABLE: expect.stringMatching(/^\$\{aws_dynamodb_table\..+\.name\}$/), IDEMPOTENCY_RETENTION_SECONDS: String(24 * 3600 + 86_400) });
+    expect(JSON.stringify(variablesOf(s, 'orders-dev-order-review'))).not.toContain('IDEMPOTENCY_');
+  });
+
+  it('a consumer or function without the options gets no table, no statement and no variable', () => {
+    const s = synthStage(noTable(), stageConfig('dev'));
     expect(resources(s, 'aws_dynamodb_table')).toHaveLength(0);
     expect(s.json).not.toContain('dynamodb:');
     expect(s.json).not.toContain('PUBLISH_LEDGER_TABLE');
     expect(s.json).not.toContain('IDEMPOTENCY_TABLE');
+    expect(s.json).not.toContain('IDEMPOTENCY_RETENTION_SECONDS');
   });
 });
 

@@ -17,6 +17,8 @@ import { InMemoryQuarantineSink, createKinesisHandler, type KinesisBatchHandler 
 import { buildKinesisEvent } from '../../ops/redrive/invoke-redriver';
 import { ShardRangeReader } from '../../ops/aws/shard-range-reader';
 import { runCli } from '../../ops/cli';
+import { pipeline } from '../../pipeline';
+import type { PipelineDefinition } from '../../pipeline/definition-schema';
 import { createFixtures } from '../../schemas/fixtures';
 import { registry, type OrderEvent } from '../../schemas/index';
 import { createLogger } from '../../telemetry/logger';
@@ -26,6 +28,15 @@ import { startKinesalite, type EmbeddedKinesis } from '../support/emulators';
 import { captureIo, createStream, json, localDataDir, onFailureRecord, putRecords, type StreamHandle, type Written } from './helpers';
 
 const TABLE = 'order-review-idempotency';
+/**
+ * The project's definition with an idempotency table on order-review. (The shipped order-review keeps no
+ * claims: review-intake dedupes its requests. Redrive's "already done" check is for any consumer that
+ * declares a table; order-review is the consumer whose redrive mode this test needs.)
+ */
+const DEFINITION: PipelineDefinition = {
+  ...pipeline,
+  consumers: { ...pipeline.consumers, 'order-review': { ...pipeline.consumers['order-review']!, idempotencyTable: true } },
+};
 const lambdaMock = mockClient(LambdaClient);
 let kinesis: EmbeddedKinesis;
 let dynamo: EmbeddedDynamoDb;
@@ -97,7 +108,7 @@ describe('ops redrive with the consumer idempotency table', () => {
   it('--mode invoke sends only what did not take effect and reports "4 redriven, 6 already done"; every event took effect once', async () => {
     const s = await setup(91);
     const { io, out } = captureIo();
-    const code = await runCli(['redrive', 'order-review', '--local', '--data-dir', s.dataDir], { io, clients: { lambda: new LambdaClient({ region: 'us-east-1' }), dynamodb: dynamo.client() } });
+    const code = await runCli(['redrive', 'order-review', '--local', '--data-dir', s.dataDir], { io, definition: DEFINITION, clients: { lambda: new LambdaClient({ region: 'us-east-1' }), dynamodb: dynamo.client() } });
     expect(out.at(-1)).toBe('1 on-failure record(s): 1 redriven and removed, 0 kept; 4 record(s) redriven, 6 already done, 0 known unrecoverable');
     expect(code).toBe(0);
     expect(out[0]).toContain('redriven 4, 6 already done: removed');
@@ -109,7 +120,7 @@ describe('ops redrive with the consumer idempotency table', () => {
   it('--mode reput re-puts only what did not take effect', async () => {
     const s = await setup(92);
     const { io, out } = captureIo();
-    const code = await runCli(['redrive', 'order-review', '--local', '--data-dir', s.dataDir, '--mode', 'reput'], { io, clients: { dynamodb: dynamo.client() } });
+    const code = await runCli(['redrive', 'order-review', '--local', '--data-dir', s.dataDir, '--mode', 'reput'], { io, definition: DEFINITION, clients: { dynamodb: dynamo.client() } });
     expect(out.at(-1)).toBe('1 on-failure record(s): 1 redriven and removed, 0 kept; 4 record(s) redriven, 6 already done, 0 known unrecoverable');
     expect(code).toBe(0);
     // The stream now holds the 10 originals and 4 re-put records: those of the events that had not taken effect.

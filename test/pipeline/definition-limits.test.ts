@@ -346,6 +346,17 @@ describe('references and unknown settings', () => {
     expect(problemsOf((d) => (d.consumers['order-review']!.publishLedger = true))).toEqual([]);
   });
 
+  it('rejects a function idempotencyTable that is not a boolean, saying what it does; defaults to false', () => {
+    expect(problemsOf((d) => ((d.functions!['review-intake'] as Record<string, unknown>)['idempotencyTable'] = 'yes'))).toEqual([
+      'functions.review-intake.idempotencyTable: must be true or false (true: deploy a DynamoDB idempotency table for this function)',
+    ]);
+    expect(problemsOf((d) => (d.functions!['review-intake']!.idempotencyTable = true))).toEqual([]);
+    expect(problemsOf((d) => (d.functions!['review-intake']!.idempotencyTable = false))).toEqual([]);
+    const input = reference();
+    delete input.functions!['review-intake']!.idempotencyTable;
+    expect(definePipeline(input).functions['review-intake']!.idempotencyTable).toBe(false);
+  });
+
   it('rejects a consumer named like a function (Lambda names are unique)', () => {
     expect(problemsOf((d) => (d.functions!['order-metrics'] = { entry: 'x.ts' }))).toEqual([
       'consumers.order-metrics: must not share its name with a function (Lambda names are unique)',

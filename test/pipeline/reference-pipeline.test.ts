@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   FUNCTION_LIMITS,
+  IDEMPOTENCY_RETENTION_VARIABLE,
+  IDEMPOTENCY_TABLE_VARIABLE,
   MAPPING_LIMITS,
   PUBLISH_LEDGER_TABLE_VARIABLE,
   STREAM_LIMITS,
@@ -58,6 +60,38 @@ describe('the reference pipeline definition', () => {
     // Locally (no table resolved) the consumer keeps its marker-file ledger under LOCAL_DATA_DIR.
     const local = functionEnvironment(pipeline, 'order-metrics', { functionName: (n) => n, extra: { LOCAL_DATA_DIR: '/tmp/data' } });
     expect(local).not.toHaveProperty(PUBLISH_LEDGER_TABLE_VARIABLE);
+  });
+
+  it('a function declaring idempotencyTable gets its table and a retention past the longest stream retention; consumers keep their own stream\'s', () => {
+    // Built here, not read from pipeline.ts: two streams, so "longest" and "the consumer's own" differ.
+    const definition = definePipeline({
+      name: 'shop',
+      streams: { orders: { capacity: { mode: 'ON_DEMAND' }, retentionHours: 48 }, returns: { capacity: { mode: 'ON_DEMAND' }, retentionHours: 168 } },
+      consumers: {
+        reader: {
+          entry: 'consumers/reader/handler.ts',
+          stream: 'orders',
+          idempotencyTable: true,
+          invokes: ['intake', 'plain'],
+          mapping: { startingPosition: 'TRIM_HORIZON' },
+        },
+      },
+      functions: { intake: { entry: 'consumers/intake/handler.ts', idempotencyTable: true }, plain: { entry: 'consumers/plain/handler.ts' } },
+    });
+    const resolved = { functionName: (n: string) => `shop-dev-${n}`, idempotencyTable: (n: string) => `shop-dev-${n}-idempotency` };
+    const intake = functionEnvironment(definition, 'intake', resolved);
+    expect(intake[IDEMPOTENCY_TABLE_VARIABLE]).toBe('shop-dev-intake-idempotency');
+    // 168 h (returns, the longest) + 1 day: a redriven record of any stream still finds its claim.
+    expect(intake[IDEMPOTENCY_RETENTION_VARIABLE]).toBe(String(168 * 3600 + 86_400));
+    // A plain function has no stream of its own: no consumer-only variables.
+    expect(intake).not.toHaveProperty('POISON_RECORD_ATTEMPTS');
+    const reader = functionEnvironment(definition, 'reader', resolved);
+    expect(reader[IDEMPOTENCY_TABLE_VARIABLE]).toBe('shop-dev-reader-idempotency');
+    expect(reader[IDEMPOTENCY_RETENTION_VARIABLE]).toBe(String(48 * 3600 + 86_400));
+    for (const env of [functionEnvironment(definition, 'plain', resolved), functionEnvironment(definition, 'intake', { functionName: resolved.functionName })]) {
+      expect(env).not.toHaveProperty(IDEMPOTENCY_TABLE_VARIABLE);
+      expect(env).not.toHaveProperty(IDEMPOTENCY_RETENTION_VARIABLE);
+    }
   });
 
   it('stream is encrypted and functions have handler entries', () => {
