@@ -25,7 +25,7 @@ export function createKinesisHandler<E extends AnyEvent>(options: KinesisHandler
   for (const [type, handler] of Object.entries(options.handlers as Record<string, EventStep | undefined>)) {
     if (typeof handler === 'function') table.set(type, handler);
   }
-  const runner = new HandlerRunner((type) => table.get(type), runtime.settings.idempotency, runtime.log, runtime.claims, runtime.settings.hasEffect);
+  const runner = new HandlerRunner((type) => table.get(type), runtime.settings.idempotency, () => runtime.log, runtime.claims, runtime.settings.hasEffect);
   const mode = { concurrency: runtime.settings.concurrency, stopAllOnFailure: false };
   return async (event, context) => {
     try {

@@ -46,11 +46,16 @@ export class HandlerRunner implements RecordStarter {
     /** Step for an event type, or undefined when the consumer has none (the record is acknowledged). */
     private readonly stepFor: (type: string) => EventStep | undefined,
     private readonly idempotency: IdempotencyStore | undefined,
-    private readonly log: Logger,
+    /** The logger, or a function returning it (the runtime's, created on first use). */
+    private readonly logSource: Logger | (() => Logger),
     private readonly claims: ClaimStoreHolder = { store: undefined },
     /** Events that need a durable claim (options.hasEffect); undefined = all. */
     private readonly hasEffect: ((event: AnyEvent) => boolean) | undefined = undefined,
   ) {}
+
+  private get log(): Logger {
+    return typeof this.logSource === 'function' ? this.logSource() : this.logSource;
+  }
 
   start(item: RecordItem): Promise<void> | undefined {
     const idempotency = this.idempotency;

@@ -10,7 +10,7 @@ import { Dispatcher, type DispatchHooks, type Unsettled } from './dispatcher';
 import { MemoryDurableStore, type DurableRecordStore } from './durable-store';
 import type { ClaimStoreHolder } from './handler-runner';
 import { isolatePoisonRecords } from './poison';
-import { RuntimeInvariantError } from './errors';
+import { RuntimeConfigError, RuntimeInvariantError } from './errors';
 import { RuntimeMetrics, type InvocationCounts } from './metrics';
 import { resolveSettings, type ConsumerRuntimeOptions, type ResolvedSettings } from './options';
 import { flushQuarantine } from './quarantine';
@@ -149,9 +149,22 @@ class InvocationHooks implements DispatchHooks {
   }
 }
 
+/** pino's levels (its `levels.values`), spelled out so a bad LOG_LEVEL fails the cold start, before pino is built. */
+const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+function logLevelFromEnv(env: NodeJS.ProcessEnv): string {
+  const level = env['LOG_LEVEL'];
+  if (level === undefined || level === '') return 'info';
+  if (!LOG_LEVELS.has(level)) {
+    throw new RuntimeConfigError(`LOG_LEVEL="${level}" must be one of ${[...LOG_LEVELS].join(', ')}`);
+  }
+  return level;
+}
+
 export class ConsumerRuntime {
   readonly settings: ResolvedSettings;
-  readonly log: Logger;
+  private logger: Logger | undefined;
+  private readonly createLog: () => Logger;
   private readonly decoder: RecordDecoder;
   private readonly metrics: RuntimeMetrics | undefined;
   /** The durable store for event claims, once resolved (shared with the handler runner). */
@@ -165,15 +178,27 @@ export class ConsumerRuntime {
   constructor(options: ConsumerRuntimeOptions<AnyEvent>) {
     this.settings = resolveSettings(options);
     const { consumerName } = this.settings;
-    this.log =
-      options.logger ??
+    this.logger = options.logger;
+    // Configuration is read (and a bad LOG_LEVEL refused) here, at init; only pino's construction waits.
+    const level = options.logger === undefined ? logLevelFromEnv(process.env) : undefined;
+    this.createLog = () =>
       createLogger({
         name: consumerName,
+        ...(level !== undefined ? { level } : {}),
         ...(options.redact !== undefined ? { redact: options.redact } : {}),
         ...(options.logDestination !== undefined ? { destination: options.logDestination } : {}),
       });
     this.decoder = new RecordDecoder(this.settings);
     this.metrics = this.settings.metrics ? new RuntimeMetrics(consumerName, this.settings.metrics) : undefined;
+  }
+
+  /**
+   * The consumer's root logger, created on first use (the first invocation's child logger), not at
+   * init: pino builds its redaction and destination when a logger is created (about 5-8 ms of a cold
+   * start, BENCHMARKS.md), and a container that never runs an invocation never needs it.
+   */
+  get log(): Logger {
+    return (this.logger ??= this.createLog());
   }
 
   /** Creates the durable store on the first invocation (a dynamic import for DynamoDB); retried after a failure. */

@@ -693,6 +693,25 @@ describe('rule 10: logging', () => {
     expect(debug.logs.find('batch processed')).toHaveLength(1);
     expect(quiet.logs.lines).toHaveLength(0);
   });
+
+  it('reads LOG_LEVEL when the handler is created (a bad value fails the cold start, naming the levels), though pino is built with the first invocation', async () => {
+    const saved = process.env['LOG_LEVEL'];
+    try {
+      process.env['LOG_LEVEL'] = 'loud';
+      expect(() => createKinesisHandler({ registry, consumerName: 'levels', quarantine: new InMemoryQuarantineSink(), metrics: false, handlers: {} })).toThrow(
+        'LOG_LEVEL="loud" must be one of fatal, error, warn, info, debug, trace, silent',
+      );
+      process.env['LOG_LEVEL'] = 'debug';
+      const created = setupOrderHandler({ handlers: { 'order.paid': () => undefined } });
+      process.env['LOG_LEVEL'] = 'silent'; // changed after the handler was created: not read again
+      await created.handler(kinesisEvent([fixtures().orderPaid()]), lambdaContext());
+      await tick();
+      expect(created.logs.find('record processed')).toHaveLength(1);
+    } finally {
+      if (saved === undefined) delete process.env['LOG_LEVEL'];
+      else process.env['LOG_LEVEL'] = saved;
+    }
+  });
 });
 
 describe('rule 11: metrics (one EMF document per invocation)', () => {

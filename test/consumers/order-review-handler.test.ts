@@ -27,7 +27,8 @@ afterEach(async () => {
 
 /** The exported `handler`, loaded fresh: configuration and clients are built at module load. */
 async function loadHandler(env: Record<string, string> = {}) {
-  const base = { REVIEW_AMOUNT_THRESHOLD_MINOR: '50000', REVIEW_INTAKE_FUNCTION_NAME: 'orders-test-review-intake', LOCAL_DATA_DIR: dataDir, LOG_LEVEL: 'silent', AWS_REGION: 'eu-west-1' };
+  // No credentials in the environment: the invoker uses the SDK client (mocked here), not the signed request.
+  const base = { REVIEW_AMOUNT_THRESHOLD_MINOR: '50000', REVIEW_INTAKE_FUNCTION_NAME: 'orders-test-review-intake', LOCAL_DATA_DIR: dataDir, LOG_LEVEL: 'silent', AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: '' };
   for (const [k, v] of Object.entries({ ...base, ...env })) vi.stubEnv(k, v);
   vi.resetModules();
   return (await import('../../consumers/order-review/handler')).handler;
