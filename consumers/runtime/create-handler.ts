@@ -33,7 +33,7 @@ export function createKinesisHandler<E extends AnyEvent>(options: KinesisHandler
       return { batchItemFailures: result.batchItemFailures };
     } catch (error) {
       // Rule 12: a runtime bug fails the whole invocation so Lambda retries / bisects the batch.
-      runtime.log.error({ err: error, requestId: context?.awsRequestId }, 'consumer runtime error: failing the invocation');
+      runtime.builtLog?.error({ err: error, requestId: context?.awsRequestId }, 'consumer runtime error: failing the invocation');
       throw error;
     }
   };

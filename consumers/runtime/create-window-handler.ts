@@ -95,6 +95,7 @@ export function createKinesisWindowHandler<E extends AnyEvent, S extends WindowS
 
   return async (event, context) => {
     try {
+      await runtime.ready();
       if (event === null || typeof event !== 'object' || !isPlainObject(event.window)) {
         throw new RuntimeInvariantError('event has no tumbling window: set TumblingWindowInSeconds on the event source mapping, or use createKinesisHandler');
       }
@@ -127,7 +128,7 @@ export function createKinesisWindowHandler<E extends AnyEvent, S extends WindowS
       }
       return { state, batchItemFailures: result.batchItemFailures };
     } catch (error) {
-      runtime.log.error({ err: error, requestId: context?.awsRequestId }, 'window invocation failed');
+      runtime.builtLog?.error({ err: error, requestId: context?.awsRequestId }, 'window invocation failed');
       throw error;
     }
   };

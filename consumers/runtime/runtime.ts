@@ -4,13 +4,14 @@
  * the handler factories; `invoke` runs per batch.
  */
 import type { Context, KinesisStreamBatchItemFailure, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
-import { createLogger, type Logger } from '../../telemetry/logger';
+import type { Logger } from '../../telemetry/logger';
 import { RecordDecoder, shardIdOf } from './decode';
 import { Dispatcher, type DispatchHooks, type Unsettled } from './dispatcher';
 import { MemoryDurableStore, type DurableRecordStore } from './durable-store';
 import type { ClaimStoreHolder } from './handler-runner';
 import { isolatePoisonRecords } from './poison';
 import { RuntimeConfigError, RuntimeInvariantError } from './errors';
+import { onFirstUse } from './on-first-use';
 import { RuntimeMetrics, type InvocationCounts } from './metrics';
 import { resolveSettings, type ConsumerRuntimeOptions, type ResolvedSettings } from './options';
 import { flushQuarantine } from './quarantine';
@@ -149,6 +150,9 @@ class InvocationHooks implements DispatchHooks {
   }
 }
 
+// pino (~60 KiB, ~15 ms to load and build a logger) loads with the first invocation, not at init.
+const loggerModule = onFirstUse(() => import('../../telemetry/logger'));
+
 /** pino's levels (its `levels.values`), spelled out so a bad LOG_LEVEL fails the cold start, before pino is built. */
 const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
@@ -164,7 +168,7 @@ function logLevelFromEnv(env: NodeJS.ProcessEnv): string {
 export class ConsumerRuntime {
   readonly settings: ResolvedSettings;
   private logger: Logger | undefined;
-  private readonly createLog: () => Logger;
+  private readonly createLog: () => Promise<Logger>;
   private readonly decoder: RecordDecoder;
   private readonly metrics: RuntimeMetrics | undefined;
   /** The durable store for event claims, once resolved (shared with the handler runner). */
@@ -181,8 +185,8 @@ export class ConsumerRuntime {
     this.logger = options.logger;
     // Configuration is read (and a bad LOG_LEVEL refused) here, at init; only pino's construction waits.
     const level = options.logger === undefined ? logLevelFromEnv(process.env) : undefined;
-    this.createLog = () =>
-      createLogger({
+    this.createLog = async () =>
+      (await loggerModule()).createLogger({
         name: consumerName,
         ...(level !== undefined ? { level } : {}),
         ...(options.redact !== undefined ? { redact: options.redact } : {}),
@@ -193,12 +197,26 @@ export class ConsumerRuntime {
   }
 
   /**
-   * The consumer's root logger, created on first use (the first invocation's child logger), not at
-   * init: pino builds its redaction and destination when a logger is created (about 5-8 ms of a cold
-   * start, BENCHMARKS.md), and a container that never runs an invocation never needs it.
+   * Loads pino and builds the consumer's root logger with the first invocation, not at init (loading
+   * pino and building a logger with its redaction is ~15-20 ms of a cold start, BENCHMARKS.md; the
+   * configuration, LOG_LEVEL included, is checked at init). Later calls: one settled await.
    */
+  async ready(): Promise<void> {
+    if (this.logger === undefined) {
+      const logger = await this.createLog();
+      this.logger ??= logger;
+    }
+  }
+
+  /** The root logger: available once `ready()` resolved (every handler factory awaits it first). */
   get log(): Logger {
-    return (this.logger ??= this.createLog());
+    if (this.logger === undefined) throw new RuntimeInvariantError('the consumer runtime has no logger before ready() (the first invocation builds it)');
+    return this.logger;
+  }
+
+  /** The root logger if it is built, else undefined (error paths that must not throw). */
+  get builtLog(): Logger | undefined {
+    return this.logger;
   }
 
   /** Creates the durable store on the first invocation (a dynamic import for DynamoDB); retried after a failure. */
@@ -234,6 +252,7 @@ export class ConsumerRuntime {
     mode: { readonly concurrency: number; readonly stopAllOnFailure: boolean; readonly quarantineAtOnce?: boolean },
   ): Promise<InvocationResult> {
     const { settings, decoder } = this;
+    if (this.logger === undefined) await this.ready();
     if (this.attempts === undefined) await this.resolveDurable();
     const startedAt = settings.now();
     if (event === null || typeof event !== 'object' || !Array.isArray(event.Records)) {

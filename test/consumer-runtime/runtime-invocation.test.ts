@@ -490,3 +490,25 @@ describe('rule 9: window mode writes each permanent failure before reducing furt
     expect(emf.docs[0]).toMatchObject({ RecordsQuarantined: 0 });
   });
 });
+
+describe('the root logger is built with the first invocation, not at init (issue 15)', () => {
+  it('no logger before ready(); one logger after, kept; a handler logs from its first invocation on', async () => {
+    const { ConsumerRuntime } = await import('../../consumers/runtime/runtime');
+    const logs = new LogCapture();
+    const runtime = new ConsumerRuntime({ registry, consumerName: 'lazy-log', logDestination: logs, metrics: false, quarantine: new InMemoryQuarantineSink(), handlers: {} } as never);
+    expect(runtime.builtLog).toBeUndefined();
+    expect(() => runtime.log).toThrow(RuntimeInvariantError);
+    await runtime.ready();
+    const built = runtime.log;
+    expect(runtime.builtLog).toBe(built);
+    await runtime.ready();
+    expect(runtime.log).toBe(built);
+
+    const f = createFixtures({ seed: 77 });
+    const { handler, logs: handlerLogs } = setupOrderHandler({ handlers: { 'order.paid': (_e, meta) => void meta.log.warn('from the handler') } });
+    expect(handlerLogs.lines).toHaveLength(0);
+    await handler(kinesisEvent([f.orderPaid()]), lambdaContext());
+    await tick();
+    expect(handlerLogs.find('from the handler')).toHaveLength(1);
+  });
+});
