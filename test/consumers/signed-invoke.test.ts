@@ -276,6 +276,14 @@ describe('errors and retries (the SDK standard mode: 3 attempts, full-jitter bac
     signed.destroy();
   });
 
+  it('a redirect is an error, not an acceptance (Lambda answers 202; nothing follows a redirect)', async () => {
+    script = [(res) => (res.writeHead(307, { location: 'http://elsewhere/' }), res.end())];
+    const { signed } = client();
+    await expect(signed.invokeEvent('f', new Uint8Array(0))).rejects.toThrow('Lambda Invoke failed: HTTP307 (HTTP 307)');
+    expect(captured).toHaveLength(1);
+    signed.destroy();
+  });
+
   it('the invoker reports a 2xx other than 202 as not accepted', async () => {
     script = [(res) => (res.writeHead(200), res.end('{}'))];
     const saved = { ...process.env };
