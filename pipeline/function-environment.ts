@@ -55,19 +55,16 @@ export function functionEnvironment(
   const ledgerTable = definition.consumers[name]?.publishLedger ? resolved.publishLedgerTable?.(name) : undefined;
   if (ledgerTable !== undefined) env[PUBLISH_LEDGER_TABLE_VARIABLE] = ledgerTable;
   const consumer = definition.consumers[name];
-  const idempotencyTable = consumer?.idempotencyTable ? resolved.idempotencyTable?.(name) : undefined;
-  if (consumer !== undefined && idempotencyTable !== undefined) {
+  const idempotencyTable = fn.idempotencyTable ? resolved.idempotencyTable?.(name) : undefined;
+  if (idempotencyTable !== undefined) {
     env[IDEMPOTENCY_TABLE_VARIABLE] = idempotencyTable;
-    const retentionHours = definition.streams[consumer.stream]?.retentionHours ?? 24;
-    env[IDEMPOTENCY_RETENTION_VARIABLE] = String(idempotencyRetentionSeconds(retentionHours));
-  }
-  const plainFunction = consumer === undefined ? definition.functions[name] : undefined;
-  const functionTable = plainFunction?.idempotencyTable ? resolved.idempotencyTable?.(name) : undefined;
-  if (functionTable !== undefined) {
-    env[IDEMPOTENCY_TABLE_VARIABLE] = functionTable;
-    // Its duplicates come from retried or redriven records of any stream: keep claims past the longest
-    // retention (24 h floor: the Kinesis minimum, should a definition declare no stream).
-    const retentionHours = Math.max(24, ...Object.values(definition.streams).map((stream) => stream.retentionHours));
+    // A consumer's duplicates come from its own stream; a plain function's from retried or redriven
+    // records of any stream: keep claims past the longest retention (24 h floor: the Kinesis minimum,
+    // should a definition declare no stream).
+    const retentionHours =
+      consumer !== undefined
+        ? (definition.streams[consumer.stream]?.retentionHours ?? 24)
+        : Math.max(24, ...Object.values(definition.streams).map((stream) => stream.retentionHours));
     env[IDEMPOTENCY_RETENTION_VARIABLE] = String(idempotencyRetentionSeconds(retentionHours));
   }
   if (consumer !== undefined) env[POISON_RECORD_ATTEMPTS_VARIABLE] = String(consumer.poisonRecordAttempts);

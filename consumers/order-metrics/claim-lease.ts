@@ -1,12 +1,10 @@
 /** How long a window's publish claim is leased (see publish-ledger.ts and publish-window.ts). */
 import type { Context } from 'aws-lambda';
+import { remainingTimeLeaseMs } from '../runtime/claim-lease';
 import type { OrderMetricsConfig } from './config';
 
-/**
- * Added to the remaining invocation time: covers clock differences between sandboxes (the lease is
- * compared with another sandbox's clock) and a request already on the wire when the sandbox died.
- */
-export const LEASE_MARGIN_MS = 5_000;
+/** The margin added to the remaining time (the project's one lease rule: consumers/runtime/claim-lease.ts). */
+export { CLAIM_LEASE_MARGIN_MS as LEASE_MARGIN_MS } from '../runtime/claim-lease';
 
 /**
  * The lease of a window's publish claim: PUBLISH_LEDGER_LEASE_SECONDS when set; else the time this
@@ -21,6 +19,5 @@ export const LEASE_MARGIN_MS = 5_000;
  */
 export function claimLeaseMs(config: OrderMetricsConfig, context: Pick<Context, 'getRemainingTimeInMillis'> | undefined): number | undefined {
   if (config.publishLeaseSeconds !== undefined) return config.publishLeaseSeconds * 1000;
-  const remaining = typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : undefined;
-  return remaining !== undefined && Number.isFinite(remaining) ? Math.max(0, Math.ceil(remaining)) + LEASE_MARGIN_MS : undefined;
+  return remainingTimeLeaseMs(context);
 }

@@ -31,6 +31,7 @@ import { createHash, createHmac, type BinaryLike, type Hash, type Hmac } from 'n
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { onFirstUse } from '../runtime/on-first-use';
+import type { SignatureV4 } from '@smithy/signature-v4';
 import type { SignedInvokeConfig } from './signed-invoke-config';
 
 /** Lambda's error for a request the API refused (its `x-amzn-ErrorType` and message), or a network failure. */
@@ -106,6 +107,7 @@ export class SignedLambdaInvoke {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
   private readonly now: () => Date;
+  private signerReady: Promise<SignatureV4> | undefined;
 
   constructor(
     readonly config: SignedInvokeConfig,
@@ -120,8 +122,7 @@ export class SignedLambdaInvoke {
 
   /** Invoke `functionName` (name, name:qualifier or ARN) asynchronously; resolves with the status code (202 when accepted). */
   async invokeEvent(functionName: string, payload: Uint8Array): Promise<number> {
-    const { SignatureV4 } = await signerModule();
-    const signer = new SignatureV4({ service: 'lambda', region: this.config.region, credentials: this.config.credentials, sha256: NodeSha256 });
+    const signer = await this.signer();
     const { endpoint } = this.config;
     const basePath = endpoint.pathname.replace(/\/+$/, '');
     const request = {
@@ -157,6 +158,13 @@ export class SignedLambdaInvoke {
         throttled = error.statusCode === 429 || THROTTLING_TYPES.has(error.errorType);
       }
     }
+  }
+
+  /** One signer per client, built with the first request (it caches its derived signing key per day). */
+  private signer(): Promise<SignatureV4> {
+    return (this.signerReady ??= signerModule().then(
+      ({ SignatureV4 }) => new SignatureV4({ service: 'lambda', region: this.config.region, credentials: this.config.credentials, sha256: NodeSha256 }),
+    ));
   }
 
   private send(method: string, path: string, headers: Record<string, string>, body: Uint8Array): Promise<number> {

@@ -16,17 +16,9 @@
  * lease is valid throws ReviewRequestInProgressError: Lambda retries the event after a minute, then
  * two (the default retry policy), by when the holder has completed or its lease has ended.
  */
+import { NO_CONTEXT_LEASE_MS, remainingTimeLeaseMs } from '../runtime/claim-lease';
 import type { DurableRecordStore } from '../runtime/durable-store';
 import type { Logger } from '../../telemetry/logger';
-
-/**
- * Added to the invocation's remaining time for the lease: clock differences between sandboxes and a
- * request already on the wire (the value the consumer runtime and order-metrics' ledger use).
- */
-export const ACCEPT_LEASE_MARGIN_MS = 5_000;
-
-/** Lease without a Lambda context: 15 minutes, the Lambda maximum timeout, which no invocation outlives. */
-export const NO_CONTEXT_LEASE_MS = 15 * 60_000;
 
 /** Another invocation is accepting the same request right now. Lambda retries the event later. */
 export class ReviewRequestInProgressError extends Error {
@@ -42,13 +34,12 @@ export class ReviewRequestInProgressError extends Error {
 export type AcceptOutcome = 'accepted' | 'duplicate';
 
 /**
- * The lease of a claim: until this invocation is over for certain (Lambda stops a sandbox at its
- * timeout) plus the margin. A retry of a crashed invocation comes a minute later at the earliest, by
- * when the lease has ended and the retry takes the claim over.
+ * The lease of a claim (consumers/runtime/claim-lease.ts): until this invocation is over for certain
+ * plus the margin, 15 minutes without a context. A retry of a crashed invocation comes a minute later
+ * at the earliest, by when the lease has ended and the retry takes the claim over.
  */
 export function acceptLeaseMs(context: { getRemainingTimeInMillis?: () => number } | undefined): number {
-  const remaining = typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : undefined;
-  return remaining !== undefined && Number.isFinite(remaining) ? Math.max(0, Math.ceil(remaining)) + ACCEPT_LEASE_MARGIN_MS : NO_CONTEXT_LEASE_MS;
+  return remainingTimeLeaseMs(context) ?? NO_CONTEXT_LEASE_MS;
 }
 
 /**

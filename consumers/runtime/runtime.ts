@@ -5,6 +5,7 @@
  */
 import type { Context, KinesisStreamBatchItemFailure, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import type { Logger } from '../../telemetry/logger';
+import { CLAIM_LEASE_MARGIN_MS, NO_CONTEXT_LEASE_MS } from './claim-lease';
 import { RecordDecoder, shardIdOf } from './decode';
 import { Dispatcher, type DispatchHooks, type Unsettled } from './dispatcher';
 import { MemoryDurableStore, type DurableRecordStore } from './durable-store';
@@ -33,14 +34,6 @@ export interface InvocationResult {
 }
 
 const QUARANTINE_TIMEOUT = Symbol('quarantine-timeout');
-
-/**
- * Added to the invocation's remaining time for the lease of an idempotency claim: covers clock
- * differences between containers and a request already on the wire (as consumers/order-metrics/claim-lease.ts).
- */
-export const CLAIM_LEASE_MARGIN_MS = 5_000;
-/** Lease without a Lambda context: the Lambda maximum timeout. */
-const NO_CONTEXT_LEASE_MS = 15 * 60_000;
 
 /** Per-invocation tally: successes are counted and dropped; only failures are kept. */
 class Outcome {
