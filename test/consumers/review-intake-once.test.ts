@@ -71,7 +71,7 @@ async function tableStore(): Promise<{ store: DurableRecordStore; tableName: str
 }
 
 describe('review-intake accepts each request once (DynamoDB idempotency table)', () => {
-  it('a copy in another sandbox is a duplicate: one line, one Accepted and one Duplicate count, the claim COMPLETED', async () => {
+  it('Lambda asynchronous invocation may deliver an event more than once: a copy in another sandbox is a duplicate (one line, one Accepted and one Duplicate count, the claim COMPLETED)', async () => {
     const { store, tableName } = await tableStore();
     const a = sandbox(store);
     const b = sandbox(store);
@@ -140,7 +140,7 @@ describe('review-intake accepts each request once (DynamoDB idempotency table)',
     expect(await accepted()).toEqual([r.sourceEventId]);
   });
 
-  it("a crashed sandbox's claim blocks copies until its lease ends, then a retry takes it over and accepts once", async () => {
+  it("Lambda retries a failed asynchronous invocation a minute later: a crashed sandbox's claim blocks copies until its lease ends, then the retry takes it over and accepts once", async () => {
     const now = { ms: Date.parse('2026-12-03T10:00:00Z') };
     const { tableName } = await tableStore();
     const store = new DynamoDbDurableStore({ client: dynamo.db().client(), tableName, clock: () => new Date(now.ms) });
